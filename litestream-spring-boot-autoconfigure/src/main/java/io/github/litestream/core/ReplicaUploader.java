@@ -1,0 +1,368 @@
+package io.github.litestream.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.github.litestream.ltx.LtxDecoder;
+import io.github.litestream.ltx.LtxEncoder;
+import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.ltx.LtxHeader;
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.ReplicaClient;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Uploads a database's local L0 files to one replica, in TXID order, on its own thread. A
+ * failed upload is retried with capped exponential backoff; nothing is skipped. A replica
+ * that cannot be continued from local files (it is empty, or behind files that were
+ * already removed) is seeded with a level-9 snapshot.
+ */
+final class ReplicaUploader {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReplicaUploader.class);
+
+	private static final int MAX_LEVEL = 9;
+
+	private final Replicator replicator;
+
+	private final ReplicaConfig config;
+
+	private final ReplicaClient client;
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	private final Condition changed = this.lock.newCondition();
+
+	private volatile long position = -1;
+
+	private volatile @Nullable Instant lastUploadAt;
+
+	private volatile @Nullable String lastError;
+
+	private volatile boolean running;
+
+	private volatile boolean uploading;
+
+	private long lastUploadNanos;
+
+	private int failures;
+
+	private @Nullable Thread thread;
+
+	ReplicaUploader(Replicator replicator, ReplicaConfig config) {
+		this.replicator = replicator;
+		this.config = config;
+		this.client = config.client();
+	}
+
+	String name() {
+		return this.config.name();
+	}
+
+	String location() {
+		return this.client.location();
+	}
+
+	Duration syncInterval() {
+		return this.config.syncInterval();
+	}
+
+	long position() {
+		return this.position;
+	}
+
+	/**
+	 * Whether local files wait for this replica (or it is still uploading one).
+	 */
+	boolean hasPending() {
+		return this.uploading || this.position < 0 || this.position < this.replicator.txid();
+	}
+
+	/**
+	 * Learns the replica's position; failures are left to the upload thread to retry.
+	 */
+	void initialize() {
+		try {
+			readPosition();
+		}
+		catch (IOException ex) {
+			recordFailure(ex);
+		}
+	}
+
+	private void readPosition() throws IOException {
+		long max = 0;
+		for (int level = 0; level <= MAX_LEVEL; level++) {
+			for (LtxFileInfo file : this.client.listFiles(level)) {
+				if (Long.compareUnsigned(file.maxTxid(), max) > 0) {
+					max = file.maxTxid();
+				}
+			}
+		}
+		if (Long.compareUnsigned(max, this.replicator.txid()) > 0) {
+			this.replicator.adoptReplicaPosition(max);
+		}
+		setPosition(max);
+		logger.debug("Replica '{}' of database '{}' holds TXID {}", name(), this.replicator.name(),
+				LtxFileName.formatTxid(max));
+	}
+
+	void startThread() {
+		this.running = true;
+		Thread thread = new Thread(this::run, "litestream-" + this.replicator.name() + "-upload-" + name());
+		thread.setDaemon(true);
+		this.thread = thread;
+		thread.start();
+	}
+
+	void stopThread() {
+		this.running = false;
+		wake();
+		Thread thread = this.thread;
+		if (thread != null) {
+			try {
+				thread.join(TimeUnit.SECONDS.toMillis(10));
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	void wake() {
+		this.lock.lock();
+		try {
+			this.changed.signalAll();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private void await(long nanos) throws InterruptedException {
+		this.lock.lock();
+		try {
+			if (nanos > 0) {
+				this.changed.awaitNanos(nanos);
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	boolean awaitPosition(long txid, long deadlineNanos) throws InterruptedException {
+		this.lock.lock();
+		try {
+			while (this.position < txid) {
+				long remaining = deadlineNanos - System.nanoTime();
+				if (remaining <= 0) {
+					return false;
+				}
+				this.changed.awaitNanos(remaining);
+			}
+			return true;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private void setPosition(long txid) {
+		this.lock.lock();
+		try {
+			this.position = txid;
+			this.changed.signalAll();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	ReplicaStatus status(Instant now) {
+		double lag = 0;
+		long current = this.position;
+		Instant oldest = (current < 0) ? null : this.replicator.oldestMissingChange(current);
+		if (oldest != null) {
+			lag = Math.max(0, Duration.between(oldest, now).toNanos() / 1e9);
+		}
+		return new ReplicaStatus(name(), location(), current, lag, this.lastUploadAt, this.lastError);
+	}
+
+	private void run() {
+		while (this.running && this.replicator.acceptsUploads()) {
+			try {
+				if (this.position < 0) {
+					readPosition();
+					recordSuccess();
+					continue;
+				}
+				if (this.position >= this.replicator.txid()) {
+					await(TimeUnit.SECONDS.toNanos(1));
+					continue;
+				}
+				long wait = this.lastUploadNanos + syncInterval().toNanos() - System.nanoTime();
+				if (wait > 0 && this.replicator.isRunning()) {
+					await(wait);
+					continue;
+				}
+				uploadPending();
+				recordSuccess();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return;
+			}
+			catch (IOException | RuntimeException ex) {
+				recordFailure(ex);
+				try {
+					await(backoffNanos());
+				}
+				catch (InterruptedException ie) {
+					Thread.currentThread().interrupt();
+					return;
+				}
+			}
+		}
+	}
+
+	private long backoffNanos() {
+		long initial = this.replicator.config().retryInitialBackoff().toNanos();
+		long max = this.replicator.config().retryMaxBackoff().toNanos();
+		int shift = Math.min(this.failures - 1, 30);
+		long backoff = initial << Math.max(shift, 0);
+		return (backoff <= 0 || backoff > max) ? max : backoff;
+	}
+
+	private void recordSuccess() {
+		if (this.lastError != null) {
+			logger.info("Replica '{}' of database '{}' recovered after {} failed attempts", name(),
+					this.replicator.name(), this.failures);
+		}
+		this.failures = 0;
+		this.lastError = null;
+	}
+
+	private void recordFailure(Exception ex) {
+		this.failures++;
+		String message = String.valueOf(ex.getMessage());
+		if (!message.equals(this.lastError)) {
+			logger.warn("Replica '{}' ({}) of database '{}' failed, retrying with backoff: {}", name(), location(),
+					this.replicator.name(), message);
+		}
+		this.lastError = message;
+		this.replicator.listener().onUploadError(this.replicator.name(), name(), ex, this.failures);
+	}
+
+	/**
+	 * Uploads every local file newer than the replica's position, oldest first.
+	 */
+	private void uploadPending() throws IOException, InterruptedException {
+		LocalStore store = this.replicator.store();
+		List<LtxFileName> files = store.list()
+			.stream()
+			.filter((file) -> Long.compareUnsigned(file.maxTxid(), this.position) > 0)
+			.toList();
+		if (files.isEmpty()) {
+			return;
+		}
+		this.uploading = true;
+		try {
+			if (files.get(0).minTxid() != this.position + 1) {
+				seed(files);
+				return;
+			}
+			for (LtxFileName file : files) {
+				if (file.minTxid() != this.position + 1) {
+					break;
+				}
+				upload(0, file, store.path(file.minTxid(), file.maxTxid()), file.minTxid());
+				setPosition(file.maxTxid());
+			}
+			this.lastUploadNanos = System.nanoTime();
+		}
+		finally {
+			this.uploading = false;
+			this.replicator.pruneLocalFiles();
+			this.replicator.wake();
+		}
+	}
+
+	/**
+	 * Continues a replica that is empty or behind the local files from the newest local
+	 * file that holds every page: uploaded once as a level-9 snapshot (TXIDs 1..n), which
+	 * restores start from, and once as the level-0 file n.
+	 */
+	private void seed(List<LtxFileName> files) throws IOException {
+		LtxFileName full = null;
+		for (LtxFileName file : files) {
+			if (this.replicator.isFullFile(file.maxTxid())) {
+				full = file;
+			}
+		}
+		if (full == null) {
+			logger.info(
+					"Replica '{}' of database '{}' is at TXID {} and cannot be continued from local files; "
+							+ "writing a full snapshot",
+					name(), this.replicator.name(), LtxFileName.formatTxid(this.position));
+			this.replicator.requestFullSnapshot();
+			return;
+		}
+		LocalStore store = this.replicator.store();
+		Path source = store.path(full.minTxid(), full.maxTxid());
+		Path snapshot = store.directory().resolveSibling(".seed-" + name() + ".ltx.tmp");
+		try {
+			try (LtxDecoder decoder = new LtxDecoder(Files.newInputStream(source), source.toString());
+					OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(snapshot), 64 * 1024)) {
+				LtxHeader header = decoder.header();
+				LtxHeader seedHeader = new LtxHeader(header.flags(), header.pageSize(), header.commit(), 1,
+						header.maxTxid(), header.timestamp(), 0, header.walOffset(), header.walSize(),
+						header.walSalt1(), header.walSalt2(), header.nodeId());
+				LtxEncoder encoder = new LtxEncoder(out, seedHeader, this.replicator.config().pageEncoding());
+				byte[] page = new byte[header.pageSize()];
+				for (int pgno = decoder.readPage(page); pgno != 0; pgno = decoder.readPage(page)) {
+					encoder.writePage(pgno, page, 0);
+				}
+				decoder.finish();
+				encoder.finish();
+			}
+			upload(ReplicationDefaults.SNAPSHOT_LEVEL, new LtxFileName(1, full.maxTxid()), snapshot, 1);
+		}
+		finally {
+			Files.deleteIfExists(snapshot);
+		}
+		upload(0, full, source, full.minTxid());
+		setPosition(full.maxTxid());
+		this.lastUploadNanos = System.nanoTime();
+	}
+
+	private void upload(int level, LtxFileName name, Path file, long minTxid) throws IOException {
+		long started = System.nanoTime();
+		LtxHeader header;
+		try (InputStream in = Files.newInputStream(file)) {
+			header = LtxHeader.decode(in.readNBytes(LtxHeader.SIZE));
+		}
+		Instant timestamp = Instant.ofEpochMilli(header.timestamp());
+		LtxFileInfo info;
+		try (InputStream in = Files.newInputStream(file)) {
+			info = this.client.writeFile(level, minTxid, name.maxTxid(), timestamp, in);
+		}
+		this.lastUploadAt = this.replicator.config().clock().instant();
+		UploadResult result = new UploadResult(level, minTxid, name.maxTxid(), info.size(), timestamp,
+				Duration.ofNanos(System.nanoTime() - started));
+		this.replicator.listener().onUpload(this.replicator.name(), name(), result);
+		logger.debug("Uploaded {}/{} of database '{}' to replica '{}'", level, name, this.replicator.name(), name());
+	}
+
+}

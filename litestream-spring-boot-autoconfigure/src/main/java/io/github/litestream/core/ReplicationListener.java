@@ -1,0 +1,78 @@
+package io.github.litestream.core;
+
+import java.time.Duration;
+
+/**
+ * Callbacks through which the engine reports what it does. Every method has a no-op
+ * default; implementations must be thread-safe and fast, since they run on the engine's
+ * threads. Metrics and health are built on this interface.
+ */
+public interface ReplicationListener {
+
+	/** A listener that ignores every event. */
+	ReplicationListener NO_OP = new ReplicationListener() {
+	};
+
+	/**
+	 * Called after a local L0 file has been written.
+	 * @param database the database name
+	 * @param sync what was written
+	 */
+	default void onSync(String database, SyncResult sync) {
+	}
+
+	/**
+	 * Called when reading the WAL or writing a local L0 file failed.
+	 * @param database the database name
+	 * @param error the failure
+	 */
+	default void onSyncError(String database, Throwable error) {
+	}
+
+	/**
+	 * Called after a checkpoint.
+	 * @param database the database name
+	 * @param mode {@code PASSIVE} or {@code TRUNCATE}
+	 * @param duration how long it took
+	 * @param walRestarted whether the WAL restarted at a known point afterwards
+	 */
+	default void onCheckpoint(String database, String mode, Duration duration, boolean walRestarted) {
+	}
+
+	/**
+	 * Called when a checkpoint failed or could not take its write barrier.
+	 * @param database the database name
+	 * @param mode {@code PASSIVE} or {@code TRUNCATE}
+	 * @param error the failure
+	 */
+	default void onCheckpointError(String database, String mode, Throwable error) {
+	}
+
+	/**
+	 * Called after a file has been written to a replica.
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @param upload what was uploaded
+	 */
+	default void onUpload(String database, String replica, UploadResult upload) {
+	}
+
+	/**
+	 * Called when an upload failed; it is retried after a capped backoff.
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @param error the failure
+	 * @param attempt the number of consecutive failures so far
+	 */
+	default void onUploadError(String database, String replica, Throwable error, int attempt) {
+	}
+
+	/**
+	 * Called after a restore finished.
+	 * @param database the database name (or the output path for standalone restores)
+	 * @param result what was restored
+	 */
+	default void onRestore(String database, RestoreResult result) {
+	}
+
+}

@@ -1,0 +1,1099 @@
+package io.github.litestream.core;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.github.litestream.ltx.LtxChecksum;
+import io.github.litestream.ltx.LtxEncoder;
+import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.ltx.LtxHeader;
+import io.github.litestream.wal.WalFrameHeader;
+import io.github.litestream.wal.WalHeader;
+import io.github.litestream.wal.WalReader;
+import io.github.litestream.wal.WalSegment;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replicates one SQLite database: it reads every committed WAL frame into local L0 LTX
+ * files, uploads them to each replica in TXID order and owns the database's checkpoints.
+ * <p>
+ * The engine follows the invariants of DESIGN section 4: it never opens and closes the
+ * live database file in passing, it keeps a read transaction open so nobody can restart
+ * the WAL behind it, it ships only committed frames, and it writes a full-database L0
+ * file whenever it cannot prove that a delta continues the previous one.
+ * <p>
+ * Lifecycle: {@link #start()}, then {@link #stop()} (final sync bounded by the shutdown
+ * timeout), then {@link #close()} once no SQLite connection of this process has the
+ * database open any more.
+ */
+public final class Replicator implements AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(Replicator.class);
+
+	private final ReplicatorConfig config;
+
+	private final String name;
+
+	private final ReplicationListener listener;
+
+	private final LocalStore store;
+
+	private final List<ReplicaUploader> uploaders = new ArrayList<>();
+
+	/** Guards the WAL and database state below; held while an L0 file is cut. */
+	private final ReentrantLock lock = new ReentrantLock();
+
+	/** Wakes the sync thread; also signalled by uploaders when they finish a file. */
+	private final ReentrantLock signalLock = new ReentrantLock();
+
+	private final Condition signal = this.signalLock.newCondition();
+
+	/** TXIDs of local L0 files that hold every page (usable to seed a replica). */
+	private final ConcurrentSkipListSet<Long> fullFiles = new ConcurrentSkipListSet<>();
+
+	/** Local TXID to the time of the oldest commit the file holds, for lag. */
+	private final ConcurrentSkipListMap<Long, Instant> changeTimes = new ConcurrentSkipListMap<>();
+
+	private @Nullable EngineConnections connections;
+
+	private @Nullable DatabaseFile databaseFile;
+
+	private int pageSize;
+
+	private volatile long txid;
+
+	private int commit;
+
+	private @Nullable WalPosition position;
+
+	/** Set when a new WAL generation is known to continue {@link #position}. */
+	private @Nullable RestartProof restartProof;
+
+	private boolean forceSnapshot;
+
+	private long checkpointTxid = -1;
+
+	private long lastCheckpointNanos;
+
+	private volatile @Nullable Instant lastSyncAt;
+
+	private volatile @Nullable Instant dirtySince;
+
+	private volatile boolean dirty;
+
+	private volatile boolean syncRequested;
+
+	private long lastCutNanos;
+
+	private long lastWalSize = -2;
+
+	private @Nullable FileTime lastWalModified;
+
+	private volatile State state = State.NEW;
+
+	private @Nullable Thread syncThread;
+
+	private @Nullable String lastSyncError;
+
+	/**
+	 * Creates a replicator; nothing happens until {@link #start()}.
+	 * @param config the settings
+	 */
+	public Replicator(ReplicatorConfig config) {
+		this.config = config;
+		this.name = config.name();
+		this.listener = config.listener();
+		this.store = new LocalStore(config.metaDirectory());
+		for (ReplicaConfig replica : config.replicas()) {
+			this.uploaders.add(new ReplicaUploader(this, replica));
+		}
+	}
+
+	/**
+	 * Returns the settings.
+	 * @return the settings
+	 */
+	public ReplicatorConfig config() {
+		return this.config;
+	}
+
+	/**
+	 * Returns the database name.
+	 * @return the name
+	 */
+	public String name() {
+		return this.name;
+	}
+
+	/**
+	 * Returns the TXID of the newest local L0 file.
+	 * @return the local TXID, 0 before the first sync
+	 */
+	public long txid() {
+		return this.txid;
+	}
+
+	/**
+	 * Returns whether the engine is running.
+	 * @return whether replication is active
+	 */
+	public boolean isRunning() {
+		return this.state == State.RUNNING;
+	}
+
+	/**
+	 * Opens the database, recovers the local position, and starts the sync and upload
+	 * threads. A database file that does not exist yet is created by SQLite.
+	 * @throws IOException if the database cannot be opened for replication
+	 */
+	public void start() throws IOException {
+		this.lock.lock();
+		try {
+			if (this.state != State.NEW) {
+				throw new IllegalStateException("Replicator '" + this.name + "' was already started");
+			}
+			Path parent = this.config.databasePath().getParent();
+			if (parent != null && !Files.isDirectory(parent)) {
+				throw new IOException("Directory of database '" + this.config.databasePath()
+						+ "' does not exist; create it or fix the database path");
+			}
+			this.connections = EngineConnections.open(this.config.databasePath(), this.config.busyTimeout());
+			this.databaseFile = DatabaseFile.open(this.config.databasePath());
+			this.pageSize = this.connections.pageSize();
+			this.store.open();
+			recoverLocalState();
+			for (ReplicaUploader uploader : this.uploaders) {
+				uploader.initialize();
+			}
+			this.lastCheckpointNanos = System.nanoTime();
+			this.state = State.RUNNING;
+		}
+		catch (IOException | RuntimeException ex) {
+			this.state = State.FAILED;
+			closeResources();
+			throw ex;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		Thread thread = new Thread(this::runSyncLoop, "litestream-" + this.name + "-sync");
+		thread.setDaemon(true);
+		this.syncThread = thread;
+		thread.start();
+		for (ReplicaUploader uploader : this.uploaders) {
+			uploader.startThread();
+		}
+		logger.info("Replicating database '{}' ({}) from TXID {} to {}", this.name, this.config.databasePath(),
+				LtxFileName.formatTxid(this.txid), this.uploaders.stream().map(ReplicaUploader::location).toList());
+	}
+
+	/**
+	 * Tells the engine that a transaction committed in this JVM, so it cuts the next L0
+	 * file without waiting for the monitor poll.
+	 */
+	public void notifyCommit() {
+		markDirty();
+		wake();
+	}
+
+	/**
+	 * Copies everything committed so far into a local L0 file now, ignoring the sync
+	 * cadence, and wakes the uploaders.
+	 * @return the local TXID that covers every transaction committed before the call
+	 * @throws IOException if the WAL could not be read or the file not written
+	 */
+	public long sync() throws IOException {
+		requireRunning();
+		this.lock.lock();
+		try {
+			syncLocked(false);
+			return this.txid;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Writes a local L0 file that holds every page of the database, ignoring the cadence.
+	 * @return the TXID of that file
+	 * @throws IOException if the file could not be written
+	 */
+	public long snapshot() throws IOException {
+		requireRunning();
+		this.lock.lock();
+		try {
+			syncLocked(true);
+			return this.txid;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Waits until every replica holds {@code txid}.
+	 * @param txid the TXID to wait for
+	 * @param timeout how long to wait at most
+	 * @return whether every replica reached it in time
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	public boolean awaitReplicated(long txid, Duration timeout) throws InterruptedException {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		for (ReplicaUploader uploader : this.uploaders) {
+			if (!uploader.awaitPosition(txid, deadline)) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/**
+	 * Returns a consistent view of the engine's state.
+	 * @return the status
+	 */
+	public ReplicatorStatus status() {
+		Instant now = this.config.clock().instant();
+		List<ReplicaStatus> replicas = new ArrayList<>();
+		for (ReplicaUploader uploader : this.uploaders) {
+			replicas.add(uploader.status(now));
+		}
+		return new ReplicatorStatus(this.name, this.config.databasePath(), this.pageSize, this.txid, walSize(),
+				this.lastSyncAt, this.state.name(), this.lastSyncError, replicas);
+	}
+
+	/**
+	 * Stops replication: a final sync, then waits (bounded by the shutdown sync timeout)
+	 * until every replica has it, then stops the threads and closes the engine's
+	 * connections. The outcome is logged either way.
+	 */
+	public void stop() {
+		if (this.state != State.RUNNING) {
+			return;
+		}
+		this.state = State.STOPPING;
+		long target = this.txid;
+		try {
+			this.lock.lock();
+			try {
+				syncLocked(false);
+				target = this.txid;
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			logger.warn("Final sync of database '{}' failed: {}", this.name, ex.getMessage());
+			this.listener.onSyncError(this.name, ex);
+		}
+		boolean replicated;
+		try {
+			replicated = awaitReplicated(target, this.config.shutdownSyncTimeout());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			replicated = false;
+		}
+		if (replicated) {
+			logger.info("Stopped replicating database '{}' at TXID {}; every replica has it", this.name,
+					LtxFileName.formatTxid(target));
+		}
+		else {
+			logger.warn(
+					"Stopped replicating database '{}' at TXID {} before every replica had it "
+							+ "(shutdown sync timeout {}): {}",
+					this.name, LtxFileName.formatTxid(target), this.config.shutdownSyncTimeout(),
+					this.uploaders.stream().map(u -> u.name() + "=" + u.position()).toList());
+		}
+		this.state = State.STOPPED;
+		wake();
+		for (ReplicaUploader uploader : this.uploaders) {
+			uploader.stopThread();
+		}
+		joinQuietly(this.syncThread);
+		this.lock.lock();
+		try {
+			if (this.connections != null) {
+				this.connections.close();
+				this.connections = null;
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Stops replication if needed and closes the read-only descriptor of the database
+	 * file. Call it only after every SQLite connection of this process to the database
+	 * has closed: closing the descriptor earlier would drop SQLite's locks.
+	 */
+	@Override
+	public void close() {
+		stop();
+		this.lock.lock();
+		try {
+			closeResources();
+			if (this.state != State.FAILED) {
+				this.state = State.CLOSED;
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private void closeResources() {
+		if (this.connections != null) {
+			this.connections.close();
+			this.connections = null;
+		}
+		if (this.databaseFile != null) {
+			try {
+				this.databaseFile.close();
+			}
+			catch (IOException ex) {
+				logger.debug("Closing database file of '{}' failed", this.name, ex);
+			}
+			this.databaseFile = null;
+		}
+	}
+
+	private void requireRunning() {
+		if (this.state != State.RUNNING && this.state != State.STOPPING) {
+			throw new IllegalStateException("Replicator '" + this.name + "' is not running (" + this.state + ")");
+		}
+	}
+
+	// ---------------------------------------------------------------- recovery
+
+	/**
+	 * Restores the position from the newest local L0 file when the WAL still proves that
+	 * it continues; otherwise the next file is a full snapshot.
+	 */
+	private void recoverLocalState() throws IOException {
+		LtxFileName latest = this.store.latest();
+		if (latest == null) {
+			return;
+		}
+		LtxHeader header;
+		try {
+			header = this.store.readHeader(latest);
+		}
+		catch (IOException ex) {
+			logger.warn("Local L0 file {} of database '{}' is unreadable ({}); starting from a full snapshot", latest,
+					this.name, ex.getMessage());
+			this.store.clear();
+			return;
+		}
+		if (header.pageSize() != this.pageSize) {
+			logger.warn("Local L0 files of database '{}' have page size {} but the database has {}; "
+					+ "starting from a full snapshot", this.name, header.pageSize(), this.pageSize);
+			this.txid = header.maxTxid();
+			this.forceSnapshot = true;
+			return;
+		}
+		this.txid = header.maxTxid();
+		this.commit = header.commit();
+		this.position = recoverPosition(header);
+		if (this.position == null) {
+			this.forceSnapshot = true;
+		}
+		logger.debug("Database '{}' resumes at TXID {} ({})", this.name, LtxFileName.formatTxid(this.txid),
+				(this.position != null) ? "WAL continues at offset " + this.position.offset() : "full snapshot next");
+	}
+
+	/**
+	 * Proves that the WAL still holds, as one valid checksum chain from its header, the
+	 * frames the last L0 file was read from, ending with a commit frame exactly where the
+	 * file ended.
+	 */
+	private @Nullable WalPosition recoverPosition(LtxHeader header) throws IOException {
+		long end = header.walOffset() + header.walSize();
+		if (header.walOffset() == 0 || end < WalHeader.SIZE) {
+			return null;
+		}
+		try (FileChannel wal = openWal()) {
+			if (wal == null) {
+				return null;
+			}
+			WalHeader walHeader = WalHeader.read(wal).orElse(null);
+			if (walHeader == null || walHeader.salt1() != header.walSalt1() || walHeader.salt2() != header.walSalt2()
+					|| walHeader.pageSize() != this.pageSize) {
+				return null;
+			}
+			WalReader reader = new WalReader(wal, walHeader);
+			byte[] page = new byte[this.pageSize];
+			if (end == WalHeader.SIZE) {
+				return new WalPosition(walHeader.salt1(), walHeader.salt2(), end, reader.checksum1(),
+						reader.checksum2());
+			}
+			while (reader.offset() < end) {
+				WalFrameHeader frame = reader.next(page);
+				if (frame == null) {
+					return null;
+				}
+				if (reader.offset() == end) {
+					return frame.isCommit() ? new WalPosition(walHeader.salt1(), walHeader.salt2(), end,
+							reader.checksum1(), reader.checksum2()) : null;
+				}
+			}
+			return null;
+		}
+	}
+
+	// ---------------------------------------------------------------- sync loop
+
+	private void runSyncLoop() {
+		while (this.state == State.RUNNING) {
+			try {
+				awaitWork();
+				if (this.state != State.RUNNING) {
+					break;
+				}
+				pollWal();
+				boolean requested = this.syncRequested;
+				if ((this.dirty && cadenceAllowsCut()) || requested) {
+					this.syncRequested = false;
+					this.lock.lock();
+					try {
+						syncLocked(false);
+						maybeCheckpoint();
+					}
+					finally {
+						this.lock.unlock();
+					}
+				}
+				else if (!this.dirty) {
+					this.lock.lock();
+					try {
+						maybeCheckpoint();
+					}
+					finally {
+						this.lock.unlock();
+					}
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return;
+			}
+			catch (IOException | RuntimeException ex) {
+				recordSyncError(ex);
+				try {
+					// Back off a little so a persistent failure does not spin.
+					awaitSignal(this.config.monitorInterval().toNanos());
+				}
+				catch (InterruptedException ie) {
+					Thread.currentThread().interrupt();
+					return;
+				}
+			}
+		}
+	}
+
+	private void recordSyncError(Exception ex) {
+		String message = ex.getMessage();
+		if (!String.valueOf(message).equals(this.lastSyncError)) {
+			logger.warn("Sync of database '{}' failed: {}", this.name, message, ex);
+		}
+		this.lastSyncError = String.valueOf(message);
+		this.listener.onSyncError(this.name, ex);
+	}
+
+	private void awaitWork() throws InterruptedException {
+		long wait = this.config.monitorInterval().toNanos();
+		if (this.dirty) {
+			wait = Math.min(wait, Math.max(0, nextCutNanos() - System.nanoTime()));
+		}
+		if (wait > 0 && !this.syncRequested) {
+			awaitSignal(wait);
+		}
+	}
+
+	private void awaitSignal(long nanos) throws InterruptedException {
+		this.signalLock.lock();
+		try {
+			this.signal.awaitNanos(nanos);
+		}
+		finally {
+			this.signalLock.unlock();
+		}
+	}
+
+	void wake() {
+		this.signalLock.lock();
+		try {
+			this.signal.signalAll();
+		}
+		finally {
+			this.signalLock.unlock();
+		}
+	}
+
+	private void markDirty() {
+		if (!this.dirty) {
+			this.dirtySince = this.config.clock().instant();
+			this.dirty = true;
+		}
+	}
+
+	/**
+	 * The shortest sync interval over all replicas; without replicas, the monitor
+	 * interval.
+	 */
+	private long minSyncIntervalNanos() {
+		long min = Long.MAX_VALUE;
+		for (ReplicaUploader uploader : this.uploaders) {
+			min = Math.min(min, uploader.syncInterval().toNanos());
+		}
+		return (min == Long.MAX_VALUE) ? this.config.monitorInterval().toNanos() : min;
+	}
+
+	private long nextCutNanos() {
+		return this.lastCutNanos + minSyncIntervalNanos();
+	}
+
+	/**
+	 * An L0 file is cut once per upload opportunity (DESIGN section 4.11): not before the
+	 * shortest sync interval has passed since the previous cut, and in eager mode not
+	 * while an eager replica is still uploading, so commits coalesce under load.
+	 */
+	private boolean cadenceAllowsCut() {
+		if (System.nanoTime() - nextCutNanos() < 0) {
+			return false;
+		}
+		for (ReplicaUploader uploader : this.uploaders) {
+			if (uploader.syncInterval().isZero() && uploader.hasPending()) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/**
+	 * Notices commits made by other processes: the WAL file's size or modification time
+	 * changed. Reading attributes opens no descriptor.
+	 */
+	private void pollWal() {
+		long size;
+		FileTime modified;
+		try {
+			size = Files.size(this.config.walPath());
+			modified = Files.getLastModifiedTime(this.config.walPath());
+		}
+		catch (IOException ex) {
+			size = -1;
+			modified = null;
+		}
+		if (size != this.lastWalSize || (modified != null && !modified.equals(this.lastWalModified))) {
+			this.lastWalSize = size;
+			this.lastWalModified = modified;
+			markDirty();
+		}
+	}
+
+	private long walSize() {
+		try {
+			return Files.size(this.config.walPath());
+		}
+		catch (IOException ex) {
+			return 0;
+		}
+	}
+
+	private @Nullable FileChannel openWal() throws IOException {
+		try {
+			return FileChannel.open(this.config.walPath(), StandardOpenOption.READ);
+		}
+		catch (NoSuchFileException ex) {
+			return null;
+		}
+	}
+
+	// ---------------------------------------------------------------- cutting L0 files
+
+	/**
+	 * Cuts one L0 file from everything committed since the previous one. Must hold
+	 * {@link #lock}.
+	 * @param snapshotRequested whether to write every page whatever the WAL says
+	 * @return the written file, or {@code null} when nothing was committed
+	 */
+	private @Nullable SyncResult syncLocked(boolean snapshotRequested) throws IOException {
+		long started = System.nanoTime();
+		Instant changedAt = (this.dirtySince != null) ? this.dirtySince : this.config.clock().instant();
+		this.dirty = false;
+		this.dirtySince = null;
+		SyncResult result;
+		try (FileChannel wal = openWal()) {
+			WalHeader header = (wal != null) ? WalHeader.read(wal).orElse(null) : null;
+			boolean snapshot = snapshotRequested || this.forceSnapshot || this.position == null;
+			WalSegment segment = null;
+			if (!snapshot) {
+				WalPosition current = this.position;
+				if (header == null) {
+					// An empty WAL: nothing new, unless frames we had read are gone.
+					if (!current.atStart() && this.restartProof == null) {
+						logger.info("WAL of database '{}' was truncated by another connection; "
+								+ "the next file holds every page", this.name);
+						snapshot = true;
+					}
+					else {
+						this.lastCutNanos = System.nanoTime();
+						return null;
+					}
+				}
+				else if (current.sameGeneration(header)) {
+					if (!continues(wal, header, current)) {
+						logger.info("WAL of database '{}' was rewritten behind the engine; "
+								+ "the next file holds every page", this.name);
+						snapshot = true;
+					}
+					else {
+						segment = WalSegment.scan(wal, header, current.offset(), current.checksum1(),
+								current.checksum2(), 0);
+					}
+				}
+				else if (this.restartProof != null && this.restartProof.admits(header)) {
+					segment = WalSegment.scan(wal, header);
+				}
+				else {
+					logger.info(
+							"WAL of database '{}' restarted without the engine (salts {} -> {}); "
+									+ "the next file holds every page",
+							this.name, salts(current.salt1(), current.salt2()), salts(header.salt1(), header.salt2()));
+					snapshot = true;
+				}
+			}
+			if (snapshot) {
+				result = writeSnapshot(wal, header, started);
+			}
+			else {
+				if (!segment.hasCommit()) {
+					this.lastCutNanos = System.nanoTime();
+					return null;
+				}
+				result = writeIncremental(wal, header, segment, started);
+			}
+		}
+		this.changeTimes.put(result.txid(), changedAt);
+		this.lastSyncAt = result.timestamp();
+		this.lastSyncError = null;
+		this.lastCutNanos = System.nanoTime();
+		this.listener.onSync(this.name, result);
+		logger.debug("Database '{}' synced TXID {} ({} pages{})", this.name, LtxFileName.formatTxid(result.txid()),
+				result.pageCount(), result.snapshot() ? ", full" : "");
+		for (ReplicaUploader uploader : this.uploaders) {
+			uploader.wake();
+		}
+		return result;
+	}
+
+	/**
+	 * Whether the frames up to {@code position} are still those the engine read: the file
+	 * is long enough and the frame before the position carries the same cumulative
+	 * checksum.
+	 */
+	private boolean continues(FileChannel wal, WalHeader header, WalPosition position) throws IOException {
+		if (wal.size() < position.offset()) {
+			return false;
+		}
+		if (position.atStart()) {
+			return header.checksum1() == position.checksum1() && header.checksum2() == position.checksum2();
+		}
+		Optional<WalFrameHeader> previous = WalReader.readFrameHeaderBefore(wal, header, position.offset());
+		return previous.isPresent() && previous.get().salt1() == header.salt1()
+				&& previous.get().salt2() == header.salt2() && previous.get().checksum1() == position.checksum1()
+				&& previous.get().checksum2() == position.checksum2();
+	}
+
+	private SyncResult writeIncremental(FileChannel wal, WalHeader header, WalSegment segment, long started)
+			throws IOException {
+		long next = this.txid + 1;
+		int newCommit = segment.commit();
+		int previousCommit = this.commit;
+		Instant timestamp = this.config.clock().instant();
+		LtxHeader ltx = LtxHeader.of(this.pageSize, newCommit, next, next, timestamp.toEpochMilli())
+			.withWal(segment.startOffset(), segment.endOffset() - segment.startOffset(), header.salt1(),
+					header.salt2());
+		int lockPage = LtxChecksum.lockPage(this.pageSize);
+		int[] pageCount = new int[1];
+		Path file = this.store.write(next, next, (out) -> {
+			LtxEncoder encoder = new LtxEncoder(out, ltx, this.config.pageEncoding());
+			byte[] page = new byte[this.pageSize];
+			// Pages beyond the previous size that the WAL range does not hold come from
+			// the
+			// database file ("growth pages"), so the replica never misses a page.
+			int growth = previousCommit + 1;
+			for (int pgno : segment.pages()) {
+				for (; growth < pgno && growth <= newCommit; growth++) {
+					if (growth != lockPage) {
+						this.databaseFile.readPage(growth, this.pageSize, page);
+						encoder.writePage(growth, page, 0);
+						pageCount[0]++;
+					}
+				}
+				if (growth == pgno) {
+					growth++;
+				}
+				segment.readPage(wal, pgno, page);
+				encoder.writePage(pgno, page, 0);
+				pageCount[0]++;
+			}
+			for (; growth <= newCommit; growth++) {
+				if (growth != lockPage) {
+					this.databaseFile.readPage(growth, this.pageSize, page);
+					encoder.writePage(growth, page, 0);
+					pageCount[0]++;
+				}
+			}
+			encoder.finish();
+		});
+		this.txid = next;
+		this.commit = newCommit;
+		this.position = new WalPosition(header.salt1(), header.salt2(), segment.endOffset(), segment.endChecksum1(),
+				segment.endChecksum2());
+		this.restartProof = null;
+		return new SyncResult(next, pageCount[0], newCommit, Files.size(file), false, timestamp,
+				Duration.ofNanos(System.nanoTime() - started));
+	}
+
+	/**
+	 * Writes an L0 file with every page of the database: the newest committed WAL version
+	 * of a page when the current WAL generation has one, else the database file's. The
+	 * read transaction the engine holds keeps both consistent: no checkpoint can copy
+	 * frames newer than its snapshot into the database file.
+	 */
+	private SyncResult writeSnapshot(@Nullable FileChannel wal, @Nullable WalHeader header, long started)
+			throws IOException {
+		if (!this.connections.readLockHeld()) {
+			this.connections.acquireReadLock();
+		}
+		WalSegment segment = (header != null) ? WalSegment.scan(wal, header) : null;
+		int newCommit = (segment != null && segment.hasCommit()) ? segment.commit()
+				: this.databaseFile.pageCount(this.pageSize);
+		long next = this.txid + 1;
+		Instant timestamp = this.config.clock().instant();
+		LtxHeader ltx = LtxHeader.of(this.pageSize, newCommit, next, next, timestamp.toEpochMilli());
+		if (header != null) {
+			ltx = ltx.withWal(WalHeader.SIZE, segment.endOffset() - WalHeader.SIZE, header.salt1(), header.salt2());
+		}
+		LtxHeader fileHeader = ltx;
+		int lockPage = LtxChecksum.lockPage(this.pageSize);
+		int[] pageCount = new int[1];
+		Path file = this.store.write(next, next, (out) -> {
+			LtxEncoder encoder = new LtxEncoder(out, fileHeader, this.config.pageEncoding());
+			byte[] page = new byte[this.pageSize];
+			for (int pgno = 1; pgno <= newCommit; pgno++) {
+				if (pgno == lockPage) {
+					continue;
+				}
+				if (segment != null && segment.frameOffset(pgno) >= 0) {
+					segment.readPage(wal, pgno, page);
+				}
+				else {
+					this.databaseFile.readPage(pgno, this.pageSize, page);
+				}
+				encoder.writePage(pgno, page, 0);
+				pageCount[0]++;
+			}
+			encoder.finish();
+		});
+		this.txid = next;
+		this.commit = newCommit;
+		this.forceSnapshot = false;
+		this.fullFiles.add(next);
+		if (header != null) {
+			this.position = new WalPosition(header.salt1(), header.salt2(), segment.endOffset(), segment.endChecksum1(),
+					segment.endChecksum2());
+			this.restartProof = null;
+		}
+		else {
+			// No WAL content: the next generation, whatever its salts, starts after this
+			// state, since the read lock stops any checkpoint until the engine reads it.
+			this.position = new WalPosition(0, 0, WalHeader.SIZE, 0, 0);
+			this.restartProof = RestartProof.ANY;
+		}
+		return new SyncResult(next, pageCount[0], newCommit, Files.size(file), true, timestamp,
+				Duration.ofNanos(System.nanoTime() - started));
+	}
+
+	// ---------------------------------------------------------------- checkpoints
+
+	/**
+	 * Runs a checkpoint when the WAL is big enough or the checkpoint interval passed with
+	 * new frames. Must hold {@link #lock}, after a sync.
+	 */
+	private void maybeCheckpoint() {
+		WalPosition current = this.position;
+		if (current == null || this.connections == null) {
+			return;
+		}
+		long frameSize = WalHeader.FRAME_HEADER_SIZE + (long) this.pageSize;
+		long frames = Math.max(0, (current.offset() - WalHeader.SIZE) / frameSize);
+		String mode = null;
+		if (frames >= this.config.truncatePageCount()) {
+			mode = "TRUNCATE";
+		}
+		else if (frames >= this.config.minCheckpointPageCount()) {
+			mode = "PASSIVE";
+		}
+		else if (frames > 0
+				&& System.nanoTime() - this.lastCheckpointNanos >= this.config.checkpointInterval().toNanos()
+				&& this.txid > this.checkpointTxid + 1) {
+			// The "+ 1" skips the file that holds only the engine's own sequence write,
+			// so
+			// an idle database is not checkpointed (and uploaded) every interval.
+			mode = "PASSIVE";
+		}
+		if (mode != null) {
+			try {
+				checkpoint(mode);
+			}
+			catch (IOException | RuntimeException ex) {
+				logger.warn("{} checkpoint of database '{}' failed: {}", mode, this.name, ex.getMessage());
+				this.listener.onCheckpointError(this.name, mode, ex);
+			}
+			finally {
+				this.lastCheckpointNanos = System.nanoTime();
+			}
+		}
+	}
+
+	/**
+	 * Checkpoints the database the way DESIGN section 4.4 describes: take the write
+	 * barrier so nobody appends, copy the WAL tail, checkpoint, then write
+	 * {@code _litestream_seq} so the WAL restarts at a point the engine knows.
+	 * {@code PRAGMA data_version}, read before and after, proves that no other connection
+	 * wrote or restarted the WAL in between; only then may the next WAL generation be
+	 * read as a continuation.
+	 */
+	private void checkpoint(String mode) throws IOException {
+		EngineConnections db = this.connections;
+		long started = System.nanoTime();
+		if (!db.acquireBarrier()) {
+			this.listener.onCheckpointError(this.name, mode, new IOException("Database '" + this.name
+					+ "' stayed busy for " + this.config.busyTimeout() + "; checkpoint postponed"));
+			return;
+		}
+		long versionBefore;
+		int[] result = null;
+		try {
+			syncLocked(false);
+			db.releaseReadLock();
+			versionBefore = db.dataVersion();
+			if (!"TRUNCATE".equals(mode)) {
+				result = db.checkpoint(mode);
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			db.releaseBarrier();
+			db.acquireReadLock();
+			// Without the read lock held throughout, continuity is not proven any more.
+			this.restartProof = null;
+			throw ex;
+		}
+		db.releaseBarrier();
+		boolean proven;
+		WalHeader after;
+		try {
+			if ("TRUNCATE".equals(mode)) {
+				// TRUNCATE takes the write lock itself, so it runs after the barrier.
+				result = db.checkpoint(mode);
+			}
+			db.bumpSequence();
+			long versionAfter = db.dataVersion();
+			proven = versionBefore == versionAfter;
+		}
+		finally {
+			db.acquireReadLock();
+		}
+		after = readWalHeader();
+		this.checkpointTxid = this.txid;
+		boolean restarted = after == null || !this.position.sameGeneration(after);
+		if (restarted) {
+			this.restartProof = proven ? ((after != null) ? RestartProof.of(after) : RestartProof.ANY) : null;
+			if (!proven) {
+				logger.info("Another connection wrote during the checkpoint of database '{}'; "
+						+ "the next file holds every page", this.name);
+			}
+		}
+		Duration took = Duration.ofNanos(System.nanoTime() - started);
+		logger.debug("{} checkpoint of database '{}': busy={}, log={}, checkpointed={}, restarted={}", mode, this.name,
+				result[0], result[1], result[2], restarted);
+		this.listener.onCheckpoint(this.name, mode, took, restarted && proven);
+	}
+
+	private @Nullable WalHeader readWalHeader() throws IOException {
+		try (FileChannel wal = openWal()) {
+			return (wal != null) ? WalHeader.read(wal).orElse(null) : null;
+		}
+	}
+
+	// ---------------------------------------------------------------- uploads
+
+	LocalStore store() {
+		return this.store;
+	}
+
+	ReplicationListener listener() {
+		return this.listener;
+	}
+
+	boolean isFullFile(long txid) {
+		return this.fullFiles.contains(txid);
+	}
+
+	boolean acceptsUploads() {
+		return this.state == State.RUNNING || this.state == State.STOPPING;
+	}
+
+	/**
+	 * Called by an uploader that found a replica ahead of the local TXID (local state
+	 * lost, or the database was restored): continue numbering after the replica with a
+	 * full snapshot, and drop local files the replica already numbers differently.
+	 */
+	void adoptReplicaPosition(long replicaTxid) throws IOException {
+		this.lock.lock();
+		try {
+			if (Long.compareUnsigned(replicaTxid, this.txid) <= 0) {
+				return;
+			}
+			logger.info(
+					"Replica of database '{}' is at TXID {}, ahead of the local TXID {}; "
+							+ "continuing after it with a full snapshot",
+					this.name, LtxFileName.formatTxid(replicaTxid), LtxFileName.formatTxid(this.txid));
+			for (LtxFileName file : this.store.list()) {
+				this.store.delete(file);
+			}
+			this.txid = replicaTxid;
+			this.forceSnapshot = true;
+			this.syncRequested = true;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		wake();
+	}
+
+	/**
+	 * Called by an uploader that cannot continue a replica from local files: the next
+	 * file is a full snapshot it can seed the replica with.
+	 */
+	void requestFullSnapshot() {
+		this.lock.lock();
+		try {
+			this.forceSnapshot = true;
+			this.syncRequested = true;
+		}
+		finally {
+			this.lock.unlock();
+		}
+		wake();
+	}
+
+	/**
+	 * Removes local files every replica holds, keeping the newest one (it proves where
+	 * the WAL continues after a restart).
+	 */
+	void pruneLocalFiles() {
+		long min = Long.MAX_VALUE;
+		for (ReplicaUploader uploader : this.uploaders) {
+			long position = uploader.position();
+			if (position < 0) {
+				return;
+			}
+			min = Math.min(min, position);
+		}
+		if (this.uploaders.isEmpty()) {
+			min = this.txid;
+		}
+		try {
+			List<LtxFileName> files = this.store.list();
+			for (int i = 0; i < files.size() - 1; i++) {
+				LtxFileName file = files.get(i);
+				if (file.maxTxid() <= min) {
+					this.store.delete(file);
+					this.fullFiles.remove(file.maxTxid());
+				}
+			}
+			this.changeTimes.headMap(min, true).clear();
+		}
+		catch (IOException ex) {
+			logger.debug("Pruning local files of database '{}' failed", this.name, ex);
+		}
+	}
+
+	/**
+	 * Returns the time of the oldest commit a replica at {@code position} does not hold,
+	 * or {@code null} when it holds everything.
+	 */
+	@Nullable Instant oldestMissingChange(long position) {
+		Map.Entry<Long, Instant> entry = this.changeTimes.higherEntry(position);
+		if (entry != null && entry.getKey() <= this.txid) {
+			return entry.getValue();
+		}
+		return this.dirty ? this.dirtySince : null;
+	}
+
+	private static void joinQuietly(@Nullable Thread thread) {
+		if (thread == null || thread == Thread.currentThread()) {
+			return;
+		}
+		try {
+			thread.join(TimeUnit.SECONDS.toMillis(10));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private static String salts(int salt1, int salt2) {
+		return String.format("%08x/%08x", salt1, salt2);
+	}
+
+	private enum State {
+
+		NEW, RUNNING, STOPPING, STOPPED, CLOSED, FAILED
+
+	}
+
+	/**
+	 * A WAL generation known to start right after the engine's position: either exactly
+	 * the salts seen after the engine's own checkpoint, or any generation when the WAL
+	 * was empty while the engine held its read lock.
+	 */
+	private record RestartProof(boolean any, int salt1, int salt2) {
+
+		static final RestartProof ANY = new RestartProof(true, 0, 0);
+
+		static RestartProof of(WalHeader header) {
+			return new RestartProof(false, header.salt1(), header.salt2());
+		}
+
+		boolean admits(WalHeader header) {
+			return this.any || (header.salt1() == this.salt1 && header.salt2() == this.salt2);
+		}
+
+	}
+
+}

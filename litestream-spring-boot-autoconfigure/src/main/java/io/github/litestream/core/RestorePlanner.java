@@ -1,0 +1,156 @@
+package io.github.litestream.core;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.ReplicaClient;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Chooses the files a restore reads. It starts from the newest file that begins at TXID 1
+ * (a level-9 snapshot, or the first L0 file) within the target, then repeatedly takes the
+ * file that reaches furthest while starting no later than right after the current end.
+ * This greedy choice uses the fewest files that cover the range. A gap in the chain, or a
+ * target outside the restorable range, fails with a message that says what is available.
+ */
+public final class RestorePlanner {
+
+	private static final int MAX_LEVEL = ReplicationDefaults.SNAPSHOT_LEVEL;
+
+	private RestorePlanner() {
+	}
+
+	/**
+	 * Lists every level of a replica.
+	 * @param client the replica
+	 * @return all LTX files, in level then TXID order
+	 * @throws IOException if listing fails
+	 */
+	public static List<LtxFileInfo> listAll(ReplicaClient client) throws IOException {
+		List<LtxFileInfo> files = new ArrayList<>();
+		for (int level = 0; level <= MAX_LEVEL; level++) {
+			files.addAll(client.listFiles(level));
+		}
+		return files;
+	}
+
+	/**
+	 * Plans a restore from the files of a replica.
+	 * @param files every file of the replica
+	 * @param target what to restore
+	 * @param location the replica's location, for messages
+	 * @return the plan
+	 * @throws RestoreException if the target cannot be restored exactly
+	 */
+	public static RestorePlan plan(List<LtxFileInfo> files, RestoreTarget target, String location)
+			throws RestoreException {
+		if (files.isEmpty()) {
+			throw new NoBackupException("Replica " + location + " holds no backup");
+		}
+		List<LtxFileInfo> eligible = files.stream().filter((file) -> within(file, target)).toList();
+		LtxFileInfo start = null;
+		for (LtxFileInfo file : eligible) {
+			if (file.minTxid() == 1 && (start == null || better(file, start))) {
+				start = file;
+			}
+		}
+		if (start == null) {
+			throw new RestoreException("Cannot restore " + target + " from replica " + location
+					+ ": no snapshot at or before it; " + describeRange(files));
+		}
+		List<LtxFileInfo> plan = new ArrayList<>();
+		plan.add(start);
+		long current = start.maxTxid();
+		while (true) {
+			LtxFileInfo next = null;
+			for (LtxFileInfo file : eligible) {
+				if (file.level() == MAX_LEVEL || Long.compareUnsigned(file.minTxid(), current + 1) > 0
+						|| Long.compareUnsigned(file.maxTxid(), current) <= 0) {
+					continue;
+				}
+				if (next == null || better(file, next)) {
+					next = file;
+				}
+			}
+			if (next == null) {
+				break;
+			}
+			plan.add(next);
+			current = next.maxTxid();
+		}
+		for (LtxFileInfo file : eligible) {
+			if (Long.compareUnsigned(file.maxTxid(), current) > 0) {
+				throw new RestoreException("Cannot restore " + target + " from replica " + location
+						+ ": files are missing between TXID " + LtxFileName.formatTxid(current + 1) + " and "
+						+ LtxFileName.formatTxid(file.minTxid()) + " (next file: level " + file.level() + " "
+						+ file.fileName() + "); the chain of backups is broken");
+			}
+		}
+		if (target.txid() != null && current != target.txid()) {
+			throw new RestoreException("Cannot restore " + target + " from replica " + location
+					+ ": it is not a TXID the replica can restore to exactly; " + describeRange(files));
+		}
+		Instant timestamp = plan.stream().map(LtxFileInfo::createdAt).max(Comparator.naturalOrder()).orElseThrow();
+		return new RestorePlan(List.copyOf(plan), current, timestamp);
+	}
+
+	/**
+	 * Returns the range a replica can restore, for messages and the endpoint.
+	 * @param files every file of the replica
+	 * @return a sentence naming the earliest and latest restorable points
+	 */
+	static String describeRange(List<LtxFileInfo> files) {
+		LtxFileInfo earliest = null;
+		LtxFileInfo latest = null;
+		for (LtxFileInfo file : files) {
+			if (file.minTxid() == 1 && (earliest == null || file.createdAt().isBefore(earliest.createdAt()))) {
+				earliest = file;
+			}
+			if (latest == null || Long.compareUnsigned(file.maxTxid(), latest.maxTxid()) > 0) {
+				latest = file;
+			}
+		}
+		if (earliest == null) {
+			return "the replica holds no snapshot (newest TXID " + LtxFileName.formatTxid(latest.maxTxid()) + ")";
+		}
+		return "the earliest restorable time is " + earliest.createdAt() + " (TXID "
+				+ LtxFileName.formatTxid(earliest.maxTxid()) + "), the newest TXID is "
+				+ LtxFileName.formatTxid(latest.maxTxid()) + " at " + latest.createdAt();
+	}
+
+	private static boolean within(LtxFileInfo file, RestoreTarget target) {
+		if (target.txid() != null) {
+			return Long.compareUnsigned(file.maxTxid(), target.txid()) <= 0;
+		}
+		if (target.timestamp() != null) {
+			return !file.createdAt().isAfter(target.timestamp());
+		}
+		return true;
+	}
+
+	/**
+	 * Whether {@code candidate} is a better next step than {@code current}: it reaches
+	 * further; on a tie it starts earlier, sits on a higher level (fewer pages to read),
+	 * or is older.
+	 */
+	private static boolean better(LtxFileInfo candidate, @Nullable LtxFileInfo current) {
+		int reach = Long.compareUnsigned(candidate.maxTxid(), current.maxTxid());
+		if (reach != 0) {
+			return reach > 0;
+		}
+		int start = Long.compareUnsigned(candidate.minTxid(), current.minTxid());
+		if (start != 0) {
+			return start < 0;
+		}
+		if (candidate.level() != current.level()) {
+			return candidate.level() > current.level();
+		}
+		return candidate.createdAt().isBefore(current.createdAt());
+	}
+
+}

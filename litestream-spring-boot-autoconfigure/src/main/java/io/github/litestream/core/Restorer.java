@@ -1,0 +1,286 @@
+package io.github.litestream.core;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import io.github.litestream.ltx.LtxChecksum;
+import io.github.litestream.ltx.LtxCompactor;
+import io.github.litestream.ltx.LtxDecoder;
+import io.github.litestream.ltx.LtxHeader;
+import io.github.litestream.ltx.LtxMerger;
+import io.github.litestream.ltx.PageEncoding;
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.ReplicaClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Restores a database from a replica (DESIGN section 4.9): plan, merge every planned file
+ * in one streaming pass into {@code <output>.tmp}, verify every file checksum, optionally
+ * run SQLite's integrity check, fsync, remove a stale {@code -wal}/{@code -shm} and
+ * rename into place. A missing or corrupt file fails the restore and leaves the output
+ * untouched.
+ */
+public final class Restorer {
+
+	private static final Logger logger = LoggerFactory.getLogger(Restorer.class);
+
+	/**
+	 * Most files merged in one pass; longer plans are merged in steps through temporary
+	 * LTX files so the number of open streams stays bounded.
+	 */
+	static final int MAX_OPEN_FILES = 64;
+
+	private final Clock clock;
+
+	/**
+	 * Creates a restorer that times itself with the system clock.
+	 */
+	public Restorer() {
+		this(Clock.systemUTC());
+	}
+
+	/**
+	 * Creates a restorer.
+	 * @param clock the clock
+	 */
+	public Restorer(Clock clock) {
+		this.clock = clock;
+	}
+
+	/**
+	 * Restores a database.
+	 * @param client the replica to read
+	 * @param output the database file to create or replace
+	 * @param options the target and conditions
+	 * @return the result, or empty when a condition skipped the restore
+	 * @throws IOException if the restore fails; the output is then untouched
+	 */
+	public Optional<RestoreResult> restore(ReplicaClient client, Path output, RestoreOptions options)
+			throws IOException {
+		if (options.ifDbNotExists() && Files.exists(output)) {
+			logger.info("Database {} exists; skipping restore", output);
+			return Optional.empty();
+		}
+		List<LtxFileInfo> files = RestorePlanner.listAll(client);
+		RestorePlan plan;
+		try {
+			plan = RestorePlanner.plan(files, options.target(), client.location());
+		}
+		catch (NoBackupException ex) {
+			if (options.ifReplicaExists()) {
+				logger.info("Replica {} holds no backup; skipping restore of {}", client.location(), output);
+				return Optional.empty();
+			}
+			throw ex;
+		}
+		return Optional.of(restore(client, plan, output, options.integrityCheck()));
+	}
+
+	/**
+	 * Executes a plan.
+	 * @param client the replica to read
+	 * @param plan the files to merge
+	 * @param output the database file to create or replace
+	 * @param integrityCheck the SQLite check to run before the rename
+	 * @return the result
+	 * @throws IOException if the restore fails; the output is then untouched
+	 */
+	public RestoreResult restore(ReplicaClient client, RestorePlan plan, Path output, IntegrityCheck integrityCheck)
+			throws IOException {
+		long started = System.nanoTime();
+		Path target = output.toAbsolutePath();
+		Path parent = target.getParent();
+		Files.createDirectories(parent);
+		Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+		List<Path> intermediates = new ArrayList<>();
+		try {
+			List<LtxFileInfo> remaining = new ArrayList<>(plan.files());
+			Path carried = null;
+			// Long plans merge in steps so the number of open streams stays bounded.
+			while (remaining.size() + ((carried != null) ? 1 : 0) > MAX_OPEN_FILES) {
+				int take = MAX_OPEN_FILES - ((carried != null) ? 1 : 0);
+				List<LtxDecoder> inputs = new ArrayList<>();
+				Path next = target.resolveSibling(target.getFileName() + ".merge-" + intermediates.size() + ".tmp");
+				intermediates.add(next);
+				try {
+					if (carried != null) {
+						inputs.add(open(carried));
+					}
+					for (LtxFileInfo file : remaining.subList(0, take)) {
+						inputs.add(open(client, file));
+					}
+					try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(next), 64 * 1024)) {
+						LtxCompactor.compact(inputs, out, PageEncoding.BLOCK);
+					}
+				}
+				finally {
+					closeAll(inputs);
+				}
+				remaining = new ArrayList<>(remaining.subList(take, remaining.size()));
+				carried = next;
+			}
+			List<LtxDecoder> inputs = new ArrayList<>();
+			LtxHeader header;
+			int pages;
+			try {
+				if (carried != null) {
+					inputs.add(open(carried));
+				}
+				for (LtxFileInfo file : remaining) {
+					inputs.add(open(client, file));
+				}
+				try (LtxMerger merger = new LtxMerger(inputs)) {
+					header = merger.header();
+					if (!header.isSnapshot()) {
+						throw new RestoreException(
+								"Restore plan does not start with a snapshot (first file covers TXID "
+										+ header.minTxid() + "); the replica " + client.location() + " is incomplete");
+					}
+					pages = writeDatabase(merger, header, tmp);
+					merger.finish();
+				}
+			}
+			finally {
+				closeAll(inputs);
+			}
+			if (integrityCheck != IntegrityCheck.NONE) {
+				checkIntegrity(tmp, integrityCheck);
+			}
+			// A stale WAL next to the new file would be applied on top of it.
+			Files.deleteIfExists(target.resolveSibling(target.getFileName() + "-wal"));
+			Files.deleteIfExists(target.resolveSibling(target.getFileName() + "-shm"));
+			Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+			LocalStore.fsyncDirectory(parent);
+			RestoreResult result = new RestoreResult(target, plan.txid(), plan.timestamp(), plan.files().size(),
+					header.commit(), header.pageSize(), Duration.ofNanos(System.nanoTime() - started));
+			logger.info("Restored {} to TXID {} from {} ({} files, {} pages) in {} ms", target,
+					io.github.litestream.ltx.LtxFileName.formatTxid(plan.txid()), client.location(),
+					plan.files().size(), pages, result.duration().toMillis());
+			return result;
+		}
+		catch (IOException | RuntimeException ex) {
+			Files.deleteIfExists(tmp);
+			if (ex instanceof RestoreException) {
+				throw ex;
+			}
+			throw new RestoreException("Restore of " + target + " from " + client.location() + " failed: "
+					+ ex.getMessage() + "; the database file was not changed", ex);
+		}
+		finally {
+			for (Path intermediate : intermediates) {
+				Files.deleteIfExists(intermediate);
+			}
+		}
+	}
+
+	/**
+	 * Writes the merged pages into a new file, checking that every page from 1 to the
+	 * commit size arrives (the lock page stays zero).
+	 */
+	private static int writeDatabase(LtxMerger merger, LtxHeader header, Path tmp) throws IOException {
+		int pageSize = header.pageSize();
+		int lockPage = LtxChecksum.lockPage(pageSize);
+		byte[] page = new byte[pageSize];
+		int expected = 1;
+		int written = 0;
+		try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+				StandardOpenOption.TRUNCATE_EXISTING)) {
+			for (int pgno = merger.nextPage(page); pgno != 0; pgno = merger.nextPage(page)) {
+				if (expected == lockPage) {
+					expected++;
+				}
+				if (pgno != expected) {
+					throw new RestoreException("Restore is missing page " + expected + " (next page in the files is "
+							+ pgno + "); the backup is incomplete");
+				}
+				ByteBuffer buffer = ByteBuffer.wrap(page, 0, pageSize);
+				long position = (long) (pgno - 1) * pageSize;
+				while (buffer.hasRemaining()) {
+					channel.write(buffer, position + buffer.position());
+				}
+				expected++;
+				written++;
+			}
+			if (expected == lockPage && lockPage <= header.commit()) {
+				expected++;
+			}
+			if (expected != header.commit() + 1) {
+				throw new RestoreException("Restore ended at page " + (expected - 1) + " but the database has "
+						+ header.commit() + " pages; the backup is incomplete");
+			}
+			channel.truncate((long) header.commit() * pageSize);
+			channel.force(true);
+		}
+		return written;
+	}
+
+	private static void checkIntegrity(Path file, IntegrityCheck check) throws IOException {
+		String pragma = (check == IntegrityCheck.FULL) ? "integrity_check" : "quick_check";
+		try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+				Statement statement = connection.createStatement();
+				ResultSet rs = statement.executeQuery("PRAGMA " + pragma)) {
+			List<String> problems = new ArrayList<>();
+			while (rs.next()) {
+				String line = rs.getString(1);
+				if (!"ok".equals(line)) {
+					problems.add(line);
+				}
+			}
+			if (!problems.isEmpty()) {
+				throw new RestoreException(
+						"Restored database fails PRAGMA " + pragma + ": " + String.join("; ", problems));
+			}
+		}
+		catch (SQLException ex) {
+			throw new RestoreException(
+					"Restored database cannot be checked with PRAGMA " + pragma + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	private static LtxDecoder open(ReplicaClient client, LtxFileInfo file) throws IOException {
+		String source = client.location() + " level " + file.level() + " " + file.fileName();
+		InputStream in = client.openFile(file.level(), file.minTxid(), file.maxTxid());
+		return new LtxDecoder(new BufferedInputStream(in, 64 * 1024), source);
+	}
+
+	private static LtxDecoder open(Path file) throws IOException {
+		return new LtxDecoder(new BufferedInputStream(Files.newInputStream(file), 64 * 1024), file.toString());
+	}
+
+	private static void closeAll(List<LtxDecoder> decoders) {
+		for (LtxDecoder decoder : decoders) {
+			try {
+				decoder.close();
+			}
+			catch (IOException ex) {
+				// Closing inputs after the outcome is decided.
+			}
+		}
+	}
+
+	Instant now() {
+		return this.clock.instant();
+	}
+
+}

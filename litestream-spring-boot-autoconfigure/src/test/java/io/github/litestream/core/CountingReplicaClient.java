@@ -1,0 +1,77 @@
+package io.github.litestream.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.ReplicaClient;
+
+/**
+ * A real replica client wrapped to count the operations the engine makes on it.
+ */
+final class CountingReplicaClient implements ReplicaClient {
+
+	private final ReplicaClient delegate;
+
+	final AtomicInteger lists = new AtomicInteger();
+
+	final AtomicInteger opens = new AtomicInteger();
+
+	final AtomicInteger writes = new AtomicInteger();
+
+	final AtomicInteger deletes = new AtomicInteger();
+
+	CountingReplicaClient(ReplicaClient delegate) {
+		this.delegate = delegate;
+	}
+
+	int total() {
+		return this.lists.get() + this.opens.get() + this.writes.get() + this.deletes.get();
+	}
+
+	@Override
+	public String type() {
+		return this.delegate.type();
+	}
+
+	@Override
+	public String location() {
+		return this.delegate.location();
+	}
+
+	@Override
+	public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+		this.lists.incrementAndGet();
+		return this.delegate.listFiles(level, minTxidAtLeast);
+	}
+
+	@Override
+	public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
+		this.opens.incrementAndGet();
+		return this.delegate.openFile(level, minTxid, maxTxid);
+	}
+
+	@Override
+	public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		this.writes.incrementAndGet();
+		return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+	}
+
+	@Override
+	public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
+		this.deletes.incrementAndGet();
+		this.delegate.deleteFiles(files);
+	}
+
+	@Override
+	public void deleteAll() throws IOException {
+		this.deletes.incrementAndGet();
+		this.delegate.deleteAll();
+	}
+
+}

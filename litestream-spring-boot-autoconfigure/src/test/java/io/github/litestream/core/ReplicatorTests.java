@@ -1,0 +1,272 @@
+package io.github.litestream.core;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.file.FileReplicaClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Replicates real SQLite databases written by several connections and restores them.
+ */
+class ReplicatorTests {
+
+	@TempDir
+	Path dir;
+
+	private final List<AutoCloseable> closeables = new ArrayList<>();
+
+	@AfterEach
+	void closeAll() throws Exception {
+		for (int i = this.closeables.size() - 1; i >= 0; i--) {
+			this.closeables.get(i).close();
+		}
+	}
+
+	private Path db() {
+		return this.dir.resolve("app.db");
+	}
+
+	private FileReplicaClient replica() {
+		return new FileReplicaClient(this.dir.resolve("replica"));
+	}
+
+	private Replicator start(ReplicatorConfig.Builder builder) throws Exception {
+		Replicator replicator = new Replicator(builder.build());
+		replicator.start();
+		this.closeables.add(replicator);
+		return replicator;
+	}
+
+	private ReplicatorConfig.Builder config(FileReplicaClient client) {
+		return ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("file", client, Duration.ofMillis(50)))
+			.monitorInterval(Duration.ofMillis(50))
+			.minCheckpointPageCount(200)
+			.checkpointInterval(Duration.ofMillis(500));
+	}
+
+	private Connection connect() throws Exception {
+		Connection connection = TestDatabases.open(db());
+		this.closeables.add(connection);
+		return connection;
+	}
+
+	@Test
+	void restoreOfConcurrentWritersEqualsSource() throws Exception {
+		Connection setup = connect();
+		TestDatabases.execute(setup,
+				"CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, writer INTEGER, payload BLOB)");
+		FileReplicaClient client = replica();
+		Replicator replicator = start(config(client));
+		AtomicBoolean running = new AtomicBoolean(true);
+		AtomicInteger commits = new AtomicInteger();
+		ExecutorService executor = Executors.newFixedThreadPool(4);
+		List<Future<?>> writers = new ArrayList<>();
+		for (int w = 0; w < 4; w++) {
+			int writer = w;
+			Connection connection = connect();
+			writers.add(executor.submit(() -> {
+				byte[] payload = new byte[300];
+				while (running.get()) {
+					connection.setAutoCommit(false);
+					try (PreparedStatement insert = connection
+						.prepareStatement("INSERT INTO t (writer, payload) VALUES (?, ?)")) {
+						for (int i = 0; i < 5; i++) {
+							ThreadLocalRandom.current().nextBytes(payload);
+							insert.setInt(1, writer);
+							insert.setBytes(2, payload);
+							insert.executeUpdate();
+						}
+					}
+					if (ThreadLocalRandom.current().nextInt(10) == 0) {
+						TestDatabases.execute(connection, "DELETE FROM t WHERE id % 7 = " + writer);
+					}
+					connection.commit();
+					replicator.notifyCommit();
+					commits.incrementAndGet();
+				}
+				return null;
+			}));
+		}
+		await().atMost(Duration.ofSeconds(60)).until(() -> commits.get() >= 600);
+		running.set(false);
+		for (Future<?> writer : writers) {
+			writer.get();
+		}
+		executor.shutdown();
+		long txid = replicator.sync();
+		assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(30))).isTrue();
+		String expected = TestDatabases.digest(setup, "t");
+		long rows = TestDatabases.queryLong(setup, "SELECT COUNT(*) FROM t");
+
+		Path restored = this.dir.resolve("restored.db");
+		RestoreResult result = new Restorer()
+			.restore(client, restored, RestoreOptions.defaults().withIntegrityCheck(IntegrityCheck.FULL))
+			.orElseThrow();
+		assertThat(result.txid()).isEqualTo(txid);
+		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(expected);
+		assertThat(TestDatabases.queryLong(restored, "SELECT COUNT(*) FROM t")).isEqualTo(rows);
+		assertThat(TestDatabases.integrityCheck(restored)).isEqualTo("ok");
+
+		// Byte-level equality: close everything so the source is checkpointed, then
+		// compare the rolling checksums of both files.
+		replicator.stop();
+		for (AutoCloseable closeable : this.closeables) {
+			if (closeable instanceof Connection connection) {
+				connection.close();
+			}
+		}
+		replicator.close();
+		assertThat(TestDatabases.checksum(restored)).isEqualTo(TestDatabases.checksum(db()));
+	}
+
+	@Test
+	void restoreToEachRecordedPointGivesExactlyItsRows() throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+		FileReplicaClient client = replica();
+		Replicator replicator = start(config(client));
+		record Point(Instant at, long txid, long rows) {
+		}
+		List<Point> points = new ArrayList<>();
+		int id = 0;
+		for (int p = 0; p < 20; p++) {
+			for (int i = 0; i < 1 + p % 3; i++) {
+				TestDatabases.execute(connection, "INSERT INTO t VALUES (" + (++id) + ", 'v" + id + "')");
+			}
+			long txid = replicator.sync();
+			Instant at = Instant.now();
+			points.add(new Point(at, txid, id));
+			// Ensure the next file carries a later millisecond than the recorded point.
+			await().until(() -> Instant.now().toEpochMilli() > at.toEpochMilli());
+		}
+		long last = replicator.sync();
+		assertThat(replicator.awaitReplicated(last, Duration.ofSeconds(30))).isTrue();
+		Restorer restorer = new Restorer();
+		for (Point point : points) {
+			Path out = this.dir.resolve("pit-" + point.txid() + ".db");
+			RestoreResult byTime = restorer
+				.restore(client, out, RestoreOptions.defaults().withTarget(RestoreTarget.at(point.at())))
+				.orElseThrow();
+			assertThat(byTime.txid()).isEqualTo(point.txid());
+			assertThat(TestDatabases.queryLong(out, "SELECT COUNT(*) FROM t")).isEqualTo(point.rows());
+			assertThat(TestDatabases.queryLong(out, "SELECT MAX(id) FROM t")).isEqualTo(point.rows());
+			Path byTxid = this.dir.resolve("txid-" + point.txid() + ".db");
+			restorer.restore(client, byTxid, RestoreOptions.defaults().withTarget(RestoreTarget.txid(point.txid())))
+				.orElseThrow();
+			assertThat(TestDatabases.queryLong(byTxid, "SELECT COUNT(*) FROM t")).isEqualTo(point.rows());
+		}
+		assertThatExceptionOfType(RestoreException.class)
+			.isThrownBy(() -> restorer.restore(client, this.dir.resolve("early.db"),
+					RestoreOptions.defaults().withTarget(RestoreTarget.at(Instant.now().minusSeconds(3600)))))
+			.withMessageContaining("earliest restorable time");
+	}
+
+	@Test
+	void flippedByteInAnyFileFailsRestoreNamingTheFile() throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+		FileReplicaClient client = replica();
+		Replicator replicator = start(config(client));
+		for (int i = 0; i < 5; i++) {
+			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", '" + "x".repeat(500) + "')");
+			replicator.sync();
+		}
+		long txid = replicator.sync();
+		assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(30))).isTrue();
+		replicator.stop();
+		List<LtxFileInfo> files = RestorePlanner.listAll(client);
+		assertThat(files).hasSizeGreaterThanOrEqualTo(5);
+		Path out = this.dir.resolve("restored.db");
+		for (LtxFileInfo file : files) {
+			Path path = client.filePath(file.level(), file.minTxid(), file.maxTxid());
+			byte[] original = Files.readAllBytes(path);
+			for (int offset : new int[] { 10, 40, 100, original.length / 2, original.length - 20,
+					original.length - 1 }) {
+				byte[] corrupt = original.clone();
+				corrupt[offset] ^= 0x5a;
+				Files.write(path, corrupt);
+				assertThatExceptionOfType(RestoreException.class).as("byte %d of %s", offset, file.fileName())
+					.isThrownBy(() -> new Restorer().restore(client, out, RestoreOptions.defaults()))
+					.withMessageContaining(file.fileName());
+				assertThat(out).doesNotExist();
+			}
+			Files.write(path, original);
+		}
+		// A missing file in the middle of the chain fails instead of restoring less.
+		LtxFileInfo middle = files.get(files.size() / 2);
+		Files.delete(client.filePath(middle.level(), middle.minTxid(), middle.maxTxid()));
+		assertThatExceptionOfType(RestoreException.class)
+			.isThrownBy(() -> new Restorer().restore(client, out, RestoreOptions.defaults()))
+			.withMessageContaining("missing");
+		assertThat(out).doesNotExist();
+	}
+
+	@Test
+	void idleDatabaseMakesNoReplicaOperations() throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+		CountingReplicaClient client = new CountingReplicaClient(replica());
+		AtomicInteger checkpoints = new AtomicInteger();
+		Replicator replicator = new Replicator(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("file", client, Duration.ofMillis(50)))
+			.monitorInterval(Duration.ofMillis(50))
+			.checkpointInterval(Duration.ofMillis(200))
+			.listener(new ReplicationListener() {
+				@Override
+				public void onCheckpoint(String database, String mode, Duration duration, boolean walRestarted) {
+					checkpoints.incrementAndGet();
+				}
+			})
+			.build());
+		replicator.start();
+		this.closeables.add(replicator);
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (1, 'a')");
+		replicator.notifyCommit();
+		// The insert, the engine's checkpoint and its own sequence write reach the
+		// replica; after that the database is idle.
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> checkpoints.get() >= 1 && replicator.status().replicas().get(0).txid() == replicator.txid());
+		int before = client.total();
+		long txid = replicator.txid();
+		await().during(Duration.ofSeconds(10))
+			.atMost(Duration.ofSeconds(12))
+			.until(() -> client.total() == before && replicator.txid() == txid);
+	}
+
+	@Test
+	void emptyReplicaRestoreFailsUnlessIfReplicaExists() throws Exception {
+		FileReplicaClient client = replica();
+		Path out = this.dir.resolve("restored.db");
+		assertThatExceptionOfType(NoBackupException.class)
+			.isThrownBy(() -> new Restorer().restore(client, out, RestoreOptions.defaults()))
+			.withMessageContaining("holds no backup");
+		assertThat(new Restorer().restore(client, out, RestoreOptions.defaults().withConditions(false, true)))
+			.isEmpty();
+		Files.writeString(out, "existing");
+		assertThat(new Restorer().restore(client, out, RestoreOptions.defaults().withConditions(true, false)))
+			.isEmpty();
+		assertThat(Files.readString(out)).isEqualTo("existing");
+	}
+
+}
