@@ -138,8 +138,8 @@ class LtxCompactorTests {
 		AtomicInteger closed = new AtomicInteger();
 		List<LtxDecoder> inputs = List.of(closeCounting(first, "a.ltx", closed), closeCounting(gap, "b.ltx", closed));
 		assertThatExceptionOfType(LtxFormatException.class).isThrownBy(() -> new LtxMerger(inputs))
-			.withMessage("cannot merge a.ltx (TXIDs 0000000000000001-0000000000000002.ltx) with b.ltx (TXIDs "
-					+ "0000000000000004-0000000000000004.ltx): the second must start no later than 0000000000000003 "
+			.withMessage("cannot merge a.ltx (TXIDs 0000000000000001..0000000000000002) with b.ltx (TXIDs "
+					+ "0000000000000004..0000000000000004): the second must start no later than 0000000000000003 "
 					+ "and end after 0000000000000002");
 		assertThat(closed).hasValue(2);
 		assertThatExceptionOfType(LtxFormatException.class)

@@ -2,11 +2,12 @@ package io.github.litestream.ltx;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -285,36 +286,32 @@ class LtxDecoderTests {
 	@Test
 	void reportsStreamFailuresWithTheSourceName() throws IOException {
 		byte[] file = encode(INCREMENTAL, PageEncoding.BLOCK, pages(1, PAGE));
-		InputStream failing = new ByteArrayInputStream(file, 0, 100) {
+		// Serves the header, then the connection drops.
+		InputStream dropping = new ByteArrayInputStream(file, 0, LtxHeader.SIZE) {
 
 			@Override
 			public synchronized int read(byte[] b, int off, int len) {
 				if (this.pos == this.count) {
-					throw new java.io.UncheckedIOException(new IOException("connection reset"));
+					throw new UncheckedIOException(new IOException("connection reset"));
 				}
 				return super.read(b, off, len);
 			}
 
 		};
-		InputStream wrapped = new InputStream() {
-
-			@Override
-			public int read() {
-				throw new UnsupportedOperationException();
-			}
+		InputStream failing = new FilterInputStream(dropping) {
 
 			@Override
 			public int read(byte[] b, int off, int len) throws IOException {
 				try {
-					return failing.read(b, off, len);
+					return super.read(b, off, len);
 				}
-				catch (java.io.UncheckedIOException ex) {
+				catch (UncheckedIOException ex) {
 					throw ex.getCause();
 				}
 			}
 
 		};
-		try (LtxDecoder decoder = new LtxDecoder(wrapped, NAME)) {
+		try (LtxDecoder decoder = new LtxDecoder(failing, NAME)) {
 			assertThatExceptionOfType(IOException.class).isThrownBy(() -> decoder.readPage(new byte[P]))
 				.withMessage(NAME + ": cannot read at offset 100: connection reset");
 			assertThatExceptionOfType(IOException.class).isThrownBy(decoder::finish)

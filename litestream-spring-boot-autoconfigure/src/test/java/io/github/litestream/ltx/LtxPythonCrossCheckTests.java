@@ -2,9 +2,11 @@ package io.github.litestream.ltx;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -100,13 +102,13 @@ class LtxPythonCrossCheckTests {
 			encoder.writePage(pgno, data, 0);
 		}
 		catch (IOException ex) {
-			throw new java.io.UncheckedIOException(ex);
+			throw new UncheckedIOException(ex);
 		}
 	}
 
 	private static String decodeWithPython(Path file, String... options) throws Exception {
 		Path script = LtxTestSupport.ltxDir().resolve("decode_ltx.py");
-		List<String> command = new java.util.ArrayList<>(List.of("python3", script.toString(), file.toString()));
+		List<String> command = new ArrayList<>(List.of("python3", script.toString(), file.toString()));
 		command.addAll(List.of(options));
 		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
 		byte[] output = process.getInputStream().readAllBytes();
