@@ -57,7 +57,7 @@ public final class LtxCompactor {
 			byte[] page = new byte[header.pageSize()];
 			int pgno;
 			while ((pgno = merger.nextPage(page)) != 0) {
-				encoder.writePage(pgno, page, 0);
+				writePage(encoder, pgno, page, inputs);
 			}
 			// Verify every input before the trailer exists: a corrupt input must leave an
 			// output that no reader accepts.
@@ -66,11 +66,27 @@ public final class LtxCompactor {
 				encoder.finish(merger.postApplyChecksum());
 			}
 			catch (LtxFormatException ex) {
-				throw new LtxFormatException("cannot merge " + inputs.get(0).sourceName() + " .. "
-						+ inputs.get(inputs.size() - 1).sourceName() + ": " + ex.getMessage(), ex);
+				throw outputError(ex, inputs);
 			}
 			return header;
 		}
+	}
+
+	private static void writePage(LtxEncoder encoder, int pgno, byte[] page, List<LtxDecoder> inputs)
+			throws IOException {
+		try {
+			encoder.writePage(pgno, page, 0);
+		}
+		catch (LtxFormatException ex) {
+			// The inputs are individually valid but do not add up, for example a snapshot
+			// followed by a file that grows the database without carrying the new pages.
+			throw outputError(ex, inputs);
+		}
+	}
+
+	private static LtxFormatException outputError(LtxFormatException ex, List<LtxDecoder> inputs) {
+		return new LtxFormatException("cannot merge " + inputs.get(0).sourceName() + " .. "
+				+ inputs.get(inputs.size() - 1).sourceName() + ": " + ex.getMessage(), ex);
 	}
 
 }

@@ -422,6 +422,10 @@ public final class LtxDecoder implements Closeable {
 
 	private int decompress(byte[] src, int length, byte[] dst, int dstOff, long pgno, long start)
 			throws LtxFormatException {
+		String problem = Lz4.checkBlock(src, length);
+		if (problem != null) {
+			throw error("page %d at offset %d: corrupt LZ4 data (%s)", pgno, start, problem);
+		}
 		try {
 			return Lz4.DECOMPRESSOR.decompress(src, 0, length, dst, dstOff, this.pageSize - dstOff);
 		}

@@ -13,8 +13,9 @@ import java.util.Objects;
  * order of LTX-SPEC section 3.5 (ascending; consecutive from 1 in a snapshot, skipping
  * only the lock page), no lock page, no page beyond {@code commit}, a complete snapshot,
  * and a post-apply checksum that agrees with the header flags. Memory is one page frame
- * buffer plus the page index (about ten bytes per page). The stream is not buffered by
- * the encoder beyond one page frame, and is never closed by it.
+ * buffer plus the page index (about ten bytes per page). Each page frame reaches the
+ * stream in one write call; the stream is never flushed or closed by the encoder. Not
+ * thread-safe.
  */
 public final class LtxEncoder {
 

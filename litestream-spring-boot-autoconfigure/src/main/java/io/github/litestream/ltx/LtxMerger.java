@@ -108,13 +108,16 @@ public final class LtxMerger implements Closeable {
 						+ ") with " + next.sourceName() + " (page size " + n.pageSize() + "): page sizes differ");
 			}
 			if (!isContiguous(p.maxTxid(), n.minTxid(), n.maxTxid())) {
-				throw new LtxFormatException("cannot merge " + previous.sourceName() + " (TXIDs "
-						+ LtxFileName.format(p.minTxid(), p.maxTxid()) + ") with " + next.sourceName() + " (TXIDs "
-						+ LtxFileName.format(n.minTxid(), n.maxTxid()) + "): the second must start no later than "
+				throw new LtxFormatException("cannot merge " + previous.sourceName() + " (TXIDs " + range(p) + ") with "
+						+ next.sourceName() + " (TXIDs " + range(n) + "): the second must start no later than "
 						+ LtxFileName.formatTxid(p.maxTxid() + 1) + " and end after "
 						+ LtxFileName.formatTxid(p.maxTxid()));
 			}
 		}
+	}
+
+	private static String range(LtxHeader header) {
+		return LtxFileName.formatTxid(header.minTxid()) + ".." + LtxFileName.formatTxid(header.maxTxid());
 	}
 
 	/**
