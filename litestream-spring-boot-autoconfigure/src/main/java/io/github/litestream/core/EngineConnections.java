@@ -8,6 +8,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The two SQLite connections the engine owns (DESIGN section 4.2 and 4.4): the reader,
@@ -20,6 +22,8 @@ final class EngineConnections implements AutoCloseable {
 	static final String SEQ_TABLE = "_litestream_seq";
 
 	static final String LOCK_TABLE = "_litestream_lock";
+
+	private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
 
 	private final Path database;
 
@@ -56,7 +60,10 @@ final class EngineConnections implements AutoCloseable {
 				statement.execute("CREATE TABLE IF NOT EXISTS " + SEQ_TABLE + " (id INTEGER PRIMARY KEY, seq INTEGER)");
 				statement.execute("CREATE TABLE IF NOT EXISTS " + LOCK_TABLE + " (id INTEGER)");
 			}
-			barrier = connect(database, busyTimeout);
+			// The barrier polls for the write lock itself (see acquireBarrier), so
+			// SQLite's
+			// own busy handler, which sleeps up to 100 ms between tries, is off.
+			barrier = connect(database, Duration.ZERO);
 			EngineConnections connections = new EngineConnections(database, reader, barrier);
 			connections.acquireReadLock();
 			return connections;
@@ -145,35 +152,29 @@ final class EngineConnections implements AutoCloseable {
 	}
 
 	/**
-	 * Returns {@code PRAGMA data_version} of the reader: it changes when another
-	 * connection commits or restarts the WAL.
-	 */
-	long dataVersion() throws IOException {
-		try (Statement statement = this.reader.createStatement();
-				ResultSet rs = statement.executeQuery("PRAGMA data_version")) {
-			rs.next();
-			return rs.getLong(1);
-		}
-		catch (SQLException ex) {
-			throw failure("read data_version", ex);
-		}
-	}
-
-	/**
-	 * Takes the write lock on the barrier connection, waiting up to the busy timeout.
+	 * Takes the write lock on the barrier connection. It polls every half millisecond
+	 * rather than relying on SQLite's busy handler, which sleeps up to 100 ms between
+	 * tries and would lose the lock to writers that commit back to back.
+	 * @param timeout how long to keep trying
 	 * @return whether the lock was taken (false when the database stayed busy)
 	 */
-	boolean acquireBarrier() throws IOException {
-		try (Statement statement = this.barrier.createStatement()) {
-			statement.execute("BEGIN IMMEDIATE");
-			this.barrierHeld = true;
-			return true;
-		}
-		catch (SQLException ex) {
-			if (isBusy(ex)) {
-				return false;
+	boolean acquireBarrier(Duration timeout) throws IOException {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		while (true) {
+			try (Statement statement = this.barrier.createStatement()) {
+				statement.execute("BEGIN IMMEDIATE");
+				this.barrierHeld = true;
+				return true;
 			}
-			throw failure("take the write barrier", ex);
+			catch (SQLException ex) {
+				if (!isBusy(ex)) {
+					throw failure("take the write barrier", ex);
+				}
+				if (System.nanoTime() - deadline >= 0) {
+					return false;
+				}
+				LockSupport.parkNanos(POLL_NANOS);
+			}
 		}
 	}
 
@@ -194,31 +195,81 @@ final class EngineConnections implements AutoCloseable {
 	}
 
 	/**
-	 * Runs {@code PRAGMA wal_checkpoint(mode)} on the reader, which must not hold its
-	 * read lock.
-	 * @return SQLite's three results: busy flag, WAL frames, frames checkpointed
+	 * Returns {@code PRAGMA data_version} of the barrier connection: it changes when any
+	 * other connection commits or restarts the WAL, but not for the barrier's own writes
+	 * and checkpoints.
 	 */
-	int[] checkpoint(String mode) throws IOException {
-		try (Statement statement = this.reader.createStatement();
-				ResultSet rs = statement.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+	long barrierDataVersion() throws IOException {
+		try (Statement statement = this.barrier.createStatement();
+				ResultSet rs = statement.executeQuery("PRAGMA data_version")) {
 			rs.next();
-			return new int[] { rs.getInt(1), rs.getInt(2), rs.getInt(3) };
+			return rs.getLong(1);
 		}
 		catch (SQLException ex) {
-			throw failure("run a " + mode + " checkpoint", ex);
+			throw failure("read data_version", ex);
 		}
 	}
 
 	/**
-	 * Writes to {@code _litestream_seq} in a transaction of its own, so that after a
-	 * complete checkpoint the WAL restarts with this write, at a point the engine knows.
+	 * Runs a PASSIVE checkpoint on the reader, which must not hold its read lock. It
+	 * needs no write lock, so it runs while the barrier holds it.
+	 * @return SQLite's three results: busy flag, WAL frames, frames checkpointed
 	 */
-	void bumpSequence() throws IOException {
+	int[] checkpointPassive() throws IOException {
 		try (Statement statement = this.reader.createStatement()) {
-			statement.execute("INSERT INTO " + SEQ_TABLE + " (id, seq) VALUES (1, 1) "
-					+ "ON CONFLICT (id) DO UPDATE SET seq = seq + 1");
+			return checkpoint(statement, "PASSIVE");
 		}
 		catch (SQLException ex) {
+			throw failure("run a PASSIVE checkpoint", ex);
+		}
+	}
+
+	/**
+	 * Runs a TRUNCATE checkpoint on the barrier connection, which must not hold the
+	 * barrier: TRUNCATE takes the write lock itself and waits for readers.
+	 * @return SQLite's three results: busy flag, WAL frames, frames checkpointed
+	 */
+	int[] checkpointTruncate(Duration busyTimeout) throws IOException {
+		try (Statement statement = this.barrier.createStatement()) {
+			statement.execute("PRAGMA busy_timeout = " + busyTimeout.toMillis());
+			try {
+				return checkpoint(statement, "TRUNCATE");
+			}
+			finally {
+				statement.execute("PRAGMA busy_timeout = 0");
+			}
+		}
+		catch (SQLException ex) {
+			throw failure("run a TRUNCATE checkpoint", ex);
+		}
+	}
+
+	private static int[] checkpoint(Statement statement, String mode) throws SQLException {
+		try (ResultSet rs = statement.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+			rs.next();
+			return new int[] { rs.getInt(1), rs.getInt(2), rs.getInt(3) };
+		}
+	}
+
+	/**
+	 * Writes to {@code _litestream_seq} from the barrier connection in a transaction that
+	 * starts after the checkpoint, so that after a complete checkpoint the WAL restarts
+	 * with this write, at a point the engine knows.
+	 * @return whether the write happened (false when the database stayed busy)
+	 */
+	boolean bumpSequence(Duration timeout) throws IOException {
+		if (!acquireBarrier(timeout)) {
+			return false;
+		}
+		try (Statement statement = this.barrier.createStatement()) {
+			statement.execute("INSERT INTO " + SEQ_TABLE + " (id, seq) VALUES (1, 1) "
+					+ "ON CONFLICT (id) DO UPDATE SET seq = seq + 1");
+			statement.execute("COMMIT");
+			this.barrierHeld = false;
+			return true;
+		}
+		catch (SQLException ex) {
+			releaseBarrier();
 			throw failure("write " + SEQ_TABLE, ex);
 		}
 	}

@@ -109,6 +109,14 @@ public final class Replicator implements AutoCloseable {
 
 	private volatile State state = State.NEW;
 
+	/**
+	 * Runs between a checkpoint and the engine's sequence write, the only moment the
+	 * engine holds neither its read lock nor the write barrier. A test seam: tests run
+	 * another process's checkpoint here to prove that the engine detects it.
+	 */
+	private Runnable checkpointWindow = () -> {
+	};
+
 	private @Nullable Thread syncThread;
 
 	private @Nullable String lastSyncError;
@@ -382,6 +390,10 @@ public final class Replicator implements AutoCloseable {
 		if (this.state != State.RUNNING && this.state != State.STOPPING) {
 			throw new IllegalStateException("Replicator '" + this.name + "' is not running (" + this.state + ")");
 		}
+	}
+
+	void setCheckpointWindow(Runnable checkpointWindow) {
+		this.checkpointWindow = checkpointWindow;
 	}
 
 	// ---------------------------------------------------------------- recovery
@@ -882,64 +894,68 @@ public final class Replicator implements AutoCloseable {
 	/**
 	 * Checkpoints the database the way DESIGN section 4.4 describes: take the write
 	 * barrier so nobody appends, copy the WAL tail, checkpoint, then write
-	 * {@code _litestream_seq} so the WAL restarts at a point the engine knows.
-	 * {@code PRAGMA data_version}, read before and after, proves that no other connection
-	 * wrote or restarted the WAL in between; only then may the next WAL generation be
-	 * read as a continuation.
+	 * {@code _litestream_seq} in a transaction that starts after the checkpoint, so the
+	 * WAL restarts with the engine's own write. {@code PRAGMA data_version} of the
+	 * barrier connection, read before and after, proves that no other connection wrote or
+	 * restarted the WAL in between; only then may the next WAL generation be read as a
+	 * continuation. Without that proof the next file holds every page.
 	 */
 	private void checkpoint(String mode) throws IOException {
 		EngineConnections db = this.connections;
 		long started = System.nanoTime();
-		if (!db.acquireBarrier()) {
-			this.listener.onCheckpointError(this.name, mode, new IOException("Database '" + this.name
-					+ "' stayed busy for " + this.config.busyTimeout() + "; checkpoint postponed"));
+		Duration timeout = this.config.busyTimeout();
+		if (!db.acquireBarrier(timeout)) {
+			this.listener.onCheckpointError(this.name, mode, new IOException(
+					"Database '" + this.name + "' stayed busy for " + timeout + "; checkpoint postponed"));
 			return;
 		}
 		long versionBefore;
-		int[] result = null;
+		int[] result;
+		boolean wrote;
 		try {
+			versionBefore = db.barrierDataVersion();
 			syncLocked(false);
 			db.releaseReadLock();
-			versionBefore = db.dataVersion();
-			if (!"TRUNCATE".equals(mode)) {
-				result = db.checkpoint(mode);
+			if ("TRUNCATE".equals(mode)) {
+				// TRUNCATE takes the write lock itself, so the barrier steps aside for
+				// it.
+				db.releaseBarrier();
+				result = db.checkpointTruncate(timeout);
 			}
+			else {
+				result = db.checkpointPassive();
+				db.releaseBarrier();
+			}
+			this.checkpointWindow.run();
+			wrote = db.bumpSequence(timeout);
 		}
 		catch (IOException | RuntimeException ex) {
 			db.releaseBarrier();
-			db.acquireReadLock();
-			// Without the read lock held throughout, continuity is not proven any more.
+			// The read lock was released: continuity is no longer proven.
 			this.restartProof = null;
+			this.position = null;
 			throw ex;
-		}
-		db.releaseBarrier();
-		boolean proven;
-		WalHeader after;
-		try {
-			if ("TRUNCATE".equals(mode)) {
-				// TRUNCATE takes the write lock itself, so it runs after the barrier.
-				result = db.checkpoint(mode);
-			}
-			db.bumpSequence();
-			long versionAfter = db.dataVersion();
-			proven = versionBefore == versionAfter;
 		}
 		finally {
 			db.acquireReadLock();
 		}
-		after = readWalHeader();
+		boolean proven = wrote && versionBefore == db.barrierDataVersion();
+		WalHeader after = readWalHeader();
 		this.checkpointTxid = this.txid;
 		boolean restarted = after == null || !this.position.sameGeneration(after);
 		if (restarted) {
-			this.restartProof = proven ? ((after != null) ? RestartProof.of(after) : RestartProof.ANY) : null;
-			if (!proven) {
+			if (proven) {
+				this.restartProof = (after != null) ? RestartProof.of(after) : RestartProof.ANY;
+			}
+			else {
+				this.restartProof = null;
 				logger.info("Another connection wrote during the checkpoint of database '{}'; "
 						+ "the next file holds every page", this.name);
 			}
 		}
 		Duration took = Duration.ofNanos(System.nanoTime() - started);
-		logger.debug("{} checkpoint of database '{}': busy={}, log={}, checkpointed={}, restarted={}", mode, this.name,
-				result[0], result[1], result[2], restarted);
+		logger.debug("{} checkpoint of database '{}': busy={}, log={}, checkpointed={}, restarted={}, proven={}", mode,
+				this.name, result[0], result[1], result[2], restarted, proven);
 		this.listener.onCheckpoint(this.name, mode, took, restarted && proven);
 	}
 
