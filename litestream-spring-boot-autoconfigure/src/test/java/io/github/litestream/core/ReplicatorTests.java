@@ -12,11 +12,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.ChildJvm;
+import io.github.litestream.testsupport.SqliteWriterMain;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,7 +80,10 @@ class ReplicatorTests {
 				"CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, writer INTEGER, payload BLOB)");
 		FileReplicaClient client = replica();
 		Replicator replicator = start(config(client));
-		AtomicBoolean running = new AtomicBoolean(true);
+		// A second OS process writes to the same database at the same time.
+		ChildJvm otherProcess = ChildJvm.start(this.dir, "other-process", SqliteWriterMain.class, List.of(),
+				List.of(db().toString(), "other-process", "300", "4", "200", "--pause=2ms", "--busy-timeout=60s"));
+		this.closeables.add(otherProcess);
 		AtomicInteger commits = new AtomicInteger();
 		ExecutorService executor = Executors.newFixedThreadPool(4);
 		List<Future<?>> writers = new ArrayList<>();
@@ -87,7 +92,7 @@ class ReplicatorTests {
 			Connection connection = connect();
 			writers.add(executor.submit(() -> {
 				byte[] payload = new byte[300];
-				while (running.get()) {
+				for (int txn = 0; txn < 150; txn++) {
 					connection.setAutoCommit(false);
 					try (PreparedStatement insert = connection
 						.prepareStatement("INSERT INTO t (writer, payload) VALUES (?, ?)")) {
@@ -108,11 +113,11 @@ class ReplicatorTests {
 				return null;
 			}));
 		}
-		await().atMost(Duration.ofSeconds(60)).until(() -> commits.get() >= 600);
-		running.set(false);
 		for (Future<?> writer : writers) {
-			writer.get();
+			writer.get(120, TimeUnit.SECONDS);
 		}
+		assertThat(otherProcess.awaitExit(Duration.ofSeconds(120))).as(otherProcess.outputTail()).isZero();
+		assertThat(commits.get()).isEqualTo(600);
 		executor.shutdown();
 		long txid = replicator.sync();
 		assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(30))).isTrue();
@@ -127,6 +132,9 @@ class ReplicatorTests {
 		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(expected);
 		assertThat(TestDatabases.queryLong(restored, "SELECT COUNT(*) FROM t")).isEqualTo(rows);
 		assertThat(TestDatabases.integrityCheck(restored)).isEqualTo("ok");
+		assertThat(TestDatabases.queryLong(restored, "SELECT COUNT(*) FROM t WHERE writer = 'other-process'"))
+			.as("rows of the other process")
+			.isPositive();
 
 		// Byte-level equality: close everything so the source is checkpointed, then
 		// compare the rolling checksums of both files.
