@@ -9,9 +9,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
+import io.github.litestream.storage.ReplicaException;
 
 /**
- * A real replica client wrapped to count the operations the engine makes on it.
+ * A real replica client wrapped to count the operations the engine makes on it, and to
+ * inject a number of failing writes.
  */
 final class CountingReplicaClient implements ReplicaClient {
 
@@ -24,6 +26,11 @@ final class CountingReplicaClient implements ReplicaClient {
 	final AtomicInteger writes = new AtomicInteger();
 
 	final AtomicInteger deletes = new AtomicInteger();
+
+	/**
+	 * Number of upcoming writes that fail with a retryable error before reaching storage.
+	 */
+	final AtomicInteger failingWrites = new AtomicInteger();
 
 	CountingReplicaClient(ReplicaClient delegate) {
 		this.delegate = delegate;
@@ -59,6 +66,9 @@ final class CountingReplicaClient implements ReplicaClient {
 	public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
 		this.writes.incrementAndGet();
+		if (this.failingWrites.getAndUpdate((n) -> Math.max(0, n - 1)) > 0) {
+			throw new ReplicaException("Injected failure writing " + minTxid + "-" + maxTxid, true, null);
+		}
 		return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
 	}
 

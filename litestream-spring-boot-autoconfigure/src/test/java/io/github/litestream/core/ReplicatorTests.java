@@ -263,6 +263,43 @@ class ReplicatorTests {
 	}
 
 	@Test
+	void failedUploadsAreRetriedInOrderWithoutGaps() throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+		FileReplicaClient files = replica();
+		CountingReplicaClient client = new CountingReplicaClient(files);
+		AtomicInteger errors = new AtomicInteger();
+		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("file", client, Duration.ofMillis(20)))
+			.monitorInterval(Duration.ofMillis(20))
+			.retryBackoff(Duration.ofMillis(10), Duration.ofMillis(80))
+			.listener(new ReplicationListener() {
+				@Override
+				public void onUploadError(String database, String replica, Throwable error, int attempt) {
+					errors.incrementAndGet();
+				}
+			}));
+		client.failingWrites.set(7);
+		for (int i = 1; i <= 30; i++) {
+			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", 'v')");
+			replicator.sync();
+		}
+		long txid = replicator.sync();
+		assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(30))).isTrue();
+		assertThat(errors.get()).isEqualTo(7);
+		assertThat(replicator.status().replicas().get(0).lastError()).isNull();
+		long previous = 0;
+		for (LtxFileInfo file : files.listFiles(0)) {
+			assertThat(file.minTxid()).isEqualTo(previous + 1);
+			previous = file.maxTxid();
+		}
+		assertThat(previous).isEqualTo(txid);
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(files, restored, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.queryLong(restored, "SELECT COUNT(*) FROM t")).isEqualTo(30);
+	}
+
+	@Test
 	void emptyReplicaRestoreFailsUnlessIfReplicaExists() throws Exception {
 		FileReplicaClient client = replica();
 		Path out = this.dir.resolve("restored.db");
