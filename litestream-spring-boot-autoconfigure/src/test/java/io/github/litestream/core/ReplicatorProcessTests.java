@@ -92,18 +92,14 @@ class ReplicatorProcessTests {
 		Connection connection = TestDatabases.open(db());
 		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB)");
 		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
-		List<SyncResult> syncs = new CopyOnWriteArrayList<>();
+		RecordingListener listener = new RecordingListener();
+		List<SyncResult> syncs = listener.syncs;
 		Replicator replicator = new Replicator(ReplicatorConfig.builder("app", db())
 			.replica(new ReplicaConfig("file", client, Duration.ofMillis(20)))
 			.monitorInterval(Duration.ofMillis(20))
 			.minCheckpointPageCount(20)
 			.checkpointInterval(Duration.ofMillis(50))
-			.listener(new ReplicationListener() {
-				@Override
-				public void onSync(String database, SyncResult sync) {
-					syncs.add(sync);
-				}
-			})
+			.listener(listener)
 			.build());
 		replicator.start();
 		AtomicBoolean running = new AtomicBoolean(true);
@@ -177,17 +173,12 @@ class ReplicatorProcessTests {
 	void anotherProcessStillSeesOurLockAfterTheEngineRan() throws Exception {
 		Connection connection = TestDatabases.open(db());
 		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
-		AtomicInteger checkpoints = new AtomicInteger();
+		RecordingListener listener = new RecordingListener();
 		Replicator replicator = new Replicator(ReplicatorConfig.builder("app", db())
 			.replica(ReplicaConfig.of("file", new FileReplicaClient(this.dir.resolve("replica"))))
 			.monitorInterval(Duration.ofMillis(20))
 			.checkpointInterval(Duration.ofMillis(50))
-			.listener(new ReplicationListener() {
-				@Override
-				public void onCheckpoint(String database, String mode, Duration duration, boolean walRestarted) {
-					checkpoints.incrementAndGet();
-				}
-			})
+			.listener(listener)
 			.build());
 		replicator.start();
 		for (int i = 0; i < 20; i++) {
@@ -195,7 +186,7 @@ class ReplicatorProcessTests {
 			replicator.notifyCommit();
 		}
 		replicator.snapshot();
-		await().atMost(Duration.ofSeconds(10)).until(() -> checkpoints.get() > 0);
+		await().atMost(Duration.ofSeconds(10)).until(() -> listener.checkpoints.get() > 0);
 		replicator.sync();
 		replicator.stop();
 

@@ -235,17 +235,12 @@ class ReplicatorTests {
 		Connection connection = connect();
 		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
 		CountingReplicaClient client = new CountingReplicaClient(replica());
-		AtomicInteger checkpoints = new AtomicInteger();
+		RecordingListener listener = new RecordingListener();
 		Replicator replicator = new Replicator(ReplicatorConfig.builder("app", db())
 			.replica(new ReplicaConfig("file", client, Duration.ofMillis(50)))
 			.monitorInterval(Duration.ofMillis(50))
 			.checkpointInterval(Duration.ofMillis(200))
-			.listener(new ReplicationListener() {
-				@Override
-				public void onCheckpoint(String database, String mode, Duration duration, boolean walRestarted) {
-					checkpoints.incrementAndGet();
-				}
-			})
+			.listener(listener)
 			.build());
 		replicator.start();
 		this.closeables.add(replicator);
@@ -254,7 +249,8 @@ class ReplicatorTests {
 		// The insert, the engine's checkpoint and its own sequence write reach the
 		// replica; after that the database is idle.
 		await().atMost(Duration.ofSeconds(10))
-			.until(() -> checkpoints.get() >= 1 && replicator.status().replicas().get(0).txid() == replicator.txid());
+			.until(() -> listener.checkpoints.get() >= 1
+					&& replicator.status().replicas().get(0).txid() == replicator.txid());
 		int before = client.total();
 		long txid = replicator.txid();
 		await().during(Duration.ofSeconds(10))
@@ -268,17 +264,12 @@ class ReplicatorTests {
 		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
 		FileReplicaClient files = replica();
 		CountingReplicaClient client = new CountingReplicaClient(files);
-		AtomicInteger errors = new AtomicInteger();
+		RecordingListener listener = new RecordingListener();
 		Replicator replicator = start(ReplicatorConfig.builder("app", db())
 			.replica(new ReplicaConfig("file", client, Duration.ofMillis(20)))
 			.monitorInterval(Duration.ofMillis(20))
 			.retryBackoff(Duration.ofMillis(10), Duration.ofMillis(80))
-			.listener(new ReplicationListener() {
-				@Override
-				public void onUploadError(String database, String replica, Throwable error, int attempt) {
-					errors.incrementAndGet();
-				}
-			}));
+			.listener(listener));
 		client.failingWrites.set(7);
 		for (int i = 1; i <= 30; i++) {
 			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", 'v')");
@@ -286,7 +277,7 @@ class ReplicatorTests {
 		}
 		long txid = replicator.sync();
 		assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(30))).isTrue();
-		assertThat(errors.get()).isEqualTo(7);
+		assertThat(listener.uploadErrors.get()).isEqualTo(7);
 		assertThat(replicator.status().replicas().get(0).lastError()).isNull();
 		long previous = 0;
 		for (LtxFileInfo file : files.listFiles(0)) {

@@ -1,0 +1,39 @@
+package io.github.litestream.core;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A listener that records what the engine reports, for assertions.
+ */
+class RecordingListener implements ReplicationListener {
+
+	final List<SyncResult> syncs = new CopyOnWriteArrayList<>();
+
+	final AtomicInteger checkpoints = new AtomicInteger();
+
+	final AtomicInteger provenRestarts = new AtomicInteger();
+
+	final AtomicInteger uploadErrors = new AtomicInteger();
+
+	@Override
+	public void onSync(String database, SyncResult sync) {
+		this.syncs.add(sync);
+	}
+
+	@Override
+	public void onCheckpoint(String database, String mode, Duration duration, boolean walRestarted) {
+		this.checkpoints.incrementAndGet();
+		if (walRestarted) {
+			this.provenRestarts.incrementAndGet();
+		}
+	}
+
+	@Override
+	public void onUploadError(String database, String replica, Throwable error, int attempt) {
+		this.uploadErrors.incrementAndGet();
+	}
+
+}
