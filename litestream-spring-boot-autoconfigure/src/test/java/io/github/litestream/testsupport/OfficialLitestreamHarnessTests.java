@@ -75,7 +75,7 @@ class OfficialLitestreamHarnessTests {
 				await().atMost(TIMEOUT).until(() -> litestream.replicaTxid() > schemaTxid);
 				midRun = Instant.now();
 				await().atMost(TIMEOUT).until(() -> Instant.now().isAfter(midRun));
-				reportedAtMidRun = lastReportedId(writer.lines());
+				reportedAtMidRun = SqliteWriterMain.lastCommittedId(writer.lines());
 				assertThat(reportedAtMidRun).as("rows reported when the timestamp was taken").isLessThan(200);
 				assertThat(writer.awaitExit(TIMEOUT)).as(writer.outputTail()).isZero();
 				assertThat(writer.lines()).hasSize(201).endsWith("done w1 200");
@@ -208,7 +208,7 @@ class OfficialLitestreamHarnessTests {
 				List.of(db.toString(), "w1", "30s", "3", "200"))) {
 			writer.awaitLine("committed w1 30", TIMEOUT);
 			assertThat(writer.kill()).as("SIGKILL").isEqualTo(137);
-			long reported = lastReportedId(writer.lines());
+			long reported = SqliteWriterMain.lastCommittedId(writer.lines());
 
 			ChildJvm command = ChildJvm.start(dir, "checkpoint", SqliteCommandMain.class,
 					List.of("-D" + SqliteCommandMain.BUSY_TIMEOUT_PROPERTY + "=5000"),
@@ -233,14 +233,6 @@ class OfficialLitestreamHarnessTests {
 		}
 		assertThat(SqliteFiles.sha256(first)).isEqualTo(SqliteFiles.sha256(second));
 		assertThat(SqliteFiles.rows(first, ROWS)).isEqualTo(SqliteFiles.rows(db, ROWS));
-	}
-
-	private static long lastReportedId(List<String> lines) {
-		return lines.stream()
-			.filter((line) -> line.startsWith("committed "))
-			.mapToLong((line) -> Long.parseLong(line.substring(line.lastIndexOf(' ') + 1)))
-			.max()
-			.orElse(0);
 	}
 
 	private static List<String> fileNames(Path dir) throws IOException {
