@@ -2,7 +2,6 @@ package io.github.litestream.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -11,12 +10,18 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 
+import io.github.litestream.ltx.LtxHeader;
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.wal.WalHeader;
+import io.github.litestream.wal.WalSegment;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
@@ -38,10 +43,6 @@ public final class LitestreamReplicate implements AutoCloseable {
 
 	private static final Duration POLL_INTERVAL = Duration.ofMillis(50);
 
-	private static final int WAL_HEADER_SIZE = 32;
-
-	private static final int WAL_FRAME_HEADER_SIZE = 24;
-
 	private static final AtomicInteger STARTED = new AtomicInteger();
 
 	private final Process process;
@@ -51,6 +52,10 @@ public final class LitestreamReplicate implements AutoCloseable {
 	private final Path db;
 
 	private final Path replicaRoot;
+
+	private final FileReplicaClient replica;
+
+	private final FileReplicaClient staging;
 
 	private final Path config;
 
@@ -62,6 +67,8 @@ public final class LitestreamReplicate implements AutoCloseable {
 		this.command = command;
 		this.db = db;
 		this.replicaRoot = replicaRoot;
+		this.replica = new FileReplicaClient(replicaRoot);
+		this.staging = ReplicaFiles.staging(db);
 		this.config = config;
 		this.log = log;
 	}
@@ -116,6 +123,23 @@ public final class LitestreamReplicate implements AutoCloseable {
 	}
 
 	/**
+	 * The file replica, read through the production client.
+	 * @return a client on {@link #replicaRoot()}
+	 */
+	public FileReplicaClient replica() {
+		return this.replica;
+	}
+
+	/**
+	 * Litestream's local staging directory ({@code .<db>-litestream}), which holds the L0
+	 * files it wrote before uploading them.
+	 * @return a client on the staging directory
+	 */
+	public FileReplicaClient staging() {
+		return this.staging;
+	}
+
+	/**
 	 * The configuration file Litestream runs with.
 	 * @return its path
 	 */
@@ -144,7 +168,7 @@ public final class LitestreamReplicate implements AutoCloseable {
 	 * @return the TXID, 0 if the replica is empty
 	 */
 	public long replicaTxid() {
-		return LtxFiles.maxTxid(this.replicaRoot);
+		return ReplicaFiles.maxTxid(this.replica);
 	}
 
 	/**
@@ -152,7 +176,7 @@ public final class LitestreamReplicate implements AutoCloseable {
 	 * @return the TXID, 0 if nothing is staged yet
 	 */
 	public long localTxid() {
-		return LtxFiles.list(LtxFiles.metaDir(this.db), 0).stream().mapToLong(LtxFile::maxTxid).max().orElse(0);
+		return ReplicaFiles.list(this.staging, 0).stream().mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
 	}
 
 	/**
@@ -166,22 +190,23 @@ public final class LitestreamReplicate implements AutoCloseable {
 	 */
 	public boolean isCaughtUp() {
 		try {
-			List<LtxFile> staged = LtxFiles.list(LtxFiles.metaDir(this.db), 0);
+			List<LtxFileInfo> staged = ReplicaFiles.list(this.staging, 0);
 			if (staged.isEmpty()) {
 				return false;
 			}
-			LtxFile newest = staged.get(staged.size() - 1);
+			LtxFileInfo newest = staged.get(staged.size() - 1);
 			if (replicaTxid() < newest.maxTxid()) {
 				return false;
 			}
-			WalEnd wal = WalEnd.read(this.db.resolveSibling(this.db.getFileName() + "-wal"));
-			if (wal == null || wal.committedEnd() == WAL_HEADER_SIZE) {
+			Optional<WalSegment> wal = scanWal();
+			if (wal.isEmpty() || wal.get().endOffset() == WalHeader.SIZE) {
 				// No committed frame in the current WAL generation: nothing left to ship.
 				return true;
 			}
-			LtxHeader header = newest.header();
-			return header.walSalt1() == wal.salt1() && header.walSalt2() == wal.salt2()
-					&& header.walOffset() + header.walSize() == wal.committedEnd();
+			WalHeader walHeader = wal.get().header();
+			LtxHeader header = ReplicaFiles.header(this.staging, newest);
+			return header.walSalt1() == walHeader.salt1() && header.walSalt2() == walHeader.salt2()
+					&& header.walOffset() + header.walSize() == wal.get().endOffset();
 		}
 		catch (UncheckedIOException ex) {
 			// A staged file was removed by L0 retention between listing and reading it.
@@ -207,11 +232,11 @@ public final class LitestreamReplicate implements AutoCloseable {
 	 * @param timeout how long to wait overall
 	 * @return the listing
 	 */
-	public List<LtxFile> awaitReplicaQuiet(Duration quietFor, Duration timeout) {
-		AtomicReference<List<LtxFile>> last = new AtomicReference<>(LtxFiles.list(this.replicaRoot));
+	public List<LtxFileInfo> awaitReplicaQuiet(Duration quietFor, Duration timeout) {
+		AtomicReference<List<LtxFileInfo>> last = new AtomicReference<>(ReplicaFiles.list(this.replica));
 		AtomicLong changedAt = new AtomicLong(System.nanoTime());
 		await("the replica to stay unchanged for " + quietFor, timeout, () -> {
-			List<LtxFile> now = LtxFiles.list(this.replicaRoot);
+			List<LtxFileInfo> now = ReplicaFiles.list(this.replica);
 			if (!now.equals(last.get())) {
 				last.set(now);
 				changedAt.set(System.nanoTime());
@@ -260,7 +285,7 @@ public final class LitestreamReplicate implements AutoCloseable {
 		}
 		catch (ConditionTimeoutException ex) {
 			throw new AssertionError("Timed out after " + timeout + " waiting for " + what + "\n"
-					+ LtxFiles.describe(this.replicaRoot) + "\n" + LtxFiles.describe(LtxFiles.metaDir(this.db))
+					+ ReplicaFiles.describe(this.replica) + "\n" + ReplicaFiles.describe(this.staging)
 					+ "\nLitestream log " + this.log + ":\n" + logTail(), ex);
 		}
 	}
@@ -296,61 +321,22 @@ public final class LitestreamReplicate implements AutoCloseable {
 	}
 
 	/**
-	 * Where the last commit frame of the current WAL generation ends. Frames are read up
-	 * to the first one whose salts differ from the header's (left over from an earlier
-	 * generation); checksums are not verified, which is enough to compare positions.
+	 * Scans the current WAL generation up to its last valid commit frame, the way
+	 * Litestream reads it (salts and cumulative checksums verified).
 	 */
-	private record WalEnd(int salt1, int salt2, long committedEnd) {
-
-		static @Nullable WalEnd read(Path wal) {
-			try (FileChannel channel = FileChannel.open(wal, StandardOpenOption.READ)) {
-				ByteBuffer header = ByteBuffer.allocate(WAL_HEADER_SIZE);
-				if (readFully(channel, header, 0) < WAL_HEADER_SIZE) {
-					return null;
-				}
-				int magic = header.getInt(0);
-				if (magic != 0x377F0682 && magic != 0x377F0683) {
-					return null;
-				}
-				int pageSize = header.getInt(8);
-				int salt1 = header.getInt(16);
-				int salt2 = header.getInt(20);
-				long frameSize = WAL_FRAME_HEADER_SIZE + (long) ((pageSize == 1) ? 65536 : pageSize);
-				long committedEnd = WAL_HEADER_SIZE;
-				ByteBuffer frame = ByteBuffer.allocate(WAL_FRAME_HEADER_SIZE);
-				long size = channel.size();
-				for (long offset = WAL_HEADER_SIZE; offset + frameSize <= size; offset += frameSize) {
-					frame.clear();
-					if (readFully(channel, frame, offset) < WAL_FRAME_HEADER_SIZE || frame.getInt(8) != salt1
-							|| frame.getInt(12) != salt2) {
-						break;
-					}
-					if (frame.getInt(4) != 0) {
-						committedEnd = offset + frameSize;
-					}
-				}
-				return new WalEnd(salt1, salt2, committedEnd);
-			}
-			catch (NoSuchFileException ex) {
-				return null;
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
+	private Optional<WalSegment> scanWal() {
+		Path wal = this.db.resolveSibling(this.db.getFileName() + "-wal");
+		try (FileChannel channel = FileChannel.open(wal, StandardOpenOption.READ)) {
+			Optional<WalHeader> header = WalHeader.read(channel, wal);
+			return (header.isPresent()) ? Optional.of(WalSegment.scan(channel, header.get())) : Optional.empty();
 		}
-
-		private static int readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-			int total = 0;
-			while (buffer.hasRemaining()) {
-				int read = channel.read(buffer, position + total);
-				if (read < 0) {
-					break;
-				}
-				total += read;
-			}
-			return total;
+		catch (NoSuchFileException ex) {
+			// SQLite removes the WAL when the last connection closes.
+			return Optional.empty();
 		}
-
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
 	}
 
 }

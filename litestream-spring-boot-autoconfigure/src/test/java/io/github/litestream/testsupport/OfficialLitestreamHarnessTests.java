@@ -1,9 +1,10 @@
 package io.github.litestream.testsupport;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -13,6 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import io.github.litestream.ltx.LtxHeader;
+import io.github.litestream.ltx.PageEncoding;
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sqlite.SQLiteConfig;
@@ -70,7 +75,7 @@ class OfficialLitestreamHarnessTests {
 				await().atMost(TIMEOUT).until(() -> litestream.replicaTxid() > schemaTxid);
 				midRun = Instant.now();
 				await().atMost(TIMEOUT).until(() -> Instant.now().isAfter(midRun));
-				reportedAtMidRun = lastReportedId(writer.lines());
+				reportedAtMidRun = SqliteWriterMain.lastCommittedId(writer.lines());
 				assertThat(reportedAtMidRun).as("rows reported when the timestamp was taken").isLessThan(200);
 				assertThat(writer.awaitExit(TIMEOUT)).as(writer.outputTail()).isZero();
 				assertThat(writer.lines()).hasSize(201).endsWith("done w1 200");
@@ -109,28 +114,29 @@ class OfficialLitestreamHarnessTests {
 	}
 
 	private static void assertReplicaLayoutOfLatest(LitestreamReplicate litestream) throws IOException {
-		Path replica = litestream.replicaRoot();
+		FileReplicaClient replica = litestream.replica();
 		// v0.5.17 takes a level-9 snapshot right after its first sync, not after 24 h.
-		await().atMost(TIMEOUT).until(() -> !LtxFiles.list(replica, 9).isEmpty());
-		assertThat(LtxFiles.list(replica, 9)).allSatisfy((file) -> assertThat(file.minTxid()).isOne());
-		List<LtxFile> level0 = LtxFiles.list(replica, 0);
-		assertThat(level0).as(LtxFiles.describe(replica)).isNotEmpty();
+		await().atMost(TIMEOUT).until(() -> !ReplicaFiles.list(replica, 9).isEmpty());
+		assertThat(ReplicaFiles.list(replica, 9)).allSatisfy((file) -> assertThat(file.minTxid()).isOne());
+		List<LtxFileInfo> level0 = ReplicaFiles.list(replica, 0);
+		assertThat(level0).as(ReplicaFiles.describe(replica)).isNotEmpty();
 		for (int i = 0; i < level0.size(); i++) {
 			// One TXID per sync, contiguous from 1.
 			assertThat(level0.get(i).minTxid()).isEqualTo(i + 1);
 			assertThat(level0.get(i).maxTxid()).isEqualTo(i + 1);
 		}
-		LtxHeader first = level0.get(0).header();
-		assertThat(first.flags()).isEqualTo(2);
+		LtxHeader first = ReplicaFiles.header(replica, level0.get(0));
+		assertThat(first.flags()).isEqualTo(LtxHeader.FLAG_NO_CHECKSUM);
 		assertThat(first.isSnapshot()).isTrue();
 		assertThat(first.walOffset()).isEqualTo(32);
-		assertThat(first.firstPageFlags()).isEqualTo(LtxHeader.PAGE_FLAG_BLOCK);
+		assertThat(ReplicaFiles.firstPageEncoding(replica, level0.get(0))).isEqualTo(PageEncoding.BLOCK);
 		// The file replica sets each mtime to the header timestamp just after the rename.
 		await().atMost(TIMEOUT)
-			.untilAsserted(() -> assertThat(LtxFiles.list(replica))
-				.allSatisfy((file) -> assertThat(file.lastModified()).isEqualTo(file.header().timestamp())));
+			.untilAsserted(() -> assertThat(ReplicaFiles.list(replica))
+				.allSatisfy((file) -> assertThat(ReplicaFiles.lastModified(replica, file))
+					.isEqualTo(Instant.ofEpochMilli(ReplicaFiles.header(replica, file).timestamp()))));
 		// The local meta directory holds nothing but staged L0 files.
-		Path meta = LtxFiles.metaDir(litestream.db());
+		Path meta = litestream.staging().root();
 		assertThat(fileNames(meta)).containsExactly("ltx");
 		assertThat(fileNames(meta.resolve("ltx"))).containsExactly("0");
 	}
@@ -151,8 +157,10 @@ class OfficialLitestreamHarnessTests {
 			litestream.awaitCaughtUp(TIMEOUT);
 			assertThat(litestream.stop()).isZero();
 		}
-		assertThat(LtxFiles.list(replica)).isNotEmpty()
-			.allSatisfy((file) -> assertThat(file.header().firstPageFlags()).isIn(LtxHeader.PAGE_FLAG_FRAME, -1));
+		FileReplicaClient client = new FileReplicaClient(replica);
+		assertThat(ReplicaFiles.list(client)).isNotEmpty()
+			.allSatisfy(
+					(file) -> assertThat(ReplicaFiles.firstPageEncoding(client, file)).isIn(PageEncoding.FRAME, null));
 		List<List<Object>> committed = SqliteFiles.rows(db, ROWS);
 		assertThat(committed).hasSize(20);
 		for (Path binary : List.of(OfficialLitestream.latest(), OfficialLitestream.legacy())) {
@@ -163,13 +171,15 @@ class OfficialLitestreamHarnessTests {
 		}
 
 		Path corrupt = dir.resolve("corrupt-replica");
-		for (LtxFile file : LtxFiles.list(replica)) {
-			Path copy = corrupt.resolve(replica.relativize(file.path()));
-			Files.createDirectories(copy.getParent());
-			Files.copy(file.path(), copy, StandardCopyOption.COPY_ATTRIBUTES);
-			byte[] bytes = Files.readAllBytes(copy);
+		FileReplicaClient corruptClient = new FileReplicaClient(corrupt);
+		for (LtxFileInfo file : ReplicaFiles.list(client)) {
+			byte[] bytes;
+			try (InputStream in = client.openFile(file.level(), file.minTxid(), file.maxTxid())) {
+				bytes = in.readAllBytes();
+			}
 			bytes[bytes.length - 1] ^= 1;
-			Files.write(copy, bytes);
+			corruptClient.writeFile(file.level(), file.minTxid(), file.maxTxid(), file.createdAt(),
+					new ByteArrayInputStream(bytes));
 		}
 		Path fromCorrupt = dir.resolve("restored-from-corrupt.db");
 		ProcessResult result = OfficialLitestream.tryRestore(OfficialLitestream.latest(), corrupt, fromCorrupt, null,
@@ -198,7 +208,7 @@ class OfficialLitestreamHarnessTests {
 				List.of(db.toString(), "w1", "30s", "3", "200"))) {
 			writer.awaitLine("committed w1 30", TIMEOUT);
 			assertThat(writer.kill()).as("SIGKILL").isEqualTo(137);
-			long reported = lastReportedId(writer.lines());
+			long reported = SqliteWriterMain.lastCommittedId(writer.lines());
 
 			ChildJvm command = ChildJvm.start(dir, "checkpoint", SqliteCommandMain.class,
 					List.of("-D" + SqliteCommandMain.BUSY_TIMEOUT_PROPERTY + "=5000"),
@@ -223,14 +233,6 @@ class OfficialLitestreamHarnessTests {
 		}
 		assertThat(SqliteFiles.sha256(first)).isEqualTo(SqliteFiles.sha256(second));
 		assertThat(SqliteFiles.rows(first, ROWS)).isEqualTo(SqliteFiles.rows(db, ROWS));
-	}
-
-	private static long lastReportedId(List<String> lines) {
-		return lines.stream()
-			.filter((line) -> line.startsWith("committed "))
-			.mapToLong((line) -> Long.parseLong(line.substring(line.lastIndexOf(' ') + 1)))
-			.max()
-			.orElse(0);
 	}
 
 	private static List<String> fileNames(Path dir) throws IOException {

@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -83,6 +84,19 @@ public final class SqliteWriterMain {
 			System.err.println("FAILED: " + ex.getMessage() + " (SQLite result code " + ex.getErrorCode() + ")");
 			System.exit(1);
 		}
+	}
+
+	/**
+	 * The highest id the writer reported as committed, parsed from its output.
+	 * @param lines the lines it printed so far (see {@link ChildJvm#lines()})
+	 * @return the id of the last committed row, 0 if it reported none
+	 */
+	public static long lastCommittedId(List<String> lines) {
+		return lines.stream()
+			.filter((line) -> line.startsWith("committed "))
+			.mapToLong((line) -> Long.parseLong(line.substring(line.lastIndexOf(' ') + 1)))
+			.max()
+			.orElse(0);
 	}
 
 	private static long write(Path db, String writer, long transactions, long deadline, int rowsPerTransaction,
