@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 import io.github.litestream.ltx.LtxCompactor;
 import io.github.litestream.ltx.LtxDecoder;
@@ -86,6 +87,11 @@ final class ReplicaCompactor {
 	/** Last failure message per level, so a repeated failure is logged once. */
 	private final Map<Integer, String> errors = new HashMap<>();
 
+	/** Uploaded TXID at each level's last successful pass. */
+	private final Map<Integer, Long> passedAt = new HashMap<>();
+
+	private final @Nullable LongSupplier uploaded;
+
 	/**
 	 * Cleared by {@link #stop()}; set from the start so tests can drive passes directly.
 	 */
@@ -99,6 +105,17 @@ final class ReplicaCompactor {
 	private @Nullable Thread thread;
 
 	ReplicaCompactor(ReplicatorConfig config, ReplicaConfig replica, RestoreReservations reservations) {
+		this(config, replica, reservations, null);
+	}
+
+	/**
+	 * @param uploaded the TXID the uploader has written to the replica; a level's pass is
+	 * skipped while it has not changed since the level's last successful pass, so an idle
+	 * database costs no replica operations. {@code null} runs every pass.
+	 */
+	ReplicaCompactor(ReplicatorConfig config, ReplicaConfig replica, RestoreReservations reservations,
+			@Nullable LongSupplier uploaded) {
+		this.uploaded = uploaded;
 		this.database = config.name();
 		this.replica = replica.name();
 		this.client = replica.client();
@@ -182,6 +199,10 @@ final class ReplicaCompactor {
 	}
 
 	private void runLevel(int level, Instant now) {
+		long position = (this.uploaded != null) ? this.uploaded.getAsLong() : Long.MIN_VALUE;
+		if (this.uploaded != null && (position <= 0 || this.passedAt.getOrDefault(level, -1L) == position)) {
+			return;
+		}
 		try {
 			if (level == SNAPSHOT_LEVEL) {
 				snapshot(now);
@@ -193,6 +214,7 @@ final class ReplicaCompactor {
 					enforceL0Retention(now);
 				}
 			}
+			this.passedAt.put(level, position);
 			String previous = this.errors.remove(level);
 			if (previous != null) {
 				logger.info("Compaction of level {} of replica '{}' of database '{}' recovered", level, this.replica,

@@ -134,8 +134,9 @@ public final class Replicator implements AutoCloseable {
 		this.listener = config.listener();
 		this.store = new LocalStore(config.metaDirectory());
 		for (ReplicaConfig replica : config.replicas()) {
-			this.uploaders.add(new ReplicaUploader(this, replica));
-			this.compactors.add(new ReplicaCompactor(config, replica, RestoreReservations.jvm()));
+			ReplicaUploader uploader = new ReplicaUploader(this, replica);
+			this.uploaders.add(uploader);
+			this.compactors.add(new ReplicaCompactor(config, replica, RestoreReservations.jvm(), uploader::position));
 		}
 	}
 
