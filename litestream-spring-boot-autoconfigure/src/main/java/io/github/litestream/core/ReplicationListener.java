@@ -2,6 +2,8 @@ package io.github.litestream.core;
 
 import java.time.Duration;
 
+import io.github.litestream.storage.LtxFileInfo;
+
 /**
  * Callbacks through which the engine reports what it does. Every method has a no-op
  * default; implementations must be thread-safe and fast, since they run on the engine's
@@ -73,6 +75,38 @@ public interface ReplicationListener {
 	 * @param result what was restored
 	 */
 	default void onRestore(String database, RestoreResult result) {
+	}
+
+	/**
+	 * Called after compaction wrote a file to a replica: a level 1..8 file merged from
+	 * the level below, or a level-9 snapshot.
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @param file the written file
+	 * @param duration how long it took
+	 */
+	default void onCompaction(String database, String replica, LtxFileInfo file, Duration duration) {
+	}
+
+	/**
+	 * Called when compacting a level or writing a snapshot failed; it is retried at the
+	 * next interval.
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @param level the level that was to be written
+	 * @param error the failure
+	 */
+	default void onCompactionError(String database, String replica, int level, Throwable error) {
+	}
+
+	/**
+	 * Called after retention removed files from a replica.
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @param level the level the files were removed from
+	 * @param deleted the number of files removed
+	 */
+	default void onRetention(String database, String replica, int level, int deleted) {
 	}
 
 }

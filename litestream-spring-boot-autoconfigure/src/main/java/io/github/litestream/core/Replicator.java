@@ -58,6 +58,9 @@ public final class Replicator implements AutoCloseable {
 
 	private final List<ReplicaUploader> uploaders = new ArrayList<>();
 
+	/** Compaction, snapshots and retention, one thread per replica (issue 3). */
+	private final List<ReplicaCompactor> compactors = new ArrayList<>();
+
 	/** Guards the WAL and database state below; held while an L0 file is cut. */
 	private final ReentrantLock lock = new ReentrantLock();
 
@@ -131,7 +134,9 @@ public final class Replicator implements AutoCloseable {
 		this.listener = config.listener();
 		this.store = new LocalStore(config.metaDirectory());
 		for (ReplicaConfig replica : config.replicas()) {
-			this.uploaders.add(new ReplicaUploader(this, replica));
+			ReplicaUploader uploader = new ReplicaUploader(this, replica);
+			this.uploaders.add(uploader);
+			this.compactors.add(new ReplicaCompactor(config, replica, RestoreReservations.jvm(), uploader::position));
 		}
 	}
 
@@ -208,6 +213,9 @@ public final class Replicator implements AutoCloseable {
 		thread.start();
 		for (ReplicaUploader uploader : this.uploaders) {
 			uploader.startThread();
+		}
+		for (ReplicaCompactor compactor : this.compactors) {
+			compactor.start();
 		}
 		logger.info("Replicating database '{}' ({}) from TXID {} to {}", this.name, this.config.databasePath(),
 				LtxFileName.formatTxid(this.txid), this.uploaders.stream().map(ReplicaUploader::location).toList());
@@ -336,6 +344,9 @@ public final class Replicator implements AutoCloseable {
 		wake();
 		for (ReplicaUploader uploader : this.uploaders) {
 			uploader.stopThread();
+		}
+		for (ReplicaCompactor compactor : this.compactors) {
+			compactor.stop();
 		}
 		joinQuietly(this.syncThread);
 		this.lock.lock();

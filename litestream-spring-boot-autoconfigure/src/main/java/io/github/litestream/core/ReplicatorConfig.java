@@ -49,6 +49,16 @@ public final class ReplicatorConfig {
 
 	private final ReplicationListener listener;
 
+	private final List<Duration> levels;
+
+	private final Duration snapshotInterval;
+
+	private final Duration snapshotRetention;
+
+	private final Duration l0Retention;
+
+	private final int restoreParallelism;
+
 	private ReplicatorConfig(Builder builder) {
 		this.name = requireName(builder.name);
 		this.databasePath = builder.databasePath.toAbsolutePath().normalize();
@@ -83,6 +93,36 @@ public final class ReplicatorConfig {
 		this.pageEncoding = Objects.requireNonNull(builder.pageEncoding, "pageEncoding");
 		this.clock = Objects.requireNonNull(builder.clock, "clock");
 		this.listener = Objects.requireNonNull(builder.listener, "listener");
+		this.levels = requireLevels(builder.levels);
+		this.snapshotInterval = requirePositive("litestream.snapshot.interval", builder.snapshotInterval);
+		this.snapshotRetention = requirePositive("litestream.snapshot.retention", builder.snapshotRetention);
+		this.l0Retention = requireNotNegative("litestream.l0-retention", builder.l0Retention);
+		if (builder.restoreParallelism < 1) {
+			throw new IllegalArgumentException(
+					"litestream.restore.parallelism must be at least 1, was '" + builder.restoreParallelism + "'");
+		}
+		this.restoreParallelism = builder.restoreParallelism;
+	}
+
+	/**
+	 * Levels 1..8 exist; each compacts the one below, so a level must not run more often
+	 * than the level it reads (Litestream's own rule).
+	 */
+	private static List<Duration> requireLevels(@Nullable List<Duration> levels) {
+		if (levels == null || levels.size() > ReplicationDefaults.SNAPSHOT_LEVEL - 1) {
+			throw new IllegalArgumentException("litestream.levels must list at most "
+					+ (ReplicationDefaults.SNAPSHOT_LEVEL - 1) + " intervals, was '" + levels + "'");
+		}
+		Duration previous = Duration.ZERO;
+		for (Duration interval : levels) {
+			requirePositive("litestream.levels[]", interval);
+			if (interval.compareTo(previous) < 0) {
+				throw new IllegalArgumentException(
+						"litestream.levels must not decrease from one level to the next, was '" + levels + "'");
+			}
+			previous = interval;
+		}
+		return List.copyOf(levels);
 	}
 
 	private static String requireName(String name) {
@@ -246,6 +286,46 @@ public final class ReplicatorConfig {
 	}
 
 	/**
+	 * Returns the compaction intervals of levels 1, 2, ... in order.
+	 * @return the intervals, possibly empty (no compaction below snapshots)
+	 */
+	public List<Duration> levels() {
+		return this.levels;
+	}
+
+	/**
+	 * Returns how often a level-9 snapshot is written.
+	 * @return the snapshot interval
+	 */
+	public Duration snapshotInterval() {
+		return this.snapshotInterval;
+	}
+
+	/**
+	 * Returns how long snapshots are kept; the newest is always kept.
+	 * @return the snapshot retention
+	 */
+	public Duration snapshotRetention() {
+		return this.snapshotRetention;
+	}
+
+	/**
+	 * Returns how long L0 files are kept once level 1 covers them.
+	 * @return the L0 retention; zero disables the removal of L0 files, as in Litestream
+	 */
+	public Duration l0Retention() {
+		return this.l0Retention;
+	}
+
+	/**
+	 * Returns how many replica files a restore downloads at the same time.
+	 * @return the restore parallelism
+	 */
+	public int restoreParallelism() {
+		return this.restoreParallelism;
+	}
+
+	/**
 	 * Builds a {@link ReplicatorConfig}; every setting starts at its
 	 * {@link ReplicationDefaults default}.
 	 */
@@ -281,6 +361,16 @@ public final class ReplicatorConfig {
 		private Clock clock = Clock.systemUTC();
 
 		private ReplicationListener listener = ReplicationListener.NO_OP;
+
+		private List<Duration> levels = ReplicationDefaults.LEVEL_INTERVALS;
+
+		private Duration snapshotInterval = ReplicationDefaults.SNAPSHOT_INTERVAL;
+
+		private Duration snapshotRetention = ReplicationDefaults.SNAPSHOT_RETENTION;
+
+		private Duration l0Retention = ReplicationDefaults.L0_RETENTION;
+
+		private int restoreParallelism = ReplicationDefaults.RESTORE_PARALLELISM;
 
 		private Builder(String name, Path databasePath) {
 			this.name = name;
@@ -406,6 +496,48 @@ public final class ReplicatorConfig {
 		 */
 		public Builder listener(ReplicationListener listener) {
 			this.listener = listener;
+			return this;
+		}
+
+		/**
+		 * Sets the compaction intervals of levels 1, 2, ...
+		 * @param levels the intervals, not decreasing
+		 * @return this builder
+		 */
+		public Builder levels(List<Duration> levels) {
+			this.levels = levels;
+			return this;
+		}
+
+		/**
+		 * Sets the snapshot interval and retention.
+		 * @param interval how often a level-9 snapshot is written
+		 * @param retention how long snapshots are kept (the newest always is)
+		 * @return this builder
+		 */
+		public Builder snapshots(Duration interval, Duration retention) {
+			this.snapshotInterval = interval;
+			this.snapshotRetention = retention;
+			return this;
+		}
+
+		/**
+		 * Sets how long L0 files are kept once level 1 covers them.
+		 * @param l0Retention the retention
+		 * @return this builder
+		 */
+		public Builder l0Retention(Duration l0Retention) {
+			this.l0Retention = l0Retention;
+			return this;
+		}
+
+		/**
+		 * Sets how many replica files a restore downloads at the same time.
+		 * @param restoreParallelism at least 1
+		 * @return this builder
+		 */
+		public Builder restoreParallelism(int restoreParallelism) {
+			this.restoreParallelism = restoreParallelism;
 			return this;
 		}
 

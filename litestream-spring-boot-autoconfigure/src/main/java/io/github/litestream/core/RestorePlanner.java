@@ -91,12 +91,56 @@ public final class RestorePlanner {
 						+ file.fileName() + "); the chain of backups is broken");
 			}
 		}
+		if (target.timestamp() != null) {
+			requireExactTime(files, plan, current, target, location);
+		}
 		if (target.txid() != null && current != target.txid()) {
 			throw new RestoreException("Cannot restore " + target + " from replica " + location
 					+ ": it is not a TXID the replica can restore to exactly; " + describeRange(files));
 		}
 		Instant timestamp = plan.stream().map(LtxFileInfo::createdAt).max(Comparator.naturalOrder()).orElseThrow();
 		return new RestorePlan(List.copyOf(plan), current, timestamp);
+	}
+
+	/**
+	 * A point in time is restored exactly when the plan ends at the newest TXID stamped
+	 * at or before it. A compacted file is stamped with its newest input's time, so once
+	 * the finer files of a range are gone (L0 retention), a time inside that range can no
+	 * longer be told apart from the range's ends: the replica cannot prove which
+	 * transactions of the range came before the target. Restoring the range's start would
+	 * silently return an older state than asked for, so such a target is refused with the
+	 * nearest times that can be restored exactly.
+	 */
+	private static void requireExactTime(List<LtxFileInfo> files, List<LtxFileInfo> plan, long current,
+			RestoreTarget target, String location) throws RestoreException {
+		long next = current + 1;
+		LtxFileInfo covering = null;
+		for (LtxFileInfo file : files) {
+			if (file.maxTxid() == next) {
+				// Stamped with the time of TXID next itself, which is after the target
+				// (otherwise the plan would have taken it): the plan is exact.
+				return;
+			}
+			if (Long.compareUnsigned(file.minTxid(), next) <= 0 && Long.compareUnsigned(file.maxTxid(), next) > 0
+					&& (covering == null || file.createdAt().isBefore(covering.createdAt()))) {
+				covering = file;
+			}
+		}
+		if (covering == null) {
+			// Nothing newer exists: the plan is the latest state.
+			return;
+		}
+		Instant reached = plan.stream().map(LtxFileInfo::createdAt).max(Comparator.naturalOrder()).orElseThrow();
+		if (!reached.isBefore(target.timestamp())) {
+			// The target is the plan's own boundary: the state right after its last file.
+			return;
+		}
+		throw new RestoreException("Cannot restore " + target + " from replica " + location
+				+ " exactly: the transactions after TXID " + LtxFileName.formatTxid(current) + " (" + reached
+				+ ") up to TXID " + LtxFileName.formatTxid(covering.maxTxid()) + " (" + covering.createdAt()
+				+ ") survive only compacted into level " + covering.level() + " " + covering.fileName()
+				+ ", so the state in between is no longer known; restore to " + reached + " or to "
+				+ covering.createdAt() + " or later instead");
 	}
 
 	/**

@@ -3,11 +3,11 @@ package io.github.litestream.core;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -31,6 +31,7 @@ import io.github.litestream.ltx.LtxMerger;
 import io.github.litestream.ltx.PageEncoding;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,10 @@ public final class Restorer {
 
 	private final Clock clock;
 
+	private final int parallelism;
+
+	private final RestoreReservations reservations;
+
 	/**
 	 * Creates a restorer that times itself with the system clock.
 	 */
@@ -61,15 +66,41 @@ public final class Restorer {
 	}
 
 	/**
-	 * Creates a restorer.
+	 * Creates a restorer that downloads {@link ReplicationDefaults#RESTORE_PARALLELISM}
+	 * files at a time.
 	 * @param clock the clock
 	 */
 	public Restorer(Clock clock) {
+		this(clock, ReplicationDefaults.RESTORE_PARALLELISM);
+	}
+
+	/**
+	 * Creates a restorer.
+	 * @param clock the clock
+	 * @param parallelism how many planned files are downloaded at the same time (1
+	 * streams them one after the other straight into the merge)
+	 */
+	public Restorer(Clock clock, int parallelism) {
+		this(clock, parallelism, RestoreReservations.jvm());
+	}
+
+	Restorer(Clock clock, int parallelism, RestoreReservations reservations) {
+		if (parallelism < 1) {
+			throw new IllegalArgumentException(
+					"litestream.restore.parallelism must be at least 1, was '" + parallelism + "'");
+		}
 		this.clock = clock;
+		this.parallelism = parallelism;
+		this.reservations = reservations;
 	}
 
 	/**
 	 * Restores a database.
+	 * <p>
+	 * Retention in this JVM does not delete the files the restore planned until it ends.
+	 * When a planned file vanishes anyway (retention run by another process), the restore
+	 * plans once more and restores the new plan; it never settles for an older state than
+	 * the first plan reached.
 	 * @param client the replica to read
 	 * @param output the database file to create or replace
 	 * @param options the target and conditions
@@ -82,19 +113,55 @@ public final class Restorer {
 			logger.info("Database {} exists; skipping restore", output);
 			return Optional.empty();
 		}
-		List<LtxFileInfo> files = RestorePlanner.listAll(client);
-		RestorePlan plan;
-		try {
-			plan = RestorePlanner.plan(files, options.target(), client.location());
-		}
-		catch (NoBackupException ex) {
-			if (options.ifReplicaExists()) {
-				logger.info("Replica {} holds no backup; skipping restore of {}", client.location(), output);
-				return Optional.empty();
+		try (RestoreReservations.Reservation reservation = this.reservations.begin(client.location())) {
+			RestorePlan plan;
+			try {
+				plan = RestorePlanner.plan(RestorePlanner.listAll(client), options.target(), client.location());
 			}
-			throw ex;
+			catch (NoBackupException ex) {
+				if (options.ifReplicaExists()) {
+					logger.info("Replica {} holds no backup; skipping restore of {}", client.location(), output);
+					return Optional.empty();
+				}
+				throw ex;
+			}
+			reservation.plan(plan.files());
+			try {
+				return Optional.of(restore(client, plan, output, options.integrityCheck()));
+			}
+			catch (RestoreException ex) {
+				NoSuchFileException vanished = vanished(ex);
+				if (vanished == null) {
+					throw ex;
+				}
+				logger.info("File {} planned for the restore of {} vanished (retention in another process?); "
+						+ "planning again", vanished.getMessage(), output);
+				reservation.replan();
+				RestorePlan again = RestorePlanner.plan(RestorePlanner.listAll(client), options.target(),
+						client.location());
+				if (Long.compareUnsigned(again.txid(), plan.txid()) < 0) {
+					throw new RestoreException("Restore of " + output + " from " + client.location() + " planned TXID "
+							+ io.github.litestream.ltx.LtxFileName.formatTxid(plan.txid()) + " but after file "
+							+ vanished.getMessage() + " vanished only TXID "
+							+ io.github.litestream.ltx.LtxFileName.formatTxid(again.txid())
+							+ " is restorable; the database file was not changed", ex);
+				}
+				reservation.plan(again.files());
+				return Optional.of(restore(client, again, output, options.integrityCheck()));
+			}
 		}
-		return Optional.of(restore(client, plan, output, options.integrityCheck()));
+	}
+
+	private static @Nullable NoSuchFileException vanished(Throwable error) {
+		for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+			if (cause instanceof NoSuchFileException missing) {
+				return missing;
+			}
+			if (cause.getCause() == cause) {
+				break;
+			}
+		}
+		return null;
 	}
 
 	/**
@@ -114,7 +181,11 @@ public final class Restorer {
 		Files.createDirectories(parent);
 		Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
 		List<Path> intermediates = new ArrayList<>();
+		PlannedFileFetcher fetcher = null;
 		try {
+			fetcher = new PlannedFileFetcher(client, plan.files(), this.parallelism, parent,
+					"." + target.getFileName());
+			int fetched = 0;
 			List<LtxFileInfo> remaining = new ArrayList<>(plan.files());
 			Path carried = null;
 			// Long plans merge in steps so the number of open streams stays bounded.
@@ -127,8 +198,8 @@ public final class Restorer {
 					if (carried != null) {
 						inputs.add(open(carried));
 					}
-					for (LtxFileInfo file : remaining.subList(0, take)) {
-						inputs.add(open(client, file));
+					for (int i = 0; i < take; i++) {
+						inputs.add(fetcher.open(fetched++));
 					}
 					try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(next), 64 * 1024)) {
 						LtxCompactor.compact(inputs, out, PageEncoding.BLOCK);
@@ -147,8 +218,8 @@ public final class Restorer {
 				if (carried != null) {
 					inputs.add(open(carried));
 				}
-				for (LtxFileInfo file : remaining) {
-					inputs.add(open(client, file));
+				for (int i = 0; i < remaining.size(); i++) {
+					inputs.add(fetcher.open(fetched++));
 				}
 				try (LtxMerger merger = new LtxMerger(inputs)) {
 					header = merger.header();
@@ -188,6 +259,9 @@ public final class Restorer {
 					+ ex.getMessage() + "; the database file was not changed", ex);
 		}
 		finally {
+			if (fetcher != null) {
+				fetcher.close();
+			}
 			for (Path intermediate : intermediates) {
 				Files.deleteIfExists(intermediate);
 			}
@@ -256,12 +330,6 @@ public final class Restorer {
 			throw new RestoreException(
 					"Restored database cannot be checked with PRAGMA " + pragma + ": " + ex.getMessage(), ex);
 		}
-	}
-
-	private static LtxDecoder open(ReplicaClient client, LtxFileInfo file) throws IOException {
-		String source = client.location() + " level " + file.level() + " " + file.fileName();
-		InputStream in = client.openFile(file.level(), file.minTxid(), file.maxTxid());
-		return new LtxDecoder(new BufferedInputStream(in, 64 * 1024), source);
 	}
 
 	private static LtxDecoder open(Path file) throws IOException {

@@ -140,7 +140,7 @@ class ReplicatorProcessTests {
 			await().atMost(Duration.ofSeconds(90)).until(() -> truncateResult.get() != null);
 			assertThat(truncateResult.get()).as("the other process truncated the WAL").isEqualTo("0|0|0");
 			await().atMost(Duration.ofSeconds(30))
-				.untilAsserted(() -> assertThat(syncs.subList(before, syncs.size())).anyMatch(SyncResult::snapshot));
+				.untilAsserted(() -> assertThat(since(syncs, before)).anyMatch(SyncResult::snapshot));
 
 			int beforeVacuum = syncs.size();
 			try (ChildJvm vacuum = ChildJvm.start(this.dir, "vacuum", SqliteCommandMain.class,
@@ -149,7 +149,7 @@ class ReplicatorProcessTests {
 				assertThat(vacuum.awaitExit(Duration.ofSeconds(90))).as(vacuum.outputTail()).isZero();
 			}
 			await().atMost(Duration.ofSeconds(30))
-				.untilAsserted(() -> assertThat(syncs.subList(beforeVacuum, syncs.size()))
+				.untilAsserted(() -> assertThat(since(syncs, beforeVacuum))
 					.anyMatch((sync) -> sync.snapshot() || sync.pageCount() == sync.commit()));
 		}
 		finally {
@@ -167,6 +167,11 @@ class ReplicatorProcessTests {
 			.orElseThrow();
 		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(expected);
 		assertThat(TestDatabases.checksum(restored)).isEqualTo(TestDatabases.checksum(db()));
+	}
+
+	private static List<SyncResult> since(List<SyncResult> syncs, int from) {
+		List<SyncResult> all = List.copyOf(syncs);
+		return all.subList(from, all.size());
 	}
 
 	@Test

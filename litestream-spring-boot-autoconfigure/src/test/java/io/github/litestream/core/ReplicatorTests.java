@@ -240,6 +240,7 @@ class ReplicatorTests {
 			.replica(new ReplicaConfig("file", client, Duration.ofMillis(50)))
 			.monitorInterval(Duration.ofMillis(50))
 			.checkpointInterval(Duration.ofMillis(200))
+			.levels(List.of(Duration.ofMillis(200)))
 			.listener(listener)
 			.build());
 		replicator.start();
@@ -251,6 +252,10 @@ class ReplicatorTests {
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> listener.checkpoints.get() >= 1
 					&& replicator.status().replicas().get(0).txid() == replicator.txid());
+		// Compaction and the first snapshot catch up with what was uploaded; then idle.
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> client.listFiles(1).stream().anyMatch((f) -> f.maxTxid() == replicator.txid())
+					&& !client.listFiles(9).isEmpty());
 		int before = client.total();
 		long txid = replicator.txid();
 		await().during(Duration.ofSeconds(10))
