@@ -18,11 +18,11 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = LitestreamAutoConfiguration.class)
 @ConditionalOnClass(Endpoint.class)
 @ConditionalOnBean(LitestreamDatabases.class)
-@ConditionalOnAvailableEndpoint(LitestreamEndpoint.class)
 public final class LitestreamEndpointAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
+	@ConditionalOnAvailableEndpoint
 	LitestreamEndpoint litestreamEndpoint(LitestreamDatabases databases) {
 		return new LitestreamEndpoint(databases);
 	}

@@ -17,10 +17,10 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = LitestreamAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)
 @ConditionalOnBean(LitestreamDatabases.class)
-@ConditionalOnEnabledHealthIndicator("litestream")
 public final class LitestreamHealthAutoConfiguration {
 
 	@Bean
+	@ConditionalOnEnabledHealthIndicator("litestream")
 	@ConditionalOnMissingBean(name = "litestreamHealthIndicator")
 	LitestreamHealthIndicator litestreamHealthIndicator(LitestreamDatabases databases,
 			LitestreamProperties properties) {
