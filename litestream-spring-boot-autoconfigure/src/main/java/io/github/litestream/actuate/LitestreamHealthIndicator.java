@@ -73,7 +73,10 @@ public class LitestreamHealthIndicator extends AbstractHealthIndicator {
 				if (replica.lastError() != null) {
 					replicaDetails.put("lastError", replica.lastError());
 				}
-				boolean lagging = replica.lagSeconds() >= maxLagSeconds;
+				// A replica that could not even be read has no position, so no lag: it is
+				// DOWN as well.
+				boolean unreachable = replica.txid() < 0 && replica.lastError() != null;
+				boolean lagging = unreachable || replica.lagSeconds() >= maxLagSeconds;
 				replicaDetails.put("status", lagging ? Status.DOWN.getCode() : Status.UP.getCode());
 				if (lagging) {
 					status = worse(status, Status.DOWN);

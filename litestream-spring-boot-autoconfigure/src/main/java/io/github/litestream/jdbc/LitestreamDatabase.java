@@ -273,7 +273,12 @@ public final class LitestreamDatabase {
 		}
 	}
 
-	void notifyCommit() {
+	/**
+	 * Tells the engine that a transaction committed in this JVM, so it cuts the next L0
+	 * file without waiting for the monitor poll. The DataSource wrapper calls it; code
+	 * writing through other connections may too.
+	 */
+	public void notifyCommit() {
 		Replicator current = this.replicator;
 		if (current != null) {
 			current.notifyCommit();

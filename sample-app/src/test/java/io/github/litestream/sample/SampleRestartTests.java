@@ -45,6 +45,10 @@ class SampleRestartTests {
 					.toBodilessEntity();
 			}
 			notes = notes(client);
+			// Flyway (and so its migration initializer) waits for the startup restore:
+			// database initializer detection orders it first.
+			assertThat(context.getBeanFactory().getBeanDefinition("flyway").getDependsOn())
+				.contains("litestreamStartupRestore");
 			history = flywayHistory(context);
 			LitestreamDatabase database = context.getBean(LitestreamDatabases.class).get("dataSource");
 			await().atMost(Duration.ofSeconds(20)).until(() -> {
