@@ -1,0 +1,110 @@
+package io.github.litestream.actuate;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import io.github.litestream.core.ReplicaStatus;
+import io.github.litestream.core.ReplicatorStatus;
+import io.github.litestream.jdbc.LitestreamDatabase;
+import io.github.litestream.jdbc.LitestreamDatabases;
+
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+
+/**
+ * Health of replication: UP while every replica of every database lags less than
+ * {@code litestream.health.max-lag}, DOWN (with the lagging replicas in the details) when
+ * one does not or its engine failed, OUT_OF_SERVICE while replication stops. Never shows
+ * credentials: replica locations are the clients' own credential-free form.
+ */
+public class LitestreamHealthIndicator extends AbstractHealthIndicator {
+
+	private final LitestreamDatabases databases;
+
+	private final Duration maxLag;
+
+	/**
+	 * Creates the indicator.
+	 * @param databases the databases
+	 * @param maxLag the lag at and above which a replica is DOWN
+	 */
+	public LitestreamHealthIndicator(LitestreamDatabases databases, Duration maxLag) {
+		super("Litestream health check failed");
+		this.databases = databases;
+		this.maxLag = maxLag;
+	}
+
+	@Override
+	protected void doHealthCheck(Health.Builder builder) {
+		Status status = Status.UP;
+		double maxLagSeconds = this.maxLag.toNanos() / 1e9;
+		for (LitestreamDatabase database : this.databases.getAll()) {
+			ReplicatorStatus engine = database.status();
+			Map<String, Object> details = new LinkedHashMap<>();
+			details.put("path", database.getPath().toString());
+			if (engine == null) {
+				details.put("state", database.isStopping() ? "STOPPED" : "NEW");
+				status = worse(status, database.isStopping() ? Status.OUT_OF_SERVICE : Status.UNKNOWN);
+				builder.withDetail(database.getName(), details);
+				continue;
+			}
+			details.put("state", engine.state());
+			details.put("txid", engine.txid());
+			if (engine.lastError() != null) {
+				details.put("lastError", engine.lastError());
+			}
+			if ("STOPPING".equals(engine.state()) || "STOPPED".equals(engine.state())) {
+				status = worse(status, Status.OUT_OF_SERVICE);
+			}
+			else if (!"RUNNING".equals(engine.state())) {
+				status = worse(status, Status.DOWN);
+			}
+			Map<String, Object> replicas = new LinkedHashMap<>();
+			for (ReplicaStatus replica : engine.replicas()) {
+				Map<String, Object> replicaDetails = new LinkedHashMap<>();
+				replicaDetails.put("url", replica.location());
+				replicaDetails.put("txid", replica.txid());
+				replicaDetails.put("lagSeconds", replica.lagSeconds());
+				if (replica.lastSyncAt() != null) {
+					replicaDetails.put("lastSyncAt", replica.lastSyncAt().toString());
+				}
+				if (replica.lastError() != null) {
+					replicaDetails.put("lastError", replica.lastError());
+				}
+				// A replica that could not even be read has no position, so no lag: it is
+				// DOWN as well.
+				boolean unreachable = replica.txid() < 0 && replica.lastError() != null;
+				boolean lagging = unreachable || replica.lagSeconds() >= maxLagSeconds;
+				replicaDetails.put("status", lagging ? Status.DOWN.getCode() : Status.UP.getCode());
+				if (lagging) {
+					status = worse(status, Status.DOWN);
+				}
+				replicas.put(replica.name(), replicaDetails);
+			}
+			details.put("replicas", replicas);
+			builder.withDetail(database.getName(), details);
+		}
+		builder.withDetail("maxLagSeconds", maxLagSeconds);
+		builder.status(status);
+	}
+
+	private static Status worse(Status current, Status candidate) {
+		return (rank(candidate) > rank(current)) ? candidate : current;
+	}
+
+	private static int rank(Status status) {
+		if (Status.DOWN.equals(status)) {
+			return 3;
+		}
+		if (Status.OUT_OF_SERVICE.equals(status)) {
+			return 2;
+		}
+		if (Status.UNKNOWN.equals(status)) {
+			return 1;
+		}
+		return 0;
+	}
+
+}

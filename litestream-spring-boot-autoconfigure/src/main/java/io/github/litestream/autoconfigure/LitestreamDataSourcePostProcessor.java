@@ -1,0 +1,227 @@
+package io.github.litestream.autoconfigure;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+import javax.sql.DataSource;
+
+import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.jdbc.CompositeReplicationListener;
+import io.github.litestream.jdbc.LitestreamDataSource;
+import io.github.litestream.jdbc.LitestreamDatabase;
+import io.github.litestream.jdbc.LitestreamDatabases;
+import io.github.litestream.jdbc.Replica;
+import io.github.litestream.storage.ReplicaClient;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.BeanWrapperImpl;
+import org.springframework.beans.BeansException;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.core.Ordered;
+
+/**
+ * Wraps every SQLite {@link DataSource} bean in a {@link LitestreamDataSource} and
+ * registers its replication runtime. Other DataSources are left alone.
+ */
+final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, BeanFactoryAware, Ordered {
+
+	private static final Logger logger = LoggerFactory.getLogger(LitestreamDataSourcePostProcessor.class);
+
+	private final ObjectProvider<LitestreamProperties> properties;
+
+	private final ObjectProvider<LitestreamDatabases> databases;
+
+	private final ObjectProvider<ReplicaClientFactory> factories;
+
+	private @Nullable ListableBeanFactory beanFactory;
+
+	LitestreamDataSourcePostProcessor(ObjectProvider<LitestreamProperties> properties,
+			ObjectProvider<LitestreamDatabases> databases, ObjectProvider<ReplicaClientFactory> factories) {
+		this.properties = properties;
+		this.databases = databases;
+		this.factories = factories;
+	}
+
+	@Override
+	public void setBeanFactory(BeanFactory beanFactory) throws BeansException {
+		this.beanFactory = (beanFactory instanceof ListableBeanFactory listable) ? listable : null;
+	}
+
+	/**
+	 * Runs last, so the wrapper is the outermost object (other post-processors see the
+	 * pool itself) and {@code unwrap} still reaches the pool.
+	 */
+	@Override
+	public int getOrder() {
+		return Ordered.LOWEST_PRECEDENCE;
+	}
+
+	@Override
+	public Object postProcessAfterInitialization(Object bean, String beanName) throws BeansException {
+		if (!(bean instanceof DataSource dataSource) || bean instanceof LitestreamDataSource) {
+			return bean;
+		}
+		LitestreamProperties properties = this.properties.getObject();
+		if (!properties.isEnabled()) {
+			return bean;
+		}
+		LitestreamProperties.Database settings = properties.getDatabases().get(beanName);
+		String pathProperty;
+		Path path;
+		if (settings != null && settings.getPath() != null) {
+			pathProperty = "litestream.databases." + beanName + ".path";
+			path = settings.getPath();
+		}
+		else {
+			String url = jdbcUrl(dataSource);
+			if (!SqliteJdbcUrls.isSqlite(url)) {
+				return bean;
+			}
+			pathProperty = "spring.datasource.url";
+			path = SqliteJdbcUrls.databasePath(url);
+			if (path == null) {
+				logger.warn("DataSource '{}' is an in-memory SQLite database ({}); it is not replicated", beanName,
+						url);
+				return bean;
+			}
+		}
+		LitestreamDatabase database = createDatabase(beanName, path.toAbsolutePath().normalize(), pathProperty,
+				properties);
+		this.databases.getObject().register(database);
+		return new LitestreamDataSource(dataSource, database);
+	}
+
+	private static @Nullable String jdbcUrl(DataSource dataSource) {
+		BeanWrapperImpl wrapper = new BeanWrapperImpl(dataSource);
+		for (String property : new String[] { "jdbcUrl", "url" }) {
+			if (wrapper.isReadableProperty(property)) {
+				Object value = wrapper.getPropertyValue(property);
+				if (value instanceof String url) {
+					return url;
+				}
+			}
+		}
+		return null;
+	}
+
+	private LitestreamDatabase createDatabase(String name, Path path, String pathProperty,
+			LitestreamProperties properties) {
+		Path parent = path.getParent();
+		try {
+			Files.createDirectories(parent);
+		}
+		catch (IOException ex) {
+			throw new LitestreamConfigurationException(pathProperty, path,
+					"the directory of database '" + name + "' cannot be created (" + ex + ")",
+					"Point " + pathProperty + " at a file in a directory this process can create and write.", ex);
+		}
+		if (!Files.isWritable(parent)) {
+			throw new LitestreamConfigurationException(pathProperty, path,
+					"the directory '" + parent + "' of database '" + name + "' is not writable",
+					"Point " + pathProperty + " at a writable directory, or fix its permissions.");
+		}
+		if (properties.getReplicas().isEmpty()) {
+			logger.warn("Database '{}' ({}) has no replica: set litestream.replicas[0].url to replicate it", name,
+					path);
+		}
+		List<Replica> replicas = createReplicas(name, properties);
+		CompositeReplicationListener listener = new CompositeReplicationListener();
+		ReplicatorConfig config;
+		try {
+			config = LitestreamDatabase.config(ReplicatorConfig.builder(name, path)
+				.monitorInterval(properties.getMonitorInterval())
+				.checkpointInterval(properties.getCheckpointInterval())
+				.minCheckpointPageCount(properties.getMinCheckpointPageCount())
+				.truncatePageCount(properties.getTruncatePageCount())
+				.busyTimeout(properties.getBusyTimeout())
+				.shutdownSyncTimeout(properties.getShutdownSyncTimeout()), replicas, listener);
+		}
+		catch (IllegalArgumentException | NullPointerException ex) {
+			throw invalidEngineSetting(ex);
+		}
+		LitestreamProperties.Restore restore = properties.getRestore();
+		LitestreamDatabase.Settings settings = new LitestreamDatabase.Settings(
+				restore.getOnStartup() == LitestreamProperties.OnStartup.IF_MISSING, restore.getIntegrityCheck(),
+				restore.getDrainTimeout());
+		return new LitestreamDatabase(config, replicas, settings, listener);
+	}
+
+	private static LitestreamConfigurationException invalidEngineSetting(RuntimeException ex) {
+		String message = String.valueOf(ex.getMessage());
+		int space = message.indexOf(' ');
+		String property = (message.startsWith("litestream.") && space > 0) ? message.substring(0, space) : "litestream";
+		return new LitestreamConfigurationException(property, null, message,
+				"Change " + property + " to a valid value (see the property documentation).", ex);
+	}
+
+	private List<Replica> createReplicas(String database, LitestreamProperties properties) {
+		List<ReplicaClientFactory> factories = this.factories.orderedStream().toList();
+		boolean shared = sqliteDataSourceCandidates() > 1;
+		List<Replica> replicas = new ArrayList<>();
+		Set<String> names = new HashSet<>();
+		for (int i = 0; i < properties.getReplicas().size(); i++) {
+			LitestreamProperties.Replica replica = properties.getReplicas().get(i);
+			String property = "litestream.replicas[" + i + "]";
+			if (replica.getUrl() == null) {
+				throw new LitestreamConfigurationException(property + ".url", null, "a replica needs a URL",
+						"Set " + property + ".url to 's3://bucket/prefix', 'file:///absolute/dir' or a directory.");
+			}
+			String scheme = (replica.getUrl().getScheme() != null)
+					? replica.getUrl().getScheme().toLowerCase(Locale.ROOT) : "file";
+			ReplicaClientFactory factory = factories.stream()
+				.filter((f) -> f.supports(scheme))
+				.findFirst()
+				.orElse(null);
+			if (factory == null) {
+				throw unsupportedScheme(property + ".url", replica, scheme);
+			}
+			ReplicaClient client = factory.create(replica, property, shared ? database : null);
+			String name = (replica.getName() != null) ? replica.getName() : scheme;
+			if (!names.add(name)) {
+				throw new LitestreamConfigurationException(property + ".name", replica.getName(),
+						"replica name '" + name + "' is used twice",
+						"Give each replica a unique " + "litestream.replicas[].name.");
+			}
+			replicas.add(new Replica(name, client.location(), client, replica.getSyncInterval()));
+		}
+		return replicas;
+	}
+
+	private static LitestreamConfigurationException unsupportedScheme(String property,
+			LitestreamProperties.Replica replica, String scheme) {
+		if ("s3".equals(scheme)) {
+			return new LitestreamConfigurationException(property, replica.getUrl(),
+					"S3 replicas need the AWS SDK S3 client, which is not on the classpath",
+					"Add the dependency 'io.awspring.cloud:spring-cloud-aws-starter-s3' (or "
+							+ "'software.amazon.awssdk:s3'), or set " + property + " to a 'file:///absolute/dir' URL.");
+		}
+		return new LitestreamConfigurationException(property, replica.getUrl(),
+				"the URL scheme '" + scheme + "' is not supported",
+				"Set " + property + " to 's3://bucket/prefix', 'file:///absolute/dir' or a plain directory path.");
+	}
+
+	/**
+	 * Counts DataSource beans: with several, each database replicates under
+	 * {@code <replica>/<bean name>}; with one, directly under the replica URL so that the
+	 * official Litestream finds it.
+	 */
+	private int sqliteDataSourceCandidates() {
+		if (this.beanFactory == null) {
+			return 1;
+		}
+		return this.beanFactory.getBeanNamesForType(DataSource.class, true, false).length;
+	}
+
+}

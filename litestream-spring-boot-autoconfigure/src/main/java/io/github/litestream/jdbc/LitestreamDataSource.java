@@ -1,0 +1,371 @@
+package io.github.litestream.jdbc;
+
+import java.io.Closeable;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import javax.sql.DataSource;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteCommitListener;
+import org.sqlite.SQLiteConnection;
+
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
+/**
+ * A SQLite {@link DataSource} wrapper that makes the pool's connections fit for
+ * replication and tells the engine about commits.
+ * <p>
+ * Every physical connection is configured once with {@code journal_mode=WAL},
+ * {@code wal_autocheckpoint=0} (the engine owns checkpoints) and a {@code busy_timeout}.
+ * Commits made through the connections wake the replicator, so an L0 file is cut without
+ * waiting for the next poll. {@link #unwrap(Class)} still reaches the pool, so pool
+ * metrics and health keep working.
+ * <p>
+ * The wrapper can {@link #pause(Duration) pause} handing out connections (callers wait
+ * until {@link #resume()}), which an in-place restore uses. Before the first connection
+ * is handed out, the database is restored from its replicas when needed.
+ */
+public class LitestreamDataSource extends DelegatingDataSource implements Closeable {
+
+	private static final Logger logger = LoggerFactory.getLogger(LitestreamDataSource.class);
+
+	/** Longest time a caller waits for a paused DataSource before failing. */
+	private static final Duration PAUSED_WAIT = Duration.ofMinutes(1);
+
+	private final LitestreamDatabase database;
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	private final Condition changed = this.lock.newCondition();
+
+	private final Map<Connection, ConnectionState> configured = Collections.synchronizedMap(new WeakHashMap<>());
+
+	private boolean paused;
+
+	private int borrowed;
+
+	/**
+	 * Wraps a SQLite DataSource.
+	 * @param delegate the pool or SQLite DataSource
+	 * @param database the replication runtime of the database
+	 */
+	public LitestreamDataSource(DataSource delegate, LitestreamDatabase database) {
+		super(delegate);
+		this.database = database;
+		database.attach(this);
+	}
+
+	/**
+	 * Returns the replication runtime of the database behind this DataSource.
+	 * @return the database
+	 */
+	public LitestreamDatabase getDatabase() {
+		return this.database;
+	}
+
+	@Override
+	public Connection getConnection() throws SQLException {
+		return borrow(null, null);
+	}
+
+	@Override
+	public Connection getConnection(String username, String password) throws SQLException {
+		return borrow(username, password);
+	}
+
+	private Connection borrow(@Nullable String username, @Nullable String password) throws SQLException {
+		this.database.restoreOnStartupIfNeeded();
+		enter();
+		boolean handedOut = false;
+		try {
+			Connection connection = (username != null) ? obtainTargetDataSource().getConnection(username, password)
+					: obtainTargetDataSource().getConnection();
+			try {
+				ConnectionState state = configure(connection);
+				Connection proxy = (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
+						new Class<?>[] { Connection.class }, new ConnectionHandler(connection, state));
+				handedOut = true;
+				return proxy;
+			}
+			catch (SQLException | RuntimeException ex) {
+				connection.close();
+				throw ex;
+			}
+		}
+		finally {
+			if (!handedOut) {
+				release();
+			}
+		}
+	}
+
+	private void enter() throws SQLException {
+		this.lock.lock();
+		try {
+			long remaining = PAUSED_WAIT.toNanos();
+			while (this.paused) {
+				if (remaining <= 0) {
+					throw new SQLTransientConnectionException("Database '" + this.database.getName()
+							+ "' is paused for a restore; no connection within " + PAUSED_WAIT.toSeconds() + "s");
+				}
+				remaining = this.changed.awaitNanos(remaining);
+			}
+			this.borrowed++;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new SQLTransientConnectionException("Interrupted while waiting for a paused database", ex);
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private void release() {
+		this.lock.lock();
+		try {
+			this.borrowed--;
+			this.changed.signalAll();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private ConnectionState configure(Connection connection) throws SQLException {
+		SQLiteConnection sqlite = connection.unwrap(SQLiteConnection.class);
+		ConnectionState state = this.configured.get(sqlite);
+		if (state != null) {
+			return state;
+		}
+		try (Statement statement = connection.createStatement()) {
+			statement.execute("PRAGMA busy_timeout = " + this.database.getBusyTimeout().toMillis());
+			statement.execute("PRAGMA journal_mode = WAL");
+			statement.execute("PRAGMA wal_autocheckpoint = 0");
+		}
+		ConnectionState created = new ConnectionState();
+		sqlite.addCommitListener(created);
+		this.configured.put(sqlite, created);
+		return created;
+	}
+
+	/**
+	 * Stops handing out connections and waits until every borrowed connection has been
+	 * returned. Callers of {@link #getConnection()} wait until {@link #resume()}.
+	 * @param timeout how long to wait for borrowed connections
+	 * @throws TimeoutException if connections are still borrowed after the timeout; the
+	 * DataSource is then resumed
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	public void pause(Duration timeout) throws TimeoutException, InterruptedException {
+		this.lock.lock();
+		try {
+			if (this.paused) {
+				throw new IllegalStateException("Database '" + this.database.getName() + "' is already paused");
+			}
+			this.paused = true;
+			long remaining = timeout.toNanos();
+			while (this.borrowed > 0) {
+				if (remaining <= 0) {
+					int count = this.borrowed;
+					resumeLocked();
+					throw new TimeoutException(count + " connection(s) of database '" + this.database.getName()
+							+ "' still borrowed after " + timeout.toMillis()
+							+ " ms; raise litestream.restore.drain-timeout or retry when the application is quieter");
+				}
+				remaining = this.changed.awaitNanos(remaining);
+			}
+			logger.info("Paused connections of database '{}'", this.database.getName());
+		}
+		catch (InterruptedException ex) {
+			resumeLocked();
+			throw ex;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Lets waiting and new callers through again.
+	 */
+	public void resume() {
+		this.lock.lock();
+		try {
+			resumeLocked();
+		}
+		finally {
+			this.lock.unlock();
+		}
+		logger.info("Resumed connections of database '{}'", this.database.getName());
+	}
+
+	private void resumeLocked() {
+		this.paused = false;
+		this.changed.signalAll();
+	}
+
+	/**
+	 * Returns whether handing out connections is paused.
+	 * @return whether paused
+	 */
+	public boolean isPaused() {
+		this.lock.lock();
+		try {
+			return this.paused;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Returns the number of connections currently borrowed through this wrapper.
+	 * @return the borrowed connections
+	 */
+	public int getBorrowedConnections() {
+		this.lock.lock();
+		try {
+			return this.borrowed;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Closes the pool, then the replication runtime: the engine's descriptor of the
+	 * database file may only close once no SQLite connection of this process uses the
+	 * file (DESIGN 4.1).
+	 */
+	@Override
+	public void close() {
+		try {
+			if (obtainTargetDataSource() instanceof AutoCloseable closeable) {
+				closeable.close();
+			}
+		}
+		catch (Exception ex) {
+			logger.warn("Closing the pool of database '{}' failed", this.database.getName(), ex);
+		}
+		finally {
+			this.database.close();
+		}
+	}
+
+	@Override
+	public String toString() {
+		return "LitestreamDataSource[" + this.database.getName() + " -> " + obtainTargetDataSource() + "]";
+	}
+
+	/**
+	 * Per physical connection: whether a commit happened since the engine was last told.
+	 */
+	private final class ConnectionState implements SQLiteCommitListener {
+
+		private volatile boolean committed;
+
+		@Override
+		public void onCommit() {
+			// SQLite calls the hook before the commit completes; the engine is told once
+			// the call that committed has returned (see ConnectionHandler).
+			this.committed = true;
+		}
+
+		@Override
+		public void onRollback() {
+		}
+
+		void notifyIfCommitted() {
+			if (this.committed) {
+				this.committed = false;
+				LitestreamDataSource.this.database.notifyCommit();
+			}
+		}
+
+	}
+
+	/**
+	 * Tells the engine after every statement or commit that committed, and counts the
+	 * connection as returned when it is closed.
+	 */
+	private final class ConnectionHandler implements InvocationHandler {
+
+		private final Connection target;
+
+		private final ConnectionState state;
+
+		private boolean closed;
+
+		ConnectionHandler(Connection target, ConnectionState state) {
+			this.target = target;
+			this.state = state;
+		}
+
+		@Override
+		public @Nullable Object invoke(Object proxy, Method method, @Nullable Object[] args) throws Throwable {
+			String name = method.getName();
+			switch (name) {
+				case "equals":
+					return proxy == args[0];
+				case "hashCode":
+					return System.identityHashCode(proxy);
+				case "toString":
+					return "Litestream[" + this.target + "]";
+				case "close":
+					return close();
+				case "isClosed":
+					if (this.closed) {
+						return true;
+					}
+					break;
+				default:
+			}
+			try {
+				Object result = method.invoke(this.target, args);
+				if ("commit".equals(name)) {
+					this.state.notifyIfCommitted();
+				}
+				return result;
+			}
+			catch (InvocationTargetException ex) {
+				throw ex.getTargetException();
+			}
+		}
+
+		private @Nullable Object close() throws SQLException {
+			if (this.closed) {
+				return null;
+			}
+			this.closed = true;
+			try {
+				this.target.close();
+			}
+			finally {
+				release();
+				// Catches commits of auto-commit statements.
+				this.state.notifyIfCommitted();
+			}
+			return null;
+		}
+
+	}
+
+}

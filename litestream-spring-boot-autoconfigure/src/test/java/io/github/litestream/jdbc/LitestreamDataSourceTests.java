@@ -1,0 +1,129 @@
+package io.github.litestream.jdbc;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+
+import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.core.RestoreTarget;
+import io.github.litestream.storage.file.FileReplicaClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests for {@link LitestreamDataSource} and the in-place restore of
+ * {@link LitestreamDatabase}, on a plain (non-pooled) SQLite DataSource.
+ */
+class LitestreamDataSourceTests {
+
+	@TempDir
+	Path dir;
+
+	private LitestreamDataSource dataSource;
+
+	private LitestreamDatabase database;
+
+	@BeforeEach
+	void setUp() throws Exception {
+		Path db = this.dir.resolve("app.db");
+		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
+		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ZERO));
+		CompositeReplicationListener listener = new CompositeReplicationListener();
+		ReplicatorConfig config = LitestreamDatabase
+			.config(ReplicatorConfig.builder("app", db).monitorInterval(Duration.ofMillis(50)), replicas, listener);
+		this.database = new LitestreamDatabase(config, replicas,
+				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(300)), listener);
+		SQLiteDataSource sqlite = new SQLiteDataSource();
+		sqlite.setUrl("jdbc:sqlite:" + db);
+		this.dataSource = new LitestreamDataSource(sqlite, this.database);
+		this.database.start();
+	}
+
+	@AfterEach
+	void tearDown() {
+		this.dataSource.close();
+	}
+
+	@Test
+	void pauseWaitsForBorrowedConnectionsAndBlocksNewOnes() throws Exception {
+		Connection borrowed = this.dataSource.getConnection();
+		assertThatExceptionOfType(TimeoutException.class)
+			.isThrownBy(() -> this.dataSource.pause(Duration.ofMillis(100)));
+		assertThat(this.dataSource.isPaused()).isFalse();
+		borrowed.close();
+		this.dataSource.pause(Duration.ofSeconds(1));
+		CompletableFuture<Connection> waiting = CompletableFuture.supplyAsync(() -> {
+			try {
+				return this.dataSource.getConnection();
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+		assertThat(waiting).isNotDone();
+		this.dataSource.resume();
+		try (Connection connection = waiting.get()) {
+			assertThat(connection.isValid(1)).isTrue();
+		}
+		assertThat(this.dataSource.getBorrowedConnections()).isZero();
+	}
+
+	@Test
+	void commitsAreReplicatedWithoutWaitingForThePoll() throws Exception {
+		execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO t (v) VALUES ('a')");
+		await().atMost(Duration.ofSeconds(10)).until(() -> {
+			var status = this.database.status();
+			return status != null && status.txid() > 0 && status.replicas().get(0).txid() == status.txid();
+		});
+	}
+
+	@Test
+	void restoreInPlaceRollsBackToATxidAndKeepsServing() throws Exception {
+		execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO t (v) VALUES ('a')");
+		long before = this.database.sync().txid();
+		execute("INSERT INTO t (v) VALUES ('b')", "INSERT INTO t (v) VALUES ('c')");
+		this.database.sync();
+		assertThat(count()).isEqualTo(3);
+		try (Connection idle = this.dataSource.getConnection()) {
+			// an open connection from before the restore stays usable afterwards
+			assertThat(idle.isValid(1)).isTrue();
+		}
+		assertThat(this.database.restoreInPlace(RestoreTarget.txid(before)).txid()).isEqualTo(before);
+		assertThat(count()).isEqualTo(1);
+		execute("INSERT INTO t (v) VALUES ('d')");
+		assertThat(count()).isEqualTo(2);
+		assertThat(this.database.sync().replicated()).isTrue();
+	}
+
+	private void execute(String... sql) throws Exception {
+		try (Connection connection = this.dataSource.getConnection();
+				Statement statement = connection.createStatement()) {
+			for (String s : sql) {
+				statement.execute(s);
+			}
+		}
+	}
+
+	private long count() throws Exception {
+		try (Connection connection = this.dataSource.getConnection();
+				Statement statement = connection.createStatement();
+				ResultSet rs = statement.executeQuery("SELECT COUNT(*) FROM t")) {
+			rs.next();
+			return rs.getLong(1);
+		}
+	}
+
+}

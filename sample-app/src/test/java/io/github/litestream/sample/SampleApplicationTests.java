@@ -1,0 +1,178 @@
+package io.github.litestream.sample;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.client.RestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The sample notes service end to end: the API, replication to a local directory, the
+ * Actuator endpoint, health and meters.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+class SampleApplicationTests {
+
+	private static final Path DIR = createTempDirectory();
+
+	@DynamicPropertySource
+	static void properties(DynamicPropertyRegistry registry) {
+		registry.add("spring.datasource.url", () -> "jdbc:sqlite:" + DIR.resolve("data/notes.db"));
+		registry.add("litestream.replicas[0].url", () -> DIR.resolve("backup").toString());
+		registry.add("litestream.replicas[0].name", () -> "local");
+		registry.add("litestream.replicas[0].sync-interval", () -> "100ms");
+		registry.add("litestream.monitor-interval", () -> "100ms");
+	}
+
+	@Value("${local.server.port}")
+	int port;
+
+	private RestClient client() {
+		return RestClient.create("http://localhost:" + this.port);
+	}
+
+	@Test
+	void notesWrittenThroughTheApiAppearInTheReplica() throws Exception {
+		List<String> texts = IntStream.range(0, 3).mapToObj((i) -> "replicated-" + i).toList();
+		for (String text : texts) {
+			ResponseEntity<Map<String, Object>> created = createNote(text);
+			assertThat(created.getStatusCode()).isEqualTo(HttpStatus.CREATED);
+			assertThat(created.getBody()).containsKey("id").containsEntry("text", text);
+		}
+		await().atMost(Duration.ofSeconds(20))
+			.untilAsserted(
+					() -> assertThat(SampleTestSupport.notesInReplica(DIR.resolve("backup"), DIR)).containsAll(texts));
+	}
+
+	@Test
+	void restoreThroughTheEndpointToATimestampRemovesExactlyTheLaterNotes() {
+		createNote("before-1");
+		createNote("before-2");
+		awaitCaughtUp();
+		List<Map<String, Object>> before = notes();
+		Instant timestamp = Instant.now();
+		await().until(() -> Instant.now().isAfter(timestamp.plusMillis(5)));
+		createNote("after-1");
+		createNote("after-2");
+		awaitCaughtUp();
+		assertThat(notes()).hasSize(before.size() + 2);
+
+		Map<String, Object> restored = client().post()
+			.uri("/actuator/litestream/dataSource/restore")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(Map.of("timestamp", timestamp.toString()))
+			.retrieve()
+			.body(new ParameterizedTypeReference<>() {
+			});
+		assertThat(restored).containsKeys("txid", "durationMillis");
+		assertThat(notes()).isEqualTo(before);
+
+		assertThat(createNote("after-restore").getStatusCode()).isEqualTo(HttpStatus.CREATED);
+		assertThat(count()).isEqualTo(before.size() + 1);
+	}
+
+	@Test
+	void healthShowsLitestreamUpWithDetails() {
+		awaitCaughtUp();
+		Map<String, Object> health = client().get()
+			.uri("/actuator/health/litestream")
+			.retrieve()
+			.body(new ParameterizedTypeReference<>() {
+			});
+		assertThat(health).containsEntry("status", "UP");
+		assertThat(health.get("details")).asString().contains("dataSource", "replicas", "lagSeconds");
+	}
+
+	@Test
+	void prometheusHasTheLitestreamMeters() {
+		createNote("metered");
+		awaitCaughtUp();
+		String prometheus = client().get().uri("/actuator/prometheus").retrieve().body(String.class);
+		assertThat(prometheus).contains("litestream_replica_lag_seconds{database=\"dataSource\",replica=\"local\"}",
+				"litestream_replica_txid", "litestream_txid", "litestream_db_size_bytes", "litestream_wal_size_bytes",
+				"litestream_sync_seconds_count", "litestream_sync_errors_total", "litestream_replica_operations_total",
+				"litestream_replica_bytes_total", "litestream_restore_seconds_count");
+	}
+
+	@Test
+	void endpointListsTheDatabaseAndItsReplica() {
+		Map<String, Object> body = client().get()
+			.uri("/actuator/litestream")
+			.retrieve()
+			.body(new ParameterizedTypeReference<>() {
+			});
+		assertThat(body).containsKey("databases");
+		assertThat(body.get("databases")).asString().contains("dataSource", "pageSize", "walSize", "local");
+	}
+
+	private ResponseEntity<Map<String, Object>> createNote(String text) {
+		return client().post()
+			.uri("/api/notes")
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(Map.of("text", text))
+			.retrieve()
+			.toEntity(new ParameterizedTypeReference<>() {
+			});
+	}
+
+	private List<Map<String, Object>> notes() {
+		return client().get().uri("/api/notes").retrieve().body(new ParameterizedTypeReference<>() {
+		});
+	}
+
+	private long count() {
+		Map<String, Number> body = client().get()
+			.uri("/api/notes/count")
+			.retrieve()
+			.body(new ParameterizedTypeReference<>() {
+			});
+		return body.get("count").longValue();
+	}
+
+	@SuppressWarnings("unchecked")
+	private void awaitCaughtUp() {
+		await().atMost(Duration.ofSeconds(20)).until(() -> {
+			Map<String, Object> body = client().get()
+				.uri("/actuator/litestream")
+				.retrieve()
+				.body(new ParameterizedTypeReference<>() {
+				});
+			Map<String, Object> database = (Map<String, Object>) ((Map<String, Object>) body.get("databases"))
+				.get("dataSource");
+			Map<String, Object> replica = (Map<String, Object>) ((Map<String, Object>) database.get("replicas"))
+				.get("local");
+			return ((Number) replica.get("txid")).longValue() == ((Number) database.get("txid")).longValue()
+					&& ((Number) database.get("txid")).longValue() > 0;
+		});
+	}
+
+	private static Path createTempDirectory() {
+		try {
+			return Files.createTempDirectory("litestream-sample");
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+}
