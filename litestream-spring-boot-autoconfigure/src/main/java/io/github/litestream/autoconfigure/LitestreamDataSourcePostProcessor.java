@@ -146,7 +146,11 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 				.minCheckpointPageCount(properties.getMinCheckpointPageCount())
 				.truncatePageCount(properties.getTruncatePageCount())
 				.busyTimeout(properties.getBusyTimeout())
-				.shutdownSyncTimeout(properties.getShutdownSyncTimeout()), replicas, listener);
+				.shutdownSyncTimeout(properties.getShutdownSyncTimeout())
+				.levels(properties.getLevels())
+				.snapshots(properties.getSnapshot().getInterval(), properties.getSnapshot().getRetention())
+				.l0Retention(properties.getL0Retention())
+				.restoreParallelism(properties.getRestore().getParallelism()), replicas, listener);
 		}
 		catch (IllegalArgumentException | NullPointerException ex) {
 			throw invalidEngineSetting(ex);

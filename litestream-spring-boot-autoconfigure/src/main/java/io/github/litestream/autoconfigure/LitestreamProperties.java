@@ -382,6 +382,11 @@ public class LitestreamProperties {
 		 */
 		private Duration drainTimeout = Duration.ofSeconds(10);
 
+		/**
+		 * Number of replica files a restore downloads at the same time.
+		 */
+		private int parallelism = ReplicationDefaults.RESTORE_PARALLELISM;
+
 		public OnStartup getOnStartup() {
 			return this.onStartup;
 		}
@@ -404,6 +409,14 @@ public class LitestreamProperties {
 
 		public void setDrainTimeout(Duration drainTimeout) {
 			this.drainTimeout = drainTimeout;
+		}
+
+		public int getParallelism() {
+			return this.parallelism;
+		}
+
+		public void setParallelism(int parallelism) {
+			this.parallelism = parallelism;
 		}
 
 	}

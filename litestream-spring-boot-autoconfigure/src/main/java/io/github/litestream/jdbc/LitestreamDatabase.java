@@ -167,7 +167,7 @@ public final class LitestreamDatabase {
 	}
 
 	private void restoreOnStartup() {
-		Restorer restorer = new Restorer(this.config.clock());
+		Restorer restorer = new Restorer(this.config.clock(), this.config.restoreParallelism());
 		RestoreOptions options = RestoreOptions.defaults()
 			.withIntegrityCheck(this.settings.integrityCheck())
 			.withConditions(true, true);
@@ -414,8 +414,8 @@ public final class LitestreamDatabase {
 		}
 		Path temp = getPath().resolveSibling("." + getPath().getFileName() + "-restore.db");
 		try {
-			RestoreResult result = new Restorer(this.config.clock()).restore(source.client(), plan, temp,
-					this.settings.integrityCheck());
+			RestoreResult result = new Restorer(this.config.clock(), this.config.restoreParallelism())
+				.restore(source.client(), plan, temp, this.settings.integrityCheck());
 			copyInto(temp);
 			return result;
 		}

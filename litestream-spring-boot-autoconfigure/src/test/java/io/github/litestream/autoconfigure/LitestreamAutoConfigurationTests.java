@@ -260,6 +260,7 @@ class LitestreamAutoConfigurationTests {
 		assertThat(properties.getSnapshot().getRetention()).isEqualTo(ReplicationDefaults.SNAPSHOT_RETENTION);
 		assertThat(properties.getLevels()).isEqualTo(ReplicationDefaults.LEVEL_INTERVALS);
 		assertThat(properties.getL0Retention()).isEqualTo(ReplicationDefaults.L0_RETENTION);
+		assertThat(properties.getRestore().getParallelism()).isEqualTo(ReplicationDefaults.RESTORE_PARALLELISM);
 		assertThat(properties.getShutdownSyncTimeout()).isEqualTo(ReplicationDefaults.SHUTDOWN_SYNC_TIMEOUT);
 		assertThat(new LitestreamProperties.Replica().getSyncInterval()).isEqualTo(ReplicationDefaults.SYNC_INTERVAL);
 		assertThat(properties.getRestore().getOnStartup()).isEqualTo(LitestreamProperties.OnStartup.IF_MISSING);
