@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -80,9 +81,10 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * timestamp in RFC 3339, UTC, trailing fractional zeros dropped
  * ({@code 2026-01-02T03:04:05.6Z}). Litestream builds the key as
  * {@code prefix + "/" + ...}, so an <b>empty prefix gives keys with a leading slash</b>
- * ({@code /0000/...}); this client does the same so that the official tool, configured
- * with the bucket and no path, finds the files. Several S3-compatible stores (MinIO,
- * S3Proxy) cannot hold such keys: give replicas a prefix.
+ * ({@code /0000/...}); this client does the same, so that both tools use the same keys
+ * (Litestream then configured with the bucket and no path, or {@code s3://bucket/}).
+ * Several S3-compatible stores (MinIO, S3Proxy) cannot hold such keys: give replicas a
+ * prefix.
  *
  * <h2>Timestamps</h2> {@code ListObjectsV2} does not return user metadata, and an
  * object's {@code LastModified} is the upload time, not the header timestamp that
@@ -423,6 +425,16 @@ public final class S3ReplicaClient implements ReplicaClient {
 			for (ListedFile file : unknown) {
 				futures.add(executor.submit(() -> head(level, file)));
 			}
+		}
+		catch (RejectedExecutionException ex) {
+			// Closed meanwhile: a closed client fetches on the calling thread
+			futures.forEach((future) -> future.cancel(true));
+			for (ListedFile file : unknown) {
+				addIfPresent(files, head(level, file));
+			}
+			return;
+		}
+		try {
 			long deadline = System.nanoTime() + METADATA_TIMEOUT.toNanos();
 			for (Future<@Nullable LtxFileInfo> future : futures) {
 				addIfPresent(files, future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
