@@ -1,0 +1,1276 @@
+package io.github.litestream.storage.s3;
+
+import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
+
+import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.ReplicaClient;
+import io.github.litestream.storage.ReplicaException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ServiceClientConfiguration;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Error;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
+
+/**
+ * A {@link ReplicaClient} that keeps LTX files in an S3 bucket (or any S3-compatible
+ * store) through the AWS SDK v2 {@link S3Client}, exactly as Litestream v0.5's S3 replica
+ * does, so that either tool restores the other's backups.
+ *
+ * <h2>Layout</h2> A file is the object
+ * {@code <prefix>/<level as %04x>/<minTxid %016x>-<maxTxid %016x>.ltx}, for example
+ * {@code app-db/0009/0000000000000001-0000000000000abc.ltx}, with the user metadata
+ * {@code litestream-timestamp} ({@value #TIMESTAMP_METADATA_KEY}) holding the LTX header
+ * timestamp in RFC 3339, UTC, trailing fractional zeros dropped
+ * ({@code 2026-01-02T03:04:05.6Z}). Litestream builds the key as
+ * {@code prefix + "/" + ...}, so an <b>empty prefix gives keys with a leading slash</b>
+ * ({@code /0000/...}); this client does the same, so that both tools use the same keys
+ * (Litestream then configured with the bucket and no path, or {@code s3://bucket/}).
+ * Several S3-compatible stores (MinIO, S3Proxy) cannot hold such keys: give replicas a
+ * prefix.
+ *
+ * <h2>Timestamps</h2> {@code ListObjectsV2} does not return user metadata, and an
+ * object's {@code LastModified} is the upload time, not the header timestamp that
+ * point-in-time restores compare. {@link #listFiles} therefore returns the exact
+ * timestamp, at a bounded cost: timestamps of files this client wrote, or has already
+ * asked about, are remembered per object version (ETag and last-modified time), and only
+ * the others are fetched with {@code HeadObject}, in parallel on up to
+ * {@link Builder#metadataConcurrency(int) metadataConcurrency} threads. A steady-state
+ * replica therefore lists with no extra request, and a fresh client pays one
+ * {@code HeadObject} per file once. Objects without the metadata (written before
+ * Litestream v0.5.1 or by other tools) fall back to {@code LastModified}, as Litestream
+ * does.
+ *
+ * <h2>Writes</h2> A file smaller than the {@link Builder#partSize(long) part size} is
+ * written with one {@code PutObject}; a larger one (a snapshot of a large database, whose
+ * length is not known in advance) is streamed as a multipart upload holding one part in
+ * memory at a time, so memory stays bounded whatever the file size (at most 10,000 parts,
+ * so files up to 10,000 times the part size). S3 makes an object visible only when the
+ * {@code PutObject} or {@code CompleteMultipartUpload} succeeds, so readers never see a
+ * partial file; a failed multipart upload is aborted (and {@link #deleteAll()} aborts any
+ * left by a crash).
+ *
+ * <h2>Failures</h2> Every request is retried according to the {@link S3RetryPolicy} when
+ * the failure may be transient (throttling such as 429, 503 or {@code SlowDown}, other
+ * 5xx, timeouts, connection resets); these end, when attempts run out, as a retryable
+ * {@link ReplicaException}. Failures that retrying cannot fix ({@code NoSuchBucket},
+ * {@code AccessDenied}, {@code InvalidAccessKeyId}, {@code SignatureDoesNotMatch}, a
+ * wrong region) are not retried and end as a non-retryable {@link ReplicaException}.
+ * Messages name the bucket, the endpoint and the cause, and what to do; they never
+ * contain credentials. Retries that the {@link S3Client} makes internally (its own retry
+ * strategy) come on top, inside each attempt.
+ *
+ * <h2>Observability</h2> Every request, including every retry attempt, is reported to the
+ * {@link S3RequestListener} with its {@link S3Operation} and payload bytes.
+ * <p>
+ * The {@link S3Client} is shared, not owned: {@link #close()} leaves it open and only
+ * stops this client's metadata threads.
+ */
+public final class S3ReplicaClient implements ReplicaClient {
+
+	/**
+	 * The value of {@link #type()}.
+	 */
+	public static final String TYPE = "s3";
+
+	/**
+	 * The user metadata key holding the LTX header timestamp, as Litestream writes it
+	 * (sent as the {@code x-amz-meta-litestream-timestamp} header).
+	 */
+	public static final String TIMESTAMP_METADATA_KEY = "litestream-timestamp";
+
+	/**
+	 * The default part size of multipart uploads: 8 MiB.
+	 */
+	public static final int DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+	/**
+	 * The smallest part size S3 accepts for every part but the last: 5 MiB.
+	 */
+	public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
+
+	/**
+	 * The largest part size this client accepts: 1 GiB (a part is held in one array).
+	 */
+	public static final int MAX_PART_SIZE = 1024 * 1024 * 1024;
+
+	/**
+	 * The most parts S3 accepts in one multipart upload.
+	 */
+	public static final int MAX_PARTS = 10_000;
+
+	/**
+	 * The most keys S3 deletes in one {@code DeleteObjects} request.
+	 */
+	public static final int MAX_KEYS_PER_DELETE = 1000;
+
+	/**
+	 * The default number of threads fetching timestamps with {@code HeadObject}; the same
+	 * as the default restore parallelism.
+	 */
+	public static final int DEFAULT_METADATA_CONCURRENCY = 8;
+
+	private static final Logger logger = LoggerFactory.getLogger(S3ReplicaClient.class);
+
+	// Most L0 files are far smaller than a part: only they share this first buffer, so a
+	// write of a few KiB does not allocate a whole part
+	private static final int FIRST_BUFFER_SIZE = 64 * 1024;
+
+	private static final String CONTENT_TYPE = "application/octet-stream";
+
+	private static final Duration METADATA_TIMEOUT = Duration.ofMinutes(5);
+
+	private static final Duration METADATA_THREAD_KEEP_ALIVE = Duration.ofSeconds(30);
+
+	private static final AtomicInteger METADATA_THREADS = new AtomicInteger();
+
+	private final S3Client s3;
+
+	private final String bucket;
+
+	private final String prefix;
+
+	private final int partSize;
+
+	private final S3RetryPolicy retryPolicy;
+
+	private final S3RequestListener listener;
+
+	private final int metadataConcurrency;
+
+	private final String location;
+
+	private final String endpoint;
+
+	private final TimestampCache timestamps = new TimestampCache();
+
+	private final AtomicBoolean listenerFailureLogged = new AtomicBoolean();
+
+	private final Object executorLock = new Object();
+
+	private @Nullable ThreadPoolExecutor metadataExecutor;
+
+	private volatile boolean closed;
+
+	private S3ReplicaClient(Builder builder) {
+		this.s3 = builder.s3;
+		this.bucket = builder.bucket;
+		this.prefix = builder.prefix;
+		this.partSize = builder.partSize;
+		this.retryPolicy = builder.retryPolicy;
+		this.listener = builder.listener;
+		this.metadataConcurrency = builder.metadataConcurrency;
+		this.location = "s3://" + this.bucket + (this.prefix.isEmpty() ? "" : "/" + this.prefix);
+		this.endpoint = describeEndpoint(this.s3);
+	}
+
+	/**
+	 * Starts building a client for a bucket, with no prefix, the
+	 * {@link #DEFAULT_PART_SIZE default part size}, the {@link S3RetryPolicy#DEFAULT
+	 * default retry policy} and no request listener.
+	 * @param s3 the SDK client, configured with credentials, region and endpoint; shared,
+	 * never closed by this client
+	 * @param bucket the bucket name
+	 * @return the builder
+	 */
+	public static Builder builder(S3Client s3, String bucket) {
+		return new Builder(s3, bucket);
+	}
+
+	private static String describeEndpoint(S3Client s3) {
+		try {
+			S3ServiceClientConfiguration configuration = s3.serviceClientConfiguration();
+			return S3Failures.describeEndpoint(configuration.endpointOverride().orElse(null),
+					(configuration.region() != null) ? configuration.region().id() : null);
+		}
+		catch (RuntimeException ex) {
+			// Only used in messages: a client that cannot describe itself still works
+			return "(unknown endpoint)";
+		}
+	}
+
+	/**
+	 * Returns the bucket.
+	 * @return the bucket name
+	 */
+	public String bucket() {
+		return this.bucket;
+	}
+
+	/**
+	 * Returns the key prefix, without leading or trailing slash.
+	 * @return the prefix, possibly empty
+	 */
+	public String prefix() {
+		return this.prefix;
+	}
+
+	/**
+	 * Returns the part size of multipart uploads.
+	 * @return the part size in bytes
+	 */
+	public int partSize() {
+		return this.partSize;
+	}
+
+	/**
+	 * Returns the endpoint this client talks to, as shown in messages.
+	 * @return for example {@code "http://127.0.0.1:9000"} or
+	 * {@code "AWS S3 (region eu-west-1)"}
+	 */
+	public String endpoint() {
+		return this.endpoint;
+	}
+
+	/**
+	 * Returns the object key of one file, {@code <prefix>/<level %04x>/<min>-<max>.ltx}.
+	 * @param level the level
+	 * @param minTxid the first transaction ID
+	 * @param maxTxid the last transaction ID
+	 * @return the key; it starts with {@code /} when the prefix is empty, as in
+	 * Litestream
+	 */
+	public String key(int level, long minTxid, long maxTxid) {
+		LtxFileInfo.checkTxidRange(minTxid, maxTxid);
+		return levelPrefix(level) + LtxFileName.format(minTxid, maxTxid);
+	}
+
+	/**
+	 * Returns the key prefix of one level, {@code <prefix>/<level %04x>/}.
+	 * @param level the level
+	 * @return the prefix of the level's keys
+	 */
+	String levelPrefix(int level) {
+		return this.prefix + "/" + String.format(Locale.ROOT, "%04x", LtxFileInfo.checkLevel(level)) + "/";
+	}
+
+	/**
+	 * Returns how many object timestamps this client remembers.
+	 * @return the number of cached timestamps
+	 */
+	int cachedTimestamps() {
+		return this.timestamps.size();
+	}
+
+	private String objectUri(String key) {
+		return "s3://" + this.bucket + "/" + key;
+	}
+
+	/**
+	 * Returns {@value #TYPE}.
+	 * @return the backend type
+	 */
+	@Override
+	public String type() {
+		return TYPE;
+	}
+
+	/**
+	 * Returns {@code s3://<bucket>/<prefix>}, or {@code s3://<bucket>} with an empty
+	 * prefix.
+	 * @return the location
+	 */
+	@Override
+	public String location() {
+		return this.location;
+	}
+
+	@Override
+	public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+		String levelPrefix = levelPrefix(level);
+		// Keys sort as TXIDs do, so every file from minTxidAtLeast on comes after the
+		// greatest name with a smaller minTxid
+		String startAfter = (minTxidAtLeast != 0) ? levelPrefix + LtxFileName.format(minTxidAtLeast - 1, -1L) : null;
+		List<S3Object> objects = listObjects(levelPrefix, startAfter, "list LTX files in");
+		List<ListedFile> listed = new ArrayList<>(objects.size());
+		for (S3Object object : objects) {
+			LtxFileName name = LtxFileName.parse(object.key().substring(levelPrefix.length()));
+			// The TXID test also covers stores that ignore StartAfter
+			if (name != null && Long.compareUnsigned(name.minTxid(), name.maxTxid()) <= 0
+					&& Long.compareUnsigned(name.minTxid(), minTxidAtLeast) >= 0) {
+				listed.add(new ListedFile(object.key(), name, (object.size() != null) ? object.size() : 0,
+						object.eTag(), object.lastModified()));
+			}
+		}
+		List<LtxFileInfo> files = withTimestamps(level, listed);
+		if (startAfter == null) {
+			Set<String> keys = new HashSet<>();
+			listed.forEach((file) -> keys.add(file.key()));
+			this.timestamps.retainListed(levelPrefix, keys);
+		}
+		files.sort(LtxFileInfo.txidOrder());
+		return files;
+	}
+
+	private List<S3Object> listObjects(String levelPrefix, @Nullable String startAfter, String action)
+			throws IOException {
+		List<S3Object> objects = new ArrayList<>();
+		String token = null;
+		do {
+			ListObjectsV2Request.Builder request = ListObjectsV2Request.builder()
+				.bucket(this.bucket)
+				.prefix(levelPrefix)
+				.delimiter("/");
+			if (token != null) {
+				request.continuationToken(token);
+			}
+			else if (startAfter != null) {
+				request.startAfter(startAfter);
+			}
+			ListObjectsV2Request built = request.build();
+			ListObjectsV2Response page;
+			try {
+				page = execute(S3Operation.LIST, "ListObjectsV2", () -> this.s3.listObjectsV2(built), (response) -> 0);
+			}
+			catch (SdkException ex) {
+				throw failure(action + " '" + objectUri(levelPrefix) + "'", ex);
+			}
+			for (S3Object object : page.contents()) {
+				if (object.key() != null && object.key().startsWith(levelPrefix)) {
+					objects.add(object);
+				}
+			}
+			token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
+		}
+		while (token != null);
+		return objects;
+	}
+
+	private List<LtxFileInfo> withTimestamps(int level, List<ListedFile> listed) throws IOException {
+		List<LtxFileInfo> files = new ArrayList<>(listed.size());
+		List<ListedFile> unknown = new ArrayList<>();
+		for (ListedFile file : listed) {
+			Instant createdAt = this.timestamps.lookup(file.key(), file.eTag(), file.lastModified());
+			if (createdAt != null) {
+				files.add(file.toInfo(level, file.size(), createdAt));
+			}
+			else {
+				unknown.add(file);
+			}
+		}
+		if (unknown.isEmpty()) {
+			return files;
+		}
+		if (unknown.size() == 1 || this.metadataConcurrency == 1 || this.closed) {
+			for (ListedFile file : unknown) {
+				addIfPresent(files, head(level, file));
+			}
+			return files;
+		}
+		headInParallel(level, unknown, files);
+		return files;
+	}
+
+	private void headInParallel(int level, List<ListedFile> unknown, List<LtxFileInfo> files) throws IOException {
+		ExecutorService executor = metadataExecutor();
+		List<Future<@Nullable LtxFileInfo>> futures = new ArrayList<>(unknown.size());
+		try {
+			for (ListedFile file : unknown) {
+				futures.add(executor.submit(() -> head(level, file)));
+			}
+		}
+		catch (RejectedExecutionException ex) {
+			// Closed meanwhile: a closed client fetches on the calling thread
+			futures.forEach((future) -> future.cancel(true));
+			for (ListedFile file : unknown) {
+				addIfPresent(files, head(level, file));
+			}
+			return;
+		}
+		try {
+			long deadline = System.nanoTime() + METADATA_TIMEOUT.toNanos();
+			for (Future<@Nullable LtxFileInfo> future : futures) {
+				addIfPresent(files, future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+			}
+		}
+		catch (ExecutionException ex) {
+			Throwable cause = ex.getCause();
+			if (cause instanceof IOException io) {
+				throw io;
+			}
+			if (cause instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			throw new IllegalStateException(cause);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new InterruptedIOException(
+					"Interrupted while reading the timestamps of LTX files in '" + objectUri(levelPrefix(level)) + "'");
+		}
+		catch (TimeoutException ex) {
+			throw new ReplicaException(
+					"Reading the timestamps of " + unknown.size() + " LTX files in '" + objectUri(levelPrefix(level))
+							+ "' (endpoint " + this.endpoint + ") took longer than " + METADATA_TIMEOUT.toMinutes()
+							+ " minutes. This may be temporary; the operation can be " + "retried.",
+					true, ex);
+		}
+		catch (CancellationException ex) {
+			throw new ReplicaException("Reading the timestamps of LTX files in '" + objectUri(levelPrefix(level))
+					+ "' was cancelled because the client was closed", true, ex);
+		}
+		finally {
+			// After a failure the other requests are of no use
+			futures.forEach((future) -> future.cancel(true));
+		}
+	}
+
+	private static void addIfPresent(List<LtxFileInfo> files, @Nullable LtxFileInfo file) {
+		if (file != null) {
+			files.add(file);
+		}
+	}
+
+	private ExecutorService metadataExecutor() {
+		synchronized (this.executorLock) {
+			if (this.metadataExecutor == null) {
+				ThreadPoolExecutor executor = new ThreadPoolExecutor(this.metadataConcurrency, this.metadataConcurrency,
+						METADATA_THREAD_KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+						(task) -> {
+							Thread thread = new Thread(task,
+									"litestream-s3-metadata-" + METADATA_THREADS.incrementAndGet());
+							thread.setDaemon(true);
+							return thread;
+						});
+				// Idle clients hold no threads
+				executor.allowCoreThreadTimeOut(true);
+				this.metadataExecutor = executor;
+			}
+			return this.metadataExecutor;
+		}
+	}
+
+	/**
+	 * Reads the timestamp of one listed object.
+	 * @return the file, or {@code null} when it was deleted since it was listed
+	 */
+	private @Nullable LtxFileInfo head(int level, ListedFile file) throws IOException {
+		HeadObjectRequest request = HeadObjectRequest.builder().bucket(this.bucket).key(file.key()).build();
+		HeadObjectResponse head;
+		try {
+			head = execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request), (response) -> 0);
+		}
+		catch (SdkException ex) {
+			if (S3Failures.statusCode(ex) == 404) {
+				return null;
+			}
+			throw failure("read the timestamp of '" + objectUri(file.key()) + "'", ex);
+		}
+		String value = head.hasMetadata() ? head.metadata().get(TIMESTAMP_METADATA_KEY) : null;
+		Instant createdAt = (value != null) ? S3Timestamps.parse(value) : null;
+		if (createdAt == null) {
+			// Written before Litestream v0.5.1 or by another tool: the upload time is the
+			// best there is, as in Litestream
+			Instant lastModified = (head.lastModified() != null) ? head.lastModified() : file.lastModified();
+			createdAt = (lastModified != null) ? lastModified.truncatedTo(ChronoUnit.MILLIS) : Instant.EPOCH;
+		}
+		// Remembered under the version the listing showed, which the next listing matches
+		this.timestamps.put(file.key(), file.eTag(), createdAt, file.lastModified());
+		long size = (head.contentLength() != null) ? head.contentLength() : file.size();
+		return file.toInfo(level, size, createdAt);
+	}
+
+	@Override
+	public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
+		String key = key(level, minTxid, maxTxid);
+		GetObjectRequest request = GetObjectRequest.builder().bucket(this.bucket).key(key).build();
+		ResponseInputStream<GetObjectResponse> stream;
+		try {
+			stream = execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
+					(response) -> orZero(response.response().contentLength()));
+		}
+		catch (SdkException ex) {
+			String code = S3Failures.errorCode(ex);
+			if (S3Failures.statusCode(ex) == 404 && (code == null || code.equals("NoSuchKey"))) {
+				NoSuchFileException missing = new NoSuchFileException(objectUri(key));
+				missing.initCause(ex);
+				throw missing;
+			}
+			throw failure("open LTX file '" + objectUri(key) + "'", ex);
+		}
+		return new ObjectInputStream(stream, objectUri(key));
+	}
+
+	private static long orZero(@Nullable Long value) {
+		return (value != null) ? value : 0;
+	}
+
+	@Override
+	public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		String key = key(level, minTxid, maxTxid);
+		Objects.requireNonNull(timestamp, "timestamp");
+		Objects.requireNonNull(data, "data");
+		Instant createdAt = timestamp.truncatedTo(ChronoUnit.MILLIS);
+		Map<String, String> metadata = Map.of(TIMESTAMP_METADATA_KEY, S3Timestamps.format(createdAt));
+		PartReader reader = new PartReader(data);
+		Uploaded uploaded;
+		try {
+			byte[] buffer = new byte[Math.min(FIRST_BUFFER_SIZE, this.partSize)];
+			int length = reader.fill(buffer, 0);
+			if (length == buffer.length && buffer.length < this.partSize && reader.hasMore()) {
+				buffer = Arrays.copyOf(buffer, this.partSize);
+				length = reader.fill(buffer, length);
+			}
+			if (length < this.partSize || !reader.hasMore()) {
+				uploaded = putObject(key, buffer, length, metadata);
+			}
+			else {
+				uploaded = multipartUpload(key, buffer, reader, metadata);
+			}
+		}
+		catch (SourceException ex) {
+			throw ex.getCause();
+		}
+		this.timestamps.put(key, uploaded.eTag(), createdAt, null);
+		return new LtxFileInfo(level, minTxid, maxTxid, uploaded.size(), createdAt);
+	}
+
+	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata) throws IOException {
+		PutObjectRequest request = PutObjectRequest.builder()
+			.bucket(this.bucket)
+			.key(key)
+			.contentType(CONTENT_TYPE)
+			.contentLength((long) length)
+			.metadata(metadata)
+			.build();
+		try {
+			SdkResponse response = execute(S3Operation.PUT, "PutObject",
+					() -> this.s3.putObject(request, body(buffer, length)), (done) -> length);
+			return new Uploaded(length, eTagOf(response));
+		}
+		catch (SdkException ex) {
+			throw failure("write LTX file '" + objectUri(key) + "'", ex);
+		}
+	}
+
+	private static RequestBody body(byte[] buffer, int length) {
+		// A fresh stream over the same bytes for every attempt, without copying them
+		return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buffer, 0, length), length, CONTENT_TYPE);
+	}
+
+	private static @Nullable String eTagOf(SdkResponse response) {
+		if (response instanceof PutObjectResponse put) {
+			return put.eTag();
+		}
+		if (response instanceof CompleteMultipartUploadResponse complete) {
+			return complete.eTag();
+		}
+		return null;
+	}
+
+	private Uploaded multipartUpload(String key, byte[] buffer, PartReader reader, Map<String, String> metadata)
+			throws IOException {
+		String action = "write LTX file '" + objectUri(key) + "' as a multipart upload";
+		CreateMultipartUploadRequest create = CreateMultipartUploadRequest.builder()
+			.bucket(this.bucket)
+			.key(key)
+			.contentType(CONTENT_TYPE)
+			.metadata(metadata)
+			.build();
+		String uploadId;
+		try {
+			uploadId = execute(S3Operation.PUT, "CreateMultipartUpload", () -> this.s3.createMultipartUpload(create),
+					(response) -> 0)
+				.uploadId();
+		}
+		catch (SdkException ex) {
+			throw failure(action, ex);
+		}
+		try {
+			List<CompletedPart> parts = new ArrayList<>();
+			long size = 0;
+			int length = buffer.length;
+			while (true) {
+				int partNumber = parts.size() + 1;
+				if (partNumber > MAX_PARTS) {
+					throw new ReplicaException("Cannot " + action + ": it is larger than " + MAX_PARTS + " parts of "
+							+ this.partSize + " bytes. Configure a larger part size.", false, null);
+				}
+				parts.add(uploadPart(key, uploadId, partNumber, buffer, length, action));
+				size += length;
+				if (length < buffer.length || !reader.hasMore()) {
+					break;
+				}
+				length = reader.fill(buffer, 0);
+			}
+			return completeMultipartUpload(key, uploadId, parts, size, action);
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			abortQuietly(key, uploadId, ex);
+			throw ex;
+		}
+	}
+
+	private CompletedPart uploadPart(String key, String uploadId, int partNumber, byte[] buffer, int length,
+			String action) throws IOException {
+		UploadPartRequest request = UploadPartRequest.builder()
+			.bucket(this.bucket)
+			.key(key)
+			.uploadId(uploadId)
+			.partNumber(partNumber)
+			.contentLength((long) length)
+			.build();
+		UploadPartResponse response;
+		try {
+			response = execute(S3Operation.PUT, "UploadPart", () -> this.s3.uploadPart(request, body(buffer, length)),
+					(done) -> length);
+		}
+		catch (SdkException ex) {
+			throw failure(action + " (part " + partNumber + ")", ex);
+		}
+		// Checksums the SDK added to the part must be repeated when completing
+		return CompletedPart.builder()
+			.partNumber(partNumber)
+			.eTag(response.eTag())
+			.checksumCRC32(response.checksumCRC32())
+			.checksumCRC32C(response.checksumCRC32C())
+			.checksumCRC64NVME(response.checksumCRC64NVME())
+			.checksumSHA1(response.checksumSHA1())
+			.checksumSHA256(response.checksumSHA256())
+			.build();
+	}
+
+	private Uploaded completeMultipartUpload(String key, String uploadId, List<CompletedPart> parts, long size,
+			String action) throws IOException {
+		CompleteMultipartUploadRequest request = CompleteMultipartUploadRequest.builder()
+			.bucket(this.bucket)
+			.key(key)
+			.uploadId(uploadId)
+			.multipartUpload((upload) -> upload.parts(parts))
+			.build();
+		try {
+			SdkResponse response = execute(S3Operation.PUT, "CompleteMultipartUpload",
+					() -> this.s3.completeMultipartUpload(request), (done) -> 0);
+			return new Uploaded(size, eTagOf(response));
+		}
+		catch (SdkException ex) {
+			Uploaded completed = ("NoSuchUpload".equals(S3Failures.errorCode(ex))) ? completedEarlier(key, size) : null;
+			if (completed != null) {
+				return completed;
+			}
+			throw failure(action, ex);
+		}
+	}
+
+	/**
+	 * After a retried {@code CompleteMultipartUpload} found the upload gone: the attempt
+	 * whose response was lost may have completed it. Checks for the object.
+	 */
+	private @Nullable Uploaded completedEarlier(String key, long size) {
+		HeadObjectRequest request = HeadObjectRequest.builder().bucket(this.bucket).key(key).build();
+		try {
+			HeadObjectResponse head = execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request),
+					(response) -> 0);
+			return (head.contentLength() != null && head.contentLength() == size) ? new Uploaded(size, head.eTag())
+					: null;
+		}
+		catch (SdkException | IOException ex) {
+			return null;
+		}
+	}
+
+	private void abortQuietly(String key, String uploadId, Throwable failure) {
+		// Cleanup must run even when the failure was an interrupt, which the SDK would
+		// otherwise turn into an immediate abort of this request too
+		boolean interrupted = Thread.interrupted();
+		try {
+			abortMultipartUpload(key, uploadId);
+		}
+		catch (IOException | SdkException ex) {
+			failure.addSuppressed(ex);
+			logger.warn("Could not abort the unfinished multipart upload of '{}' (endpoint {}): {}. It is never "
+					+ "listed; deleteAll() or a bucket lifecycle rule for incomplete multipart uploads removes it.",
+					objectUri(key), this.endpoint, ex.getMessage());
+		}
+		finally {
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	private void abortMultipartUpload(String key, String uploadId) throws IOException {
+		execute(S3Operation.DELETE, "AbortMultipartUpload",
+				() -> this.s3
+					.abortMultipartUpload((request) -> request.bucket(this.bucket).key(key).uploadId(uploadId)),
+				(response) -> 0);
+	}
+
+	@Override
+	public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
+		// Keys are built (and so validated) before any request
+		Set<String> keys = new LinkedHashSet<>();
+		for (LtxFileInfo file : files) {
+			keys.add(key(file.level(), file.minTxid(), file.maxTxid()));
+		}
+		deleteKeys(new ArrayList<>(keys));
+	}
+
+	private void deleteKeys(List<String> keys) throws IOException {
+		for (int from = 0; from < keys.size(); from += MAX_KEYS_PER_DELETE) {
+			List<String> batch = keys.subList(from, Math.min(keys.size(), from + MAX_KEYS_PER_DELETE));
+			List<ObjectIdentifier> identifiers = new ArrayList<>(batch.size());
+			batch.forEach((key) -> identifiers.add(ObjectIdentifier.builder().key(key).build()));
+			DeleteObjectsRequest request = DeleteObjectsRequest.builder()
+				.bucket(this.bucket)
+				.delete((delete) -> delete.objects(identifiers).quiet(true))
+				.build();
+			String action = "delete " + batch.size() + " LTX files from '" + this.location + "'";
+			DeleteObjectsResponse response;
+			try {
+				response = execute(S3Operation.DELETE, "DeleteObjects", () -> this.s3.deleteObjects(request),
+						(done) -> 0);
+			}
+			catch (SdkException ex) {
+				throw failure(action, ex);
+			}
+			batch.forEach(this.timestamps::remove);
+			checkDeleted(response, action);
+		}
+	}
+
+	private void checkDeleted(DeleteObjectsResponse response, String action) throws ReplicaException {
+		List<S3Error> errors = new ArrayList<>();
+		for (S3Error error : response.errors()) {
+			// Deleting what is already gone succeeds, as the contract asks
+			if (!"NoSuchKey".equals(error.code())) {
+				errors.add(error);
+			}
+		}
+		if (errors.isEmpty()) {
+			return;
+		}
+		S3Error first = errors.get(0);
+		boolean retryable = errors.stream()
+			.allMatch((error) -> "InternalError".equals(error.code()) || "SlowDown".equals(error.code())
+					|| "ServiceUnavailable".equals(error.code()));
+		throw new ReplicaException(
+				"Cannot " + action + " (bucket '" + this.bucket + "', endpoint " + this.endpoint + "): " + errors.size()
+						+ " of them failed, the first '" + objectUri(first.key()) + "' with " + first.code() + " ("
+						+ first.message() + "). "
+						+ (retryable ? "This may be temporary; the operation can be retried."
+								: "Check the credentials' s3:DeleteObject permission on bucket '" + this.bucket + "'."),
+				retryable, null);
+	}
+
+	/**
+	 * Deletes every LTX file of this replica, in every level, and aborts unfinished
+	 * multipart uploads of LTX files that a crashed writer left behind. Other objects
+	 * under the prefix are left alone, unlike Litestream, which deletes everything under
+	 * its path.
+	 * @throws IOException as described in the error contract
+	 */
+	@Override
+	public void deleteAll() throws IOException {
+		for (int level = LtxFileInfo.MIN_LEVEL; level <= LtxFileInfo.MAX_LEVEL; level++) {
+			String levelPrefix = levelPrefix(level);
+			List<String> keys = new ArrayList<>();
+			for (S3Object object : listObjects(levelPrefix, null, "delete the LTX files in")) {
+				if (LtxFileName.parse(object.key().substring(levelPrefix.length())) != null) {
+					keys.add(object.key());
+				}
+			}
+			deleteKeys(keys);
+			abortUnfinishedUploads(levelPrefix);
+		}
+	}
+
+	private void abortUnfinishedUploads(String levelPrefix) throws IOException {
+		String keyMarker = null;
+		String uploadIdMarker = null;
+		do {
+			ListMultipartUploadsRequest.Builder builder = ListMultipartUploadsRequest.builder()
+				.bucket(this.bucket)
+				.prefix(levelPrefix)
+				.delimiter("/");
+			if (keyMarker != null) {
+				builder.keyMarker(keyMarker).uploadIdMarker(uploadIdMarker);
+			}
+			ListMultipartUploadsRequest request = builder.build();
+			ListMultipartUploadsResponse page;
+			try {
+				page = execute(S3Operation.LIST, "ListMultipartUploads", () -> this.s3.listMultipartUploads(request),
+						(response) -> 0);
+			}
+			catch (SdkException ex) {
+				if (S3Failures.statusCode(ex) == 501) {
+					// Stores without multipart listings cannot show leftovers either
+					return;
+				}
+				throw failure("list unfinished uploads in '" + objectUri(levelPrefix) + "'", ex);
+			}
+			for (MultipartUpload upload : page.uploads()) {
+				String key = upload.key();
+				if (key != null && key.startsWith(levelPrefix)
+						&& LtxFileName.parse(key.substring(levelPrefix.length())) != null) {
+					try {
+						abortMultipartUpload(key, upload.uploadId());
+					}
+					catch (SdkException ex) {
+						if (S3Failures.statusCode(ex) != 404) {
+							throw failure("abort the unfinished upload of '" + objectUri(key) + "'", ex);
+						}
+					}
+				}
+			}
+			boolean truncated = Boolean.TRUE.equals(page.isTruncated());
+			keyMarker = truncated ? page.nextKeyMarker() : null;
+			uploadIdMarker = truncated ? page.nextUploadIdMarker() : null;
+		}
+		while (keyMarker != null);
+	}
+
+	/**
+	 * Stops the threads that fetch timestamps, letting requests in flight finish. The
+	 * {@link S3Client} stays open; a closed client still works, fetching timestamps on
+	 * the calling thread.
+	 */
+	@Override
+	public void close() {
+		this.closed = true;
+		synchronized (this.executorLock) {
+			if (this.metadataExecutor != null) {
+				this.metadataExecutor.shutdown();
+			}
+		}
+	}
+
+	@Override
+	public String toString() {
+		return "S3ReplicaClient[" + this.location + ", endpoint " + this.endpoint + "]";
+	}
+
+	/**
+	 * Makes one S3 request, retrying it by the retry policy, and reports every attempt to
+	 * the listener.
+	 * @param operation the billing class of the request
+	 * @param apiName the S3 API called
+	 * @param call the request
+	 * @param bytes the payload bytes of a successful response
+	 * @return the response
+	 * @throws SdkException the last failure, when it is not retryable or attempts ran out
+	 * @throws InterruptedIOException if interrupted before a retry (the interrupt status
+	 * stays set)
+	 */
+	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes)
+			throws InterruptedIOException {
+		for (int attempt = 1;; attempt++) {
+			T response;
+			try {
+				response = call.get();
+			}
+			catch (SdkException ex) {
+				report(operation, apiName, S3Failures.statusCode(ex), 0);
+				if (attempt >= this.retryPolicy.maxAttempts() || !S3Failures.isRetryable(ex)) {
+					throw ex;
+				}
+				if (Thread.currentThread().isInterrupted()) {
+					throw interrupted(apiName, ex);
+				}
+				backOff(attempt, apiName, ex);
+				continue;
+			}
+			report(operation, apiName, statusOf(response), bytes.applyAsLong(response));
+			return response;
+		}
+	}
+
+	private static int statusOf(Object response) {
+		SdkResponse sdkResponse = (response instanceof ResponseInputStream<?> stream) ? (SdkResponse) stream.response()
+				: (SdkResponse) response;
+		return sdkResponse.sdkHttpResponse().statusCode();
+	}
+
+	private void backOff(int attempt, String apiName, SdkException failure) throws InterruptedIOException {
+		Duration delay = this.retryPolicy.backoff(attempt);
+		logger.debug("S3 {} on bucket '{}' (endpoint {}) failed (attempt {} of {}), retrying in {} ms: {}", apiName,
+				this.bucket, this.endpoint, attempt, this.retryPolicy.maxAttempts(), delay.toMillis(),
+				failure.getMessage());
+		if (delay.isZero()) {
+			return;
+		}
+		try {
+			// A backoff, not a synchronisation: there is nothing to wait for but time
+			Thread.sleep(delay.toMillis(), (int) (delay.toNanos() % 1_000_000));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw interrupted(apiName, failure);
+		}
+	}
+
+	private InterruptedIOException interrupted(String apiName, SdkException failure) {
+		InterruptedIOException interrupted = new InterruptedIOException(
+				"Interrupted before retrying S3 " + apiName + " on bucket '" + this.bucket + "'");
+		interrupted.initCause(failure);
+		return interrupted;
+	}
+
+	private void report(S3Operation operation, String apiName, int statusCode, long bytes) {
+		try {
+			this.listener.onRequest(new S3RequestEvent(operation, apiName, statusCode, bytes));
+		}
+		catch (RuntimeException ex) {
+			if (this.listenerFailureLogged.compareAndSet(false, true)) {
+				logger.warn("S3 request listener {} failed; its failures are ignored: {}", this.listener,
+						ex.toString());
+			}
+		}
+	}
+
+	private IOException failure(String action, SdkException failure) {
+		return S3Failures.toException(action, failure, this.bucket, this.endpoint);
+	}
+
+	/**
+	 * An object that a listing showed.
+	 */
+	private record ListedFile(String key, LtxFileName name, long size, @Nullable String eTag,
+			@Nullable Instant lastModified) {
+
+		LtxFileInfo toInfo(int level, long size, Instant createdAt) {
+			return new LtxFileInfo(level, this.name.minTxid(), this.name.maxTxid(), size, createdAt);
+		}
+
+	}
+
+	/**
+	 * A stored object: its size and the ETag S3 gave it.
+	 */
+	private record Uploaded(long size, @Nullable String eTag) {
+
+	}
+
+	/**
+	 * Reads the caller's stream into part buffers, looking one byte ahead so that a file
+	 * of exactly one part is sent with one {@code PutObject}. Failures of the stream are
+	 * wrapped in {@link SourceException}, so they are told apart from failures of S3.
+	 */
+	private static final class PartReader {
+
+		private final InputStream data;
+
+		private int pending = -1;
+
+		private boolean ended;
+
+		PartReader(InputStream data) {
+			this.data = data;
+		}
+
+		/**
+		 * Fills {@code buffer} from {@code offset} until it is full or the stream ends.
+		 * @return the number of bytes in the buffer
+		 */
+		int fill(byte[] buffer, int offset) throws SourceException {
+			int position = offset;
+			if (this.pending >= 0 && position < buffer.length) {
+				buffer[position++] = (byte) this.pending;
+				this.pending = -1;
+			}
+			while (position < buffer.length && !this.ended) {
+				int read = read(buffer, position, buffer.length - position);
+				if (read < 0) {
+					this.ended = true;
+				}
+				else {
+					position += read;
+				}
+			}
+			return position;
+		}
+
+		/**
+		 * Returns whether the stream has more bytes, reading one ahead if needed.
+		 */
+		boolean hasMore() throws SourceException {
+			if (this.pending >= 0) {
+				return true;
+			}
+			if (this.ended) {
+				return false;
+			}
+			byte[] one = new byte[1];
+			while (true) {
+				int read = read(one, 0, 1);
+				if (read < 0) {
+					this.ended = true;
+					return false;
+				}
+				if (read == 1) {
+					this.pending = one[0] & 0xff;
+					return true;
+				}
+			}
+		}
+
+		private int read(byte[] buffer, int offset, int length) throws SourceException {
+			try {
+				return this.data.read(buffer, offset, length);
+			}
+			catch (IOException ex) {
+				throw new SourceException(ex);
+			}
+		}
+
+	}
+
+	/**
+	 * Carries a failure of the caller's stream through the write path, so it is rethrown
+	 * unchanged instead of being reported as a replica failure.
+	 */
+	private static final class SourceException extends IOException {
+
+		private static final long serialVersionUID = 1L;
+
+		SourceException(IOException cause) {
+			super(cause);
+		}
+
+		@Override
+		public synchronized IOException getCause() {
+			return (IOException) super.getCause();
+		}
+
+	}
+
+	/**
+	 * The body of a {@code GetObject}: aborts the connection when closed before the end,
+	 * rather than reading (and paying for) the rest of a large object, and reports SDK
+	 * failures while reading as {@link IOException}s.
+	 */
+	private static final class ObjectInputStream extends FilterInputStream {
+
+		private final ResponseInputStream<GetObjectResponse> response;
+
+		private final String uri;
+
+		private boolean ended;
+
+		ObjectInputStream(ResponseInputStream<GetObjectResponse> response, String uri) {
+			super(response);
+			this.response = response;
+			this.uri = uri;
+		}
+
+		@Override
+		public int read() throws IOException {
+			try {
+				int read = super.read();
+				this.ended |= read < 0;
+				return read;
+			}
+			catch (SdkException ex) {
+				throw readFailure(ex);
+			}
+		}
+
+		@Override
+		public int read(byte[] buffer, int offset, int length) throws IOException {
+			try {
+				int read = super.read(buffer, offset, length);
+				this.ended |= read < 0;
+				return read;
+			}
+			catch (SdkException ex) {
+				throw readFailure(ex);
+			}
+		}
+
+		private IOException readFailure(SdkException ex) {
+			// For example a checksum mismatch at the end of the body: reading again may
+			// succeed
+			return new ReplicaException("Cannot read LTX file '" + this.uri + "': " + ex.getMessage()
+					+ ". This may be temporary; the operation can be retried.", true, ex);
+		}
+
+		@Override
+		public void close() throws IOException {
+			if (!this.ended) {
+				this.response.abort();
+			}
+			super.close();
+		}
+
+	}
+
+	/**
+	 * Builds an {@link S3ReplicaClient}.
+	 */
+	public static final class Builder {
+
+		private final S3Client s3;
+
+		private final String bucket;
+
+		private String prefix = "";
+
+		private int partSize = DEFAULT_PART_SIZE;
+
+		private S3RetryPolicy retryPolicy = S3RetryPolicy.DEFAULT;
+
+		private S3RequestListener listener = S3RequestListener.NO_OP;
+
+		private int metadataConcurrency = DEFAULT_METADATA_CONCURRENCY;
+
+		private Builder(S3Client s3, String bucket) {
+			this.s3 = Objects.requireNonNull(s3, "s3");
+			Objects.requireNonNull(bucket, "bucket");
+			if (bucket.isBlank() || bucket.contains("/") || !bucket.strip().equals(bucket)) {
+				throw new IllegalArgumentException(
+						"S3 bucket name '" + bucket + "' must not be blank or contain '/' or surrounding spaces");
+			}
+			this.bucket = bucket;
+		}
+
+		/**
+		 * Sets the key prefix, the path of the replica URL ({@code app-db} for
+		 * {@code s3://bucket/app-db}). Leading and trailing slashes are dropped, as
+		 * Litestream drops them from the URL path.
+		 * @param prefix the prefix; empty (the default) puts the files at keys starting
+		 * with {@code /}, as Litestream does
+		 * @return this builder
+		 * @throws IllegalArgumentException if the prefix has an empty, {@code .} or
+		 * {@code ..} segment, which HTTP clients and S3-compatible stores rewrite
+		 */
+		public Builder prefix(String prefix) {
+			Objects.requireNonNull(prefix, "prefix");
+			String trimmed = prefix;
+			while (trimmed.startsWith("/")) {
+				trimmed = trimmed.substring(1);
+			}
+			while (trimmed.endsWith("/")) {
+				trimmed = trimmed.substring(0, trimmed.length() - 1);
+			}
+			if (!trimmed.isEmpty()) {
+				for (String segment : trimmed.split("/", -1)) {
+					if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+						throw new IllegalArgumentException("S3 prefix '" + prefix
+								+ "' must not contain empty, '.' or '..' segments; write it as 'a/b'");
+					}
+				}
+			}
+			this.prefix = trimmed;
+			return this;
+		}
+
+		/**
+		 * Sets the part size of multipart uploads: files smaller than this are written
+		 * with one {@code PutObject}, larger ones in parts of this size, one of which is
+		 * held in memory per upload. Files can be up to {@value #MAX_PARTS} parts long.
+		 * @param bytes the part size, from {@value #MIN_PART_SIZE} (S3's minimum) to
+		 * {@value #MAX_PART_SIZE} bytes
+		 * @return this builder
+		 */
+		public Builder partSize(long bytes) {
+			if (bytes < MIN_PART_SIZE || bytes > MAX_PART_SIZE) {
+				throw new IllegalArgumentException("S3 part size must be between " + MIN_PART_SIZE + " and "
+						+ MAX_PART_SIZE + " bytes, got " + bytes);
+			}
+			this.partSize = (int) bytes;
+			return this;
+		}
+
+		/**
+		 * Sets how failed requests are retried.
+		 * @param retryPolicy the policy; {@link S3RetryPolicy#none()} to never retry
+		 * @return this builder
+		 */
+		public Builder retryPolicy(S3RetryPolicy retryPolicy) {
+			this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+			return this;
+		}
+
+		/**
+		 * Sets the listener told about every request.
+		 * @param listener the listener; {@link S3RequestListener#NO_OP} by default
+		 * @return this builder
+		 */
+		public Builder requestListener(S3RequestListener listener) {
+			this.listener = Objects.requireNonNull(listener, "listener");
+			return this;
+		}
+
+		/**
+		 * Sets how many {@code HeadObject} requests fetch file timestamps at once when a
+		 * listing shows files this client has not seen yet.
+		 * @param threads at least 1; 1 fetches on the listing thread
+		 * @return this builder
+		 */
+		public Builder metadataConcurrency(int threads) {
+			if (threads < 1) {
+				throw new IllegalArgumentException("S3 metadata concurrency must be at least 1, got " + threads);
+			}
+			this.metadataConcurrency = threads;
+			return this;
+		}
+
+		/**
+		 * Builds the client. No request is made until the first operation.
+		 * @return the client
+		 */
+		public S3ReplicaClient build() {
+			return new S3ReplicaClient(this);
+		}
+
+	}
+
+}

@@ -1,0 +1,88 @@
+package io.github.litestream.testsupport;
+
+import java.net.URI;
+
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+
+/**
+ * An S3-compatible server for tests, shared by a whole test run (see
+ * {@link S3ServerExtension}). Tests isolate themselves by creating a bucket of their own
+ * with {@link #createBucket(String)}.
+ * <p>
+ * Everything a client needs is exposed, so the same test code runs whichever server is
+ * behind it: the endpoint (path-style addressing), region and static credentials, as
+ * Spring Cloud AWS properties or a Litestream configuration would carry them.
+ */
+public interface S3Server extends AutoCloseable {
+
+	/**
+	 * Returns the endpoint, on a loopback address.
+	 * @return for example {@code http://127.0.0.1:43127}
+	 */
+	URI endpoint();
+
+	/**
+	 * Returns the region clients should sign for.
+	 * @return the region id, for example {@code us-east-1}
+	 */
+	String region();
+
+	/**
+	 * Returns the access key ID the server accepts.
+	 * @return the access key ID
+	 */
+	String accessKey();
+
+	/**
+	 * Returns the secret access key the server accepts.
+	 * @return the secret
+	 */
+	String secretKey();
+
+	/**
+	 * Describes the server for messages, for example
+	 * {@code "S3Proxy 4.0.0 (child JVM, filesystem-nio2)"}.
+	 * @return the description
+	 */
+	String describe();
+
+	/**
+	 * Returns a shared client for the server, for tests to set up or inspect raw objects.
+	 * Not to be closed by tests.
+	 * @return the client
+	 */
+	S3Client client();
+
+	/**
+	 * Returns a builder preconfigured for this server (endpoint, path-style addressing,
+	 * region and credentials), for tests that need a client of their own, for example
+	 * with wrong credentials or without SDK retries. The caller closes what it builds.
+	 * @return a new builder
+	 */
+	default S3ClientBuilder clientBuilder() {
+		return S3Client.builder()
+			.endpointOverride(endpoint())
+			.forcePathStyle(true)
+			.region(Region.of(region()))
+			.credentialsProvider(
+					StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey(), secretKey())));
+	}
+
+	/**
+	 * Creates a new, empty bucket with a unique name.
+	 * @param hint a readable part of the name, for example the test name
+	 * @return the bucket name
+	 */
+	String createBucket(String hint);
+
+	/**
+	 * Stops the server and removes its data.
+	 */
+	@Override
+	void close();
+
+}
