@@ -256,6 +256,12 @@ class ReplicatorTests {
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> client.listFiles(1).stream().anyMatch((f) -> f.maxTxid() == replicator.txid())
 					&& !client.listFiles(9).isEmpty());
+		// Then wait until nothing moves for a few seconds, so background work started by
+		// the last upload (compaction, the first snapshot, retention) has finished.
+		AtomicInteger settled = new AtomicInteger(-1);
+		await().atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofSeconds(2))
+			.until(() -> settled.getAndSet(client.total()) == client.total());
 		int before = client.total();
 		long txid = replicator.txid();
 		await().during(Duration.ofSeconds(10))
