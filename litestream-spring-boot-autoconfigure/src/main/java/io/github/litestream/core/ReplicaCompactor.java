@@ -41,9 +41,10 @@ import org.slf4j.LoggerFactory;
  * the previous interval boundary: the current latest restore plan, merged into one
  * snapshot {@code 1-<max>}, stamped with the newest input's timestamp, so point-in-time
  * restores see it exactly when they would see its last transaction.</li>
- * <li>After each snapshot pass, snapshots older than the snapshot retention are removed
- * (the newest is always kept) and so is every file of levels 1..8 that ends below the
- * oldest kept snapshot (the newest file of each level is kept).</li>
+ * <li>After each snapshot pass, snapshots older than the newest one at or before the
+ * retention cutoff are removed, so every point inside the retention keeps a base (the
+ * newest snapshot is always kept), and so is every file of levels 1..8 that ends below
+ * the oldest kept snapshot (the newest file of each level is kept).</li>
  * <li>After each level-1 pass, L0 files that level 1 covers and that are older than the
  * L0 retention are removed (the newest L0 file is kept).</li>
  * </ul>
@@ -401,9 +402,10 @@ final class ReplicaCompactor {
 	// ---------------------------------------------------------------- retention
 
 	/**
-	 * Removes snapshots older than the retention (always keeping the newest), then every
-	 * file of the lower levels that ends below the oldest kept snapshot, keeping each
-	 * level's newest file (Litestream's {@code EnforceSnapshotRetention} and
+	 * Removes snapshots no restore inside the retention needs (every snapshot older than
+	 * the newest one at or before the cutoff; the newest snapshot is always kept), then
+	 * every file of the lower levels that ends below the oldest kept snapshot, keeping
+	 * each level's newest file (Litestream's {@code EnforceSnapshotRetention} and
 	 * {@code EnforceRetentionByTXID}).
 	 */
 	void enforceSnapshotRetention(Instant now) throws IOException {
@@ -416,7 +418,11 @@ final class ReplicaCompactor {
 		long oldestKept = -1;
 		for (int i = 0; i < snapshots.size(); i++) {
 			LtxFileInfo snapshot = snapshots.get(i);
-			if (i < snapshots.size() - 1 && snapshot.createdAt().isBefore(cutoff)) {
+			// A snapshot goes only when the next one is also past the cutoff: the newest
+			// snapshot before the cutoff is the base of every point just inside the
+			// retention, so the whole retention window stays restorable (Litestream drops
+			// it, which shortens the window by up to one snapshot interval).
+			if (i < snapshots.size() - 1 && !snapshots.get(i + 1).createdAt().isAfter(cutoff)) {
 				expired.add(snapshot);
 			}
 			else if (oldestKept == -1 || Long.compareUnsigned(snapshot.maxTxid(), oldestKept) < 0) {
