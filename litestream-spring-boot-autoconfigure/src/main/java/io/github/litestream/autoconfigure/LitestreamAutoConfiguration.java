@@ -5,6 +5,7 @@ import javax.sql.DataSource;
 import io.github.litestream.core.ReplicationListener;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import org.sqlite.JDBC;
+import software.amazon.awssdk.services.s3.S3Client;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -13,6 +14,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 /**
@@ -56,6 +58,22 @@ public final class LitestreamAutoConfiguration {
 	LitestreamLifecycle litestreamLifecycle(LitestreamDatabases databases,
 			ObjectProvider<ReplicationListener> listeners) {
 		return new LitestreamLifecycle(databases, listeners);
+	}
+
+	/**
+	 * S3 replicas, when the AWS SDK's S3 client is on the classpath.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(S3Client.class)
+	static class S3ReplicaConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		S3ReplicaClientFactory s3ReplicaClientFactory(ObjectProvider<S3Client> s3Client,
+				ObjectProvider<S3RequestListenerFactory> requestListeners) {
+			return new S3ReplicaClientFactory(s3Client, requestListeners);
+		}
+
 	}
 
 }

@@ -191,8 +191,9 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 			if (factory == null) {
 				throw unsupportedScheme(property + ".url", replica, scheme);
 			}
-			ReplicaClient client = factory.create(replica, property, shared ? database : null);
 			String name = (replica.getName() != null) ? replica.getName() : scheme;
+			ReplicaClient client = factory.create(replica, property,
+					new ReplicaClientFactory.Target(database, name, shared));
 			if (!names.add(name)) {
 				throw new LitestreamConfigurationException(property + ".name", replica.getName(),
 						"replica name '" + name + "' is used twice",

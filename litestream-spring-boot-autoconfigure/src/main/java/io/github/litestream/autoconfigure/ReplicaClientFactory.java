@@ -28,4 +28,30 @@ public interface ReplicaClientFactory {
 	 */
 	ReplicaClient create(LitestreamProperties.Replica replica, String property, @Nullable String database);
 
+	/**
+	 * Creates the client of one replica of one database, knowing the names that messages
+	 * and metrics carry. By default the same as
+	 * {@link #create(LitestreamProperties.Replica, String, String)}.
+	 * @param replica the replica properties
+	 * @param property the property prefix of the replica, for messages
+	 * @param target the database and replica names
+	 * @return the client
+	 * @throws LitestreamConfigurationException if the replica settings are unusable
+	 */
+	default ReplicaClient create(LitestreamProperties.Replica replica, String property, Target target) {
+		return create(replica, property, target.shared() ? target.database() : null);
+	}
+
+	/**
+	 * The database and replica a client is created for.
+	 *
+	 * @param database the database name (the DataSource bean name)
+	 * @param replica the replica name
+	 * @param shared whether several databases share the replica, so that each one
+	 * replicates under {@code <location>/<database>}
+	 */
+	record Target(String database, String replica, boolean shared) {
+
+	}
+
 }

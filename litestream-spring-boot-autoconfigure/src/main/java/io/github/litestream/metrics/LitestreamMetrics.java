@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.ToDoubleFunction;
 
+import io.github.litestream.autoconfigure.S3RequestListenerFactory;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicationListener;
 import io.github.litestream.core.ReplicatorStatus;
@@ -16,6 +19,8 @@ import io.github.litestream.core.UploadResult;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
+import io.github.litestream.storage.s3.S3Operation;
+import io.github.litestream.storage.s3.S3RequestListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -37,17 +42,22 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * <li>{@code litestream.sync.errors} (counter): failed syncs.</li>
  * <li>{@code litestream.checkpoint} (timer, tag {@code mode}): checkpoints.</li>
  * <li>{@code litestream.replica.operations} (counter, tags {@code operation} GET, PUT,
- * DELETE or LIST and {@code outcome} success or error): replica requests; today the
- * uploads (PUT) the engine reports.</li>
+ * DELETE or LIST and {@code outcome} success or error): replica requests. S3 replicas
+ * count every request they make (each attempt, each part of a multipart upload); other
+ * replicas count the uploads (PUT) the engine reports.</li>
  * <li>{@code litestream.replica.bytes} (counter, bytes): bytes uploaded.</li>
  * <li>{@code litestream.restore} (timer): restores.</li>
  * </ul>
  */
-public class LitestreamMetrics implements MeterBinder, ReplicationListener {
+public class LitestreamMetrics implements MeterBinder, ReplicationListener, S3RequestListenerFactory {
 
 	private final LitestreamDatabases databases;
 
 	private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+
+	// Replicas ("database/replica") that report their own requests: the engine's upload
+	// events are not counted for them, or each upload would count twice
+	private final Set<String> reportingReplicas = ConcurrentHashMap.newKeySet();
 
 	/**
 	 * Creates the meters' binder.
@@ -86,8 +96,13 @@ public class LitestreamMetrics implements MeterBinder, ReplicationListener {
 					.baseUnit("seconds")
 					.description("Seconds since the oldest commit the replica does not hold yet; 0 when caught up")
 					.register(registry);
-				for (String outcome : new String[] { "success", "error" }) {
-					operations(registry, name, replica.name(), "PUT", outcome);
+				boolean reporting = this.reportingReplicas.contains(key(name, replica.name()));
+				for (S3Operation operation : S3Operation.values()) {
+					if (reporting || operation == S3Operation.PUT) {
+						for (String outcome : new String[] { "success", "error" }) {
+							operations(registry, name, replica.name(), operation.name(), outcome);
+						}
+					}
 				}
 				bytes(registry, name, replica.name());
 			}
@@ -192,8 +207,37 @@ public class LitestreamMetrics implements MeterBinder, ReplicationListener {
 			.register(registry);
 	}
 
+	/**
+	 * Returns the listener that counts the requests of one S3 replica into
+	 * {@code litestream.replica.operations} and its uploaded bytes into
+	 * {@code litestream.replica.bytes}.
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @return the listener
+	 */
+	@Override
+	public S3RequestListener create(String database, String replica) {
+		this.reportingReplicas.add(key(database, replica));
+		return (event) -> {
+			String outcome = event.successful() ? "success" : "error";
+			this.registries.forEach((registry) -> {
+				operations(registry, database, replica, event.operation().name(), outcome).increment();
+				if (event.operation() == S3Operation.PUT && event.successful()) {
+					bytes(registry, database, replica).increment(event.bytes());
+				}
+			});
+		};
+	}
+
+	private static String key(String database, String replica) {
+		return database + "/" + replica;
+	}
+
 	@Override
 	public void onUpload(String database, String replica, UploadResult upload) {
+		if (this.reportingReplicas.contains(key(database, replica))) {
+			return;
+		}
 		this.registries.forEach((registry) -> {
 			operations(registry, database, replica, "PUT", "success").increment();
 			bytes(registry, database, replica).increment(upload.size());
@@ -202,6 +246,9 @@ public class LitestreamMetrics implements MeterBinder, ReplicationListener {
 
 	@Override
 	public void onUploadError(String database, String replica, Throwable error, int attempt) {
+		if (this.reportingReplicas.contains(key(database, replica))) {
+			return;
+		}
 		this.registries.forEach((registry) -> operations(registry, database, replica, "PUT", "error").increment());
 	}
 
