@@ -193,7 +193,8 @@ final class ReplicaUploader {
 	ReplicaStatus status(Instant now) {
 		double lag = 0;
 		long current = this.position;
-		Instant oldest = (current < 0) ? null : this.replicator.oldestMissingChange(current);
+		// While the replica's position is unknown, every change since start counts.
+		Instant oldest = this.replicator.oldestMissingChange(Math.max(current, 0));
 		if (oldest != null) {
 			lag = Math.max(0, Duration.between(oldest, now).toNanos() / 1e9);
 		}
@@ -257,9 +258,15 @@ final class ReplicaUploader {
 	private void recordFailure(Exception ex) {
 		this.failures++;
 		String message = String.valueOf(ex.getMessage());
-		if (!message.equals(this.lastError)) {
+		// Logged once per state change: the first failure after a success at WARN, later
+		// different failures of the same outage only at DEBUG; recordSuccess logs the
+		// end.
+		if (this.lastError == null) {
 			logger.warn("Replica '{}' ({}) of database '{}' failed, retrying with backoff: {}", name(), location(),
 					this.replicator.name(), message);
+		}
+		else if (!message.equals(this.lastError)) {
+			logger.debug("Replica '{}' of database '{}' still failing: {}", name(), this.replicator.name(), message);
 		}
 		this.lastError = message;
 		this.replicator.listener().onUploadError(this.replicator.name(), name(), ex, this.failures);

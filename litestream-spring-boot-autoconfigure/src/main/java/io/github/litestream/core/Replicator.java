@@ -535,11 +535,15 @@ public final class Replicator implements AutoCloseable {
 	}
 
 	private void recordSyncError(Exception ex) {
-		String message = ex.getMessage();
-		if (!String.valueOf(message).equals(this.lastSyncError)) {
+		String message = String.valueOf(ex.getMessage());
+		// Logged once per state change: the first failure at WARN, repeats at DEBUG.
+		if (this.lastSyncError == null) {
 			logger.warn("Sync of database '{}' failed: {}", this.name, message, ex);
 		}
-		this.lastSyncError = String.valueOf(message);
+		else {
+			logger.debug("Sync of database '{}' still failing: {}", this.name, message);
+		}
+		this.lastSyncError = message;
 		this.listener.onSyncError(this.name, ex);
 	}
 
@@ -720,7 +724,10 @@ public final class Replicator implements AutoCloseable {
 		}
 		this.changeTimes.put(result.txid(), changedAt);
 		this.lastSyncAt = result.timestamp();
-		this.lastSyncError = null;
+		if (this.lastSyncError != null) {
+			logger.info("Sync of database '{}' recovered", this.name);
+			this.lastSyncError = null;
+		}
 		this.lastCutNanos = System.nanoTime();
 		this.listener.onSync(this.name, result);
 		logger.debug("Database '{}' synced TXID {} ({} pages{})", this.name, LtxFileName.formatTxid(result.txid()),
