@@ -136,8 +136,10 @@ class ReplicatorTests {
 			.as("rows of the other process")
 			.isPositive();
 
-		// Byte-level equality: close everything so the source is checkpointed, then
-		// compare the rolling checksums of both files.
+		// Byte-level equality at the final TXID: stop (final sync), close everything so
+		// the source is checkpointed, restore the latest state again and compare the
+		// rolling checksums of both files. (The engine's own checkpoint may have written
+		// _litestream_seq after the restore above, so that file may be one TXID behind.)
 		replicator.stop();
 		for (AutoCloseable closeable : this.closeables) {
 			if (closeable instanceof Connection connection) {
@@ -145,7 +147,10 @@ class ReplicatorTests {
 			}
 		}
 		replicator.close();
-		assertThat(TestDatabases.checksum(restored)).isEqualTo(TestDatabases.checksum(db()));
+		Path last = this.dir.resolve("last.db");
+		new Restorer().restore(client, last, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.digest(last, "t")).isEqualTo(expected);
+		assertThat(TestDatabases.checksum(last)).isEqualTo(TestDatabases.checksum(db()));
 	}
 
 	@Test
