@@ -2,10 +2,14 @@ package io.github.litestream.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The storage SPI: reads and writes the LTX files of one replica location, laid out as
@@ -36,9 +40,9 @@ import java.util.List;
  * {@code null} argument {@link NullPointerException}.</li>
  * <li><b>Absence is not a failure</b>: listing a level or a replica that does not exist
  * yet returns an empty list, deleting a file that does not exist succeeds. The only
- * exception is {@link #openFile}, which throws {@link NoSuchFileException} whose message
- * is the full location of the missing file, so that a restore fails loudly and says which
- * file is gone.</li>
+ * exceptions are {@link #openFile} and {@link #download}, which throw
+ * {@link NoSuchFileException} whose message is the full location of the missing file, so
+ * that a restore fails loudly and says which file is gone.</li>
  * <li><b>Every other failure of the replica</b> is a {@link ReplicaException} whose
  * message names the location and what to do, and whose
  * {@link ReplicaException#retryable() retryable()} tells the engine whether backing off
@@ -119,6 +123,44 @@ public interface ReplicaClient extends AutoCloseable {
 	 * @throws IOException as described in the error contract
 	 */
 	InputStream openFile(int level, long minTxid, long maxTxid) throws IOException;
+
+	/**
+	 * Copies one file to a new local file, replacing any file at {@code target}. Memory
+	 * stays bounded whatever the file size. Backends that can fetch parts of a file
+	 * concurrently override this to download large files faster (S3 fetches byte ranges
+	 * in parallel); by default the stream of {@link #openFile} is copied.
+	 * <p>
+	 * The error contract is that of {@link #openFile}; in addition, when this method
+	 * fails, nothing is left at {@code target} (a partial file would otherwise be taken
+	 * for a complete one by whoever reads it next).
+	 * @param level the level
+	 * @param minTxid the first transaction ID of the file
+	 * @param maxTxid the last transaction ID of the file
+	 * @param target the local file to write; its directory must exist
+	 * @throws NoSuchFileException if the replica file does not exist; the message is its
+	 * full location
+	 * @throws ReplicaException if the file cannot be read from the replica
+	 * @throws IOException as described in the error contract, including failures to write
+	 * {@code target}
+	 */
+	default void download(int level, long minTxid, long maxTxid, Path target) throws IOException {
+		// Bad arguments fail before the target is touched, as before any I/O
+		LtxFileInfo.checkLevel(level);
+		LtxFileInfo.checkTxidRange(minTxid, maxTxid);
+		Objects.requireNonNull(target, "target");
+		try (InputStream in = openFile(level, minTxid, maxTxid)) {
+			Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			try {
+				Files.deleteIfExists(target);
+			}
+			catch (IOException cleanup) {
+				ex.addSuppressed(cleanup);
+			}
+			throw ex;
+		}
+	}
 
 	/**
 	 * Writes one file, replacing any file of the same name, atomically: until this method

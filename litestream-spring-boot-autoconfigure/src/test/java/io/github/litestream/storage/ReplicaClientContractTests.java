@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,6 +31,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -210,6 +213,29 @@ public abstract class ReplicaClientContractTests {
 	}
 
 	@Test
+	void downloadCopiesTheFile(@TempDir Path directory) throws IOException {
+		byte[] content = bytes(100_000, 4);
+		write(1, 2, 3, content);
+		write(1, 4, 4, new byte[0]);
+		Path target = directory.resolve("file.ltx");
+		// A longer file already there must not leave its tail behind
+		Files.write(target, bytes(200_000, 9));
+		this.client.download(1, 2, 3, target);
+		assertThat(target).hasBinaryContent(content);
+		Path empty = directory.resolve("empty.ltx");
+		this.client.download(1, 4, 4, empty);
+		assertThat(empty).isEmptyFile();
+	}
+
+	@Test
+	void downloadingAMissingFileThrowsNoSuchFileExceptionAndLeavesNoTarget(@TempDir Path directory) {
+		Path target = directory.resolve("missing.ltx");
+		assertThatExceptionOfType(NoSuchFileException.class).isThrownBy(() -> this.client.download(3, 7, 8, target))
+			.withMessageContaining(LtxFileName.format(7, 8));
+		assertThat(target).doesNotExist();
+	}
+
+	@Test
 	void deleteFilesRemovesOnlyTheGivenFilesAndIgnoresMissingOnes() throws IOException {
 		LtxFileInfo first = write(0, 1, 1, new byte[1]);
 		LtxFileInfo second = write(0, 2, 2, new byte[1]);
@@ -255,7 +281,20 @@ public abstract class ReplicaClientContractTests {
 		try (InputStream in = new DigestInputStream(this.client.openFile(9, 1, 0x1234), read)) {
 			assertThat(in.transferTo(OutputStream.nullOutputStream())).isEqualTo(size);
 		}
-		assertThat(read.digest()).isEqualTo(written.digest());
+		byte[] digest = written.digest();
+		assertThat(read.digest()).isEqualTo(digest);
+		Path target = Files.createTempFile("litestream-download", ".ltx");
+		try {
+			this.client.download(9, 1, 0x1234, target);
+			MessageDigest downloaded = sha256();
+			try (InputStream in = new DigestInputStream(Files.newInputStream(target), downloaded)) {
+				assertThat(in.transferTo(OutputStream.nullOutputStream())).isEqualTo(size);
+			}
+			assertThat(downloaded.digest()).isEqualTo(digest);
+		}
+		finally {
+			Files.deleteIfExists(target);
+		}
 	}
 
 	@Test
@@ -414,6 +453,10 @@ public abstract class ReplicaClientContractTests {
 		assertThatIllegalArgumentException().isThrownBy(() -> this.client.listFiles(10, 0));
 		assertThatIllegalArgumentException().isThrownBy(() -> this.client.openFile(10, 1, 1));
 		assertThatIllegalArgumentException().isThrownBy(() -> this.client.openFile(0, 2, 1));
+		Path target = Path.of("never-written.ltx");
+		assertThatIllegalArgumentException().isThrownBy(() -> this.client.download(10, 1, 1, target));
+		assertThatIllegalArgumentException().isThrownBy(() -> this.client.download(0, 2, 1, target));
+		assertThat(target).doesNotExist();
 		assertThatIllegalArgumentException().isThrownBy(() -> this.client.writeFile(0, 2, 1, TIMESTAMP, data));
 		assertThatIllegalArgumentException().isThrownBy(() -> this.client.writeFile(-1, 1, 1, TIMESTAMP, data));
 		assertThatIllegalArgumentException()

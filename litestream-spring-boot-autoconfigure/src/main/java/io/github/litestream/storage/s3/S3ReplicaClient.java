@@ -5,7 +5,12 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -20,8 +25,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -107,6 +116,15 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * partial file; a failed multipart upload is aborted (and {@link #deleteAll()} aborts any
  * left by a crash).
  *
+ * <h2>Downloads</h2> {@link #download} asks for the first part-size byte range of the
+ * object, so a file no larger than one part (most files) costs one {@code GetObject}, as
+ * {@link #openFile} does. The answer tells the object's size; the remaining parts of a
+ * larger file are fetched as byte ranges on up to {@link Builder#downloadParallelism(int)
+ * downloadParallelism} connections at once and written at their offsets in the target
+ * file, with one copy buffer per connection. The ranges are asked for with the ETag of
+ * the first answer ({@code If-Match}), so an object replaced meanwhile fails the download
+ * instead of mixing two versions.
+ *
  * <h2>Failures</h2> Every request is retried according to the {@link S3RetryPolicy} when
  * the failure may be transient (throttling such as 429, 503 or {@code SlowDown}, other
  * 5xx, timeouts, connection resets); these end, when attempts run out, as a retryable
@@ -167,6 +185,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public static final int DEFAULT_METADATA_CONCURRENCY = 8;
 
+	/**
+	 * The default number of byte ranges of one file that {@link #download} fetches at
+	 * once.
+	 */
+	public static final int DEFAULT_DOWNLOAD_PARALLELISM = 4;
+
 	private static final Logger logger = LoggerFactory.getLogger(S3ReplicaClient.class);
 
 	// Most L0 files are far smaller than a part: only they share this first buffer, so a
@@ -181,6 +205,10 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 	private static final AtomicInteger METADATA_THREADS = new AtomicInteger();
 
+	private static final AtomicInteger DOWNLOAD_THREADS = new AtomicInteger();
+
+	private static final int COPY_BUFFER_SIZE = 64 * 1024;
+
 	private final S3Client s3;
 
 	private final String bucket;
@@ -194,6 +222,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private final S3RequestListener listener;
 
 	private final int metadataConcurrency;
+
+	private final int downloadParallelism;
 
 	private final String location;
 
@@ -217,6 +247,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 		this.retryPolicy = builder.retryPolicy;
 		this.listener = builder.listener;
 		this.metadataConcurrency = builder.metadataConcurrency;
+		this.downloadParallelism = builder.downloadParallelism;
 		this.location = "s3://" + this.bucket + (this.prefix.isEmpty() ? "" : "/" + this.prefix);
 		this.endpoint = describeEndpoint(this.s3);
 	}
@@ -537,15 +568,276 @@ public final class S3ReplicaClient implements ReplicaClient {
 					(response) -> orZero(response.response().contentLength()));
 		}
 		catch (SdkException ex) {
-			String code = S3Failures.errorCode(ex);
-			if (S3Failures.statusCode(ex) == 404 && (code == null || code.equals("NoSuchKey"))) {
-				NoSuchFileException missing = new NoSuchFileException(objectUri(key));
-				missing.initCause(ex);
-				throw missing;
-			}
-			throw failure("open LTX file '" + objectUri(key) + "'", ex);
+			throw readFailure("open LTX file", key, ex);
 		}
 		return new ObjectInputStream(stream, objectUri(key));
+	}
+
+	/**
+	 * Classifies a failed {@code GetObject}: a missing object is the
+	 * {@link NoSuchFileException} of the contract, anything else a replica failure.
+	 */
+	private IOException readFailure(String action, String key, SdkException ex) {
+		String code = S3Failures.errorCode(ex);
+		if (S3Failures.statusCode(ex) == 404 && (code == null || code.equals("NoSuchKey"))) {
+			NoSuchFileException missing = new NoSuchFileException(objectUri(key));
+			missing.initCause(ex);
+			return missing;
+		}
+		return failure(action + " '" + objectUri(key) + "'", ex);
+	}
+
+	/**
+	 * Downloads one file to {@code target}: with one {@code GetObject} when it is no
+	 * larger than the part size, otherwise in part-size byte ranges fetched on up to
+	 * {@link Builder#downloadParallelism(int) downloadParallelism} connections at once.
+	 * Every ranged request is reported to the listener with its bytes.
+	 * @throws NoSuchFileException if the object does not exist, or was deleted during the
+	 * download
+	 * @throws ReplicaException if the object cannot be read, was replaced during the
+	 * download (retryable), or did not have the length S3 announced (retryable)
+	 */
+	@Override
+	public void download(int level, long minTxid, long maxTxid, Path target) throws IOException {
+		String key = key(level, minTxid, maxTxid);
+		Objects.requireNonNull(target, "target");
+		try {
+			try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE,
+					StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+				downloadInto(key, channel);
+			}
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			// Deleting must work even when the failure was an interrupt
+			try {
+				Files.deleteIfExists(target);
+			}
+			catch (IOException cleanup) {
+				ex.addSuppressed(cleanup);
+			}
+			throw ex;
+		}
+	}
+
+	private void downloadInto(String key, FileChannel channel) throws IOException {
+		String uri = objectUri(key);
+		// A range rather than HEAD then GET: one request learns the size and brings the
+		// first part, which for most files is the whole file
+		ResponseInputStream<GetObjectResponse> first;
+		try {
+			first = getRange(key, 0, this.partSize - 1L, null);
+		}
+		catch (SdkException ex) {
+			if (S3Failures.statusCode(ex) == 416) {
+				// S3 refuses any range of an empty object: fetch it whole
+				copyWhole(key, channel);
+				return;
+			}
+			throw readFailure("download LTX file", key, ex);
+		}
+		GetObjectResponse response = first.response();
+		long firstLength = orZero(response.contentLength());
+		long total = RangedParts.totalLength(response.contentRange(), firstLength);
+		if (total < 0) {
+			// A store that ignored the range or gave no usable Content-Range: the body is
+			// what it sent, read to its end
+			total = firstLength;
+		}
+		if (total <= firstLength) {
+			long copied = copy(first, uri, channel, 0);
+			checkLength(uri, copied, firstLength, "the object");
+			checkLength(uri, channel.size(), total, "the downloaded file");
+			return;
+		}
+		downloadParts(key, response.eTag(), first, firstLength, total, channel);
+		checkLength(uri, channel.size(), total, "the downloaded file");
+	}
+
+	private void copyWhole(String key, FileChannel channel) throws IOException {
+		try (InputStream in = openFile(key)) {
+			copy(in, channel, 0);
+		}
+	}
+
+	private InputStream openFile(String key) throws IOException {
+		GetObjectRequest request = GetObjectRequest.builder().bucket(this.bucket).key(key).build();
+		try {
+			return new ObjectInputStream(execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
+					(response) -> orZero(response.response().contentLength())), objectUri(key));
+		}
+		catch (SdkException ex) {
+			throw readFailure("download LTX file", key, ex);
+		}
+	}
+
+	/**
+	 * Fetches the parts after the first concurrently while the calling thread copies the
+	 * first, whose body is already arriving.
+	 */
+	private void downloadParts(String key, @Nullable String eTag, ResponseInputStream<GetObjectResponse> first,
+			long firstLength, long total, FileChannel channel) throws IOException {
+		String uri = objectUri(key);
+		List<RangedParts.Range> rest = RangedParts.split(firstLength, total, this.partSize);
+		if (this.downloadParallelism <= 1) {
+			checkLength(uri, copy(first, uri, channel, 0), firstLength, "part 1");
+			for (RangedParts.Range range : rest) {
+				fetchRange(key, eTag, range, channel);
+			}
+			return;
+		}
+		// Closing it before its end aborts the connection: after a failure the rest of
+		// the first part is of no use
+		ObjectInputStream firstIn = new ObjectInputStream(first, uri);
+		// A pool per download: it lives exactly as long as the download, so no thread
+		// outlives it whatever happens (restores run few downloads at a time, each long
+		// compared with starting a thread)
+		int threads = Math.min(this.downloadParallelism - 1, rest.size());
+		List<Thread> started = new CopyOnWriteArrayList<>();
+		ExecutorService executor = Executors.newFixedThreadPool(threads, (task) -> {
+			Thread thread = new Thread(task, "litestream-s3-download-" + DOWNLOAD_THREADS.incrementAndGet());
+			thread.setDaemon(true);
+			started.add(thread);
+			return thread;
+		});
+		// Completion order, so that the first failing part ends the download at once
+		CompletionService<@Nullable Void> parts = new ExecutorCompletionService<>(executor);
+		try {
+			for (RangedParts.Range range : rest) {
+				parts.submit(() -> {
+					fetchRange(key, eTag, range, channel);
+					return null;
+				});
+			}
+			checkLength(uri, copy(firstIn, channel, 0), firstLength, "part 1");
+			for (int done = 0; done < rest.size(); done++) {
+				// Each request is bounded by the S3Client's timeouts, so no deadline here
+				parts.take().get();
+			}
+		}
+		catch (ExecutionException ex) {
+			Throwable cause = ex.getCause();
+			if (cause instanceof IOException io) {
+				throw io;
+			}
+			if (cause instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			if (cause instanceof Error error) {
+				throw error;
+			}
+			throw new IllegalStateException(cause);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new InterruptedIOException("Interrupted while downloading '" + uri + "'");
+		}
+		finally {
+			firstIn.close();
+			// After a failure the other parts are of no use; either way every thread has
+			// ended when this method returns
+			executor.shutdownNow();
+			awaitTermination(executor, started, uri);
+		}
+	}
+
+	private void awaitTermination(ExecutorService executor, List<Thread> threads, String uri) {
+		boolean interrupted = false;
+		try {
+			while (true) {
+				try {
+					if (executor.awaitTermination(1, TimeUnit.MINUTES)) {
+						// A terminated pool's threads may still be exiting: join them, so
+						// that none outlives the download
+						for (Thread thread : threads) {
+							thread.join();
+						}
+						return;
+					}
+					logger.warn("Parts of '{}' are still being downloaded after the download ended; waiting for them",
+							uri);
+				}
+				catch (InterruptedException ex) {
+					// Threads writing into the target must stop before it is deleted
+					interrupted = true;
+				}
+			}
+		}
+		finally {
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	private void fetchRange(String key, @Nullable String eTag, RangedParts.Range range, FileChannel channel)
+			throws IOException {
+		String uri = objectUri(key);
+		ResponseInputStream<GetObjectResponse> stream;
+		try {
+			stream = getRange(key, range.first(), range.last(), eTag);
+		}
+		catch (SdkException ex) {
+			if (S3Failures.statusCode(ex) == 412) {
+				throw new ReplicaException("Cannot download LTX file '" + uri + "' (bucket '" + this.bucket
+						+ "', endpoint " + this.endpoint + "): it was replaced during the download. "
+						+ "The operation can be retried.", true, ex);
+			}
+			throw readFailure("download LTX file", key, ex);
+		}
+		try (InputStream in = new ObjectInputStream(stream, uri)) {
+			checkLength(uri, copy(in, channel, range.first()), range.length(), "bytes " + range);
+		}
+	}
+
+	private ResponseInputStream<GetObjectResponse> getRange(String key, long first, long last, @Nullable String eTag)
+			throws InterruptedIOException {
+		GetObjectRequest.Builder builder = GetObjectRequest.builder()
+			.bucket(this.bucket)
+			.key(key)
+			.range("bytes=" + first + "-" + last);
+		if (eTag != null) {
+			builder.ifMatch(eTag);
+		}
+		GetObjectRequest request = builder.build();
+		return execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
+				(response) -> orZero(response.response().contentLength()));
+	}
+
+	private long copy(ResponseInputStream<GetObjectResponse> body, String uri, FileChannel channel, long position)
+			throws IOException {
+		ObjectInputStream in = new ObjectInputStream(body, uri);
+		try {
+			return copy(in, channel, position);
+		}
+		finally {
+			in.close();
+		}
+	}
+
+	/**
+	 * Copies a stream into the channel from {@code position} with one buffer, by
+	 * positional writes, which threads writing other ranges of the same channel do not
+	 * disturb.
+	 */
+	private static long copy(InputStream in, FileChannel channel, long position) throws IOException {
+		byte[] buffer = new byte[COPY_BUFFER_SIZE];
+		long copied = 0;
+		int read;
+		while ((read = in.read(buffer)) >= 0) {
+			ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, read);
+			while (bytes.hasRemaining()) {
+				copied += channel.write(bytes, position + copied);
+			}
+		}
+		return copied;
+	}
+
+	private void checkLength(String uri, long actual, long expected, String what) throws ReplicaException {
+		if (actual != expected) {
+			throw new ReplicaException("Cannot download LTX file '" + uri + "' (bucket '" + this.bucket + "', endpoint "
+					+ this.endpoint + "): " + what + " had " + actual + " bytes where S3 announced " + expected
+					+ ". This may be temporary; the operation can be retried.", true, null);
+		}
 	}
 
 	private static long orZero(@Nullable Long value) {
@@ -1171,6 +1463,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 		private int metadataConcurrency = DEFAULT_METADATA_CONCURRENCY;
 
+		private int downloadParallelism = DEFAULT_DOWNLOAD_PARALLELISM;
+
 		private Builder(S3Client s3, String bucket) {
 			this.s3 = Objects.requireNonNull(s3, "s3");
 			Objects.requireNonNull(bucket, "bucket");
@@ -1260,6 +1554,23 @@ public final class S3ReplicaClient implements ReplicaClient {
 				throw new IllegalArgumentException("S3 metadata concurrency must be at least 1, got " + threads);
 			}
 			this.metadataConcurrency = threads;
+			return this;
+		}
+
+		/**
+		 * Sets how many byte ranges of one file {@link S3ReplicaClient#download} fetches
+		 * at once, each a part size long; files no larger than one part are always one
+		 * request. Restores download several files at once, each with up to this many
+		 * connections.
+		 * @param connections at least 1; 1 fetches the ranges one after the other on the
+		 * calling thread; {@value #DEFAULT_DOWNLOAD_PARALLELISM} by default
+		 * @return this builder
+		 */
+		public Builder downloadParallelism(int connections) {
+			if (connections < 1) {
+				throw new IllegalArgumentException("S3 download parallelism must be at least 1, got " + connections);
+			}
+			this.downloadParallelism = connections;
 			return this;
 		}
 

@@ -4,7 +4,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -14,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LtxFileInfo;
@@ -23,10 +26,12 @@ import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.testsupport.S3ServerExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -445,6 +450,137 @@ class S3ReplicaClientTests extends ReplicaClientContractTests {
 		assertThat(s3Client().cachedTimestamps()).isOne();
 		this.client.deleteFiles(this.client.listFiles(0));
 		assertThat(s3Client().cachedTimestamps()).isZero();
+	}
+
+	@Test
+	void fileOfSeveralPartsDownloadsIdenticallyWithParallelRangedGets(@TempDir Path directory) throws Exception {
+		long size = 3L * PART_SIZE + 12345;
+		byte[] digest = writeGenerated(9, 1, 0x42, size);
+		for (int parallelism : new int[] { S3ReplicaClient.DEFAULT_DOWNLOAD_PARALLELISM, 1 }) {
+			this.events.clear();
+			Path target = directory.resolve("parallelism-" + parallelism + ".ltx");
+			builder().downloadParallelism(parallelism).build().download(9, 1, 0x42, target);
+			assertThat(sha256(target)).isEqualTo(digest);
+			assertThat(this.events).extracting(S3RequestEvent::apiName).containsOnly("GetObject");
+			assertThat(this.events).extracting(S3RequestEvent::bytes)
+				.containsExactlyInAnyOrder((long) PART_SIZE, (long) PART_SIZE, (long) PART_SIZE, 12345L);
+			assertThat(this.events).allSatisfy((event) -> assertThat(event.statusCode()).isEqualTo(206));
+		}
+		assertThat(downloadThreads()).isEmpty();
+	}
+
+	@Test
+	void filesUpToOnePartAreDownloadedWithOneGet(@TempDir Path directory) throws IOException {
+		write(0, 1, 1, bytes(1000, 1));
+		write(9, 1, 1, bytes(PART_SIZE, 3));
+		this.events.clear();
+		this.client.download(0, 1, 1, directory.resolve("small.ltx"));
+		this.client.download(9, 1, 1, directory.resolve("one-part.ltx"));
+		assertThat(directory.resolve("small.ltx")).hasBinaryContent(bytes(1000, 1));
+		assertThat(directory.resolve("one-part.ltx")).hasBinaryContent(bytes(PART_SIZE, 3));
+		assertThat(this.events).extracting(S3RequestEvent::apiName).containsExactly("GetObject", "GetObject");
+		assertThat(bytes(S3Operation.GET)).isEqualTo(1000 + PART_SIZE);
+	}
+
+	@Test
+	void objectDeletedDuringADownloadIsNoSuchFileAndLeavesNoTarget(@TempDir Path directory) throws Exception {
+		writeGenerated(9, 1, 1, 2L * PART_SIZE + 1);
+		String key = s3Client().key(9, 1, 1);
+		AtomicBoolean deleted = new AtomicBoolean();
+		ScriptedS3Client deleting = new ScriptedS3Client(raw()).onGet((request) -> {
+			// After the first range told the size, before the next one is asked for
+			if (!request.range().startsWith("bytes=0-") && deleted.compareAndSet(false, true)) {
+				raw().deleteObject((delete) -> delete.bucket(this.bucket).key(key));
+			}
+		});
+		Path target = directory.resolve("deleted.ltx");
+		S3ReplicaClient client = S3ReplicaClient.builder(deleting, this.bucket)
+			.prefix(PREFIX)
+			.partSize(PART_SIZE)
+			.build();
+		assertThatExceptionOfType(NoSuchFileException.class).isThrownBy(() -> client.download(9, 1, 1, target))
+			.withMessage("s3://" + this.bucket + "/" + key);
+		assertThat(target).doesNotExist();
+		assertThat(downloadThreads()).isEmpty();
+	}
+
+	@Test
+	void objectReplacedDuringADownloadIsARetryableFailureAndLeavesNoTarget(@TempDir Path directory) throws Exception {
+		writeGenerated(9, 1, 1, 2L * PART_SIZE + 1);
+		String key = s3Client().key(9, 1, 1);
+		AtomicBoolean replaced = new AtomicBoolean();
+		ScriptedS3Client replacing = new ScriptedS3Client(raw()).onGet((request) -> {
+			if (!request.range().startsWith("bytes=0-") && replaced.compareAndSet(false, true)) {
+				raw().putObject((put) -> put.bucket(this.bucket).key(key),
+						RequestBody.fromBytes(bytes(3 * PART_SIZE, 8)));
+			}
+		});
+		Path target = directory.resolve("replaced.ltx");
+		S3ReplicaClient client = S3ReplicaClient.builder(replacing, this.bucket)
+			.prefix(PREFIX)
+			.partSize(PART_SIZE)
+			.retryPolicy(S3RetryPolicy.none())
+			.build();
+		assertThatExceptionOfType(ReplicaException.class).isThrownBy(() -> client.download(9, 1, 1, target))
+			.withMessageContaining("replaced during the download")
+			.satisfies((ex) -> assertThat(ex.retryable()).isTrue());
+		assertThat(target).doesNotExist();
+	}
+
+	@Test
+	void serverErrorOnARangeIsRetryableAndLeavesNoTarget(@TempDir Path directory) throws Exception {
+		writeGenerated(9, 1, 1, 4L * PART_SIZE);
+		ScriptedS3Client failing = new ScriptedS3Client(raw()).onGet((request) -> {
+			if (request.range().startsWith("bytes=" + 2L * PART_SIZE + "-")) {
+				throw (S3Exception) S3Exception.builder().statusCode(503).message("Slow Down").build();
+			}
+		});
+		List<S3RequestEvent> seen = new CopyOnWriteArrayList<>();
+		Path target = directory.resolve("failed.ltx");
+		S3ReplicaClient client = S3ReplicaClient.builder(failing, this.bucket)
+			.prefix(PREFIX)
+			.partSize(PART_SIZE)
+			.retryPolicy(S3RetryPolicy.none())
+			.requestListener(seen::add)
+			.build();
+		assertThatExceptionOfType(ReplicaException.class).isThrownBy(() -> client.download(9, 1, 1, target))
+			.withMessageContaining("503")
+			.satisfies((ex) -> assertThat(ex.retryable()).isTrue());
+		assertThat(target).doesNotExist();
+		assertThat(seen).anySatisfy((event) -> assertThat(event.statusCode()).isEqualTo(503));
+		assertThat(downloadThreads()).isEmpty();
+	}
+
+	@Test
+	void downloadParallelismMustBePositive() {
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> S3ReplicaClient.builder(raw(), "bucket").downloadParallelism(0))
+			.withMessageContaining("0");
+	}
+
+	private byte[] writeGenerated(int level, long min, long max, long size) throws Exception {
+		MessageDigest written = MessageDigest.getInstance("SHA-256");
+		this.client.writeFile(level, min, max, TIMESTAMP,
+				new DigestInputStream(GeneratedStream.of(size, max), written));
+		return written.digest();
+	}
+
+	private static byte[] sha256(Path file) throws Exception {
+		MessageDigest digest = MessageDigest.getInstance("SHA-256");
+		try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+			in.transferTo(OutputStream.nullOutputStream());
+		}
+		return digest.digest();
+	}
+
+	private static List<String> downloadThreads() {
+		// The download waits for its threads to end before returning, so none is left
+		return Thread.getAllStackTraces()
+			.keySet()
+			.stream()
+			.map(Thread::getName)
+			.filter((name) -> name.startsWith("litestream-s3-download-"))
+			.toList();
 	}
 
 }

@@ -47,6 +47,9 @@ final class ScriptedS3Client implements S3Client {
 	private volatile Consumer<ListObjectsV2Request> listObserver = (request) -> {
 	};
 
+	private volatile Consumer<GetObjectRequest> getObserver = (request) -> {
+	};
+
 	private volatile int pageSize;
 
 	ScriptedS3Client(S3Client delegate) {
@@ -75,6 +78,16 @@ final class ScriptedS3Client implements S3Client {
 		synchronized (queue) {
 			queue.add(failure);
 		}
+		return this;
+	}
+
+	/**
+	 * Calls the observer with every {@code GetObject} request before it is sent (on the
+	 * thread sending it); the observer may change the bucket or throw to fail the
+	 * request.
+	 */
+	ScriptedS3Client onGet(Consumer<GetObjectRequest> observer) {
+		this.getObserver = observer;
 		return this;
 	}
 
@@ -130,6 +143,7 @@ final class ScriptedS3Client implements S3Client {
 	@Override
 	public ResponseInputStream<GetObjectResponse> getObject(GetObjectRequest request) {
 		maybeFail("GetObject");
+		this.getObserver.accept(request);
 		return this.delegate.getObject(request);
 	}
 
