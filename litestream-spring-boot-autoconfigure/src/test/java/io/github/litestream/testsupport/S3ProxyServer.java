@@ -75,8 +75,6 @@ public final class S3ProxyServer implements S3Server {
 
 	private final Thread shutdownHook;
 
-	private final AtomicInteger buckets = new AtomicInteger();
-
 	private volatile @Nullable S3Client client;
 
 	private S3ProxyServer(Path directory, Process process, URI endpoint, Path log, String version) {
@@ -331,19 +329,6 @@ public final class S3ProxyServer implements S3Server {
 			}
 		}
 		return client;
-	}
-
-	@Override
-	public String createBucket(String hint) {
-		// Bucket names: 3 to 63 lower-case letters, digits and hyphens
-		String base = hint.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
-		String suffix = "-" + this.buckets.incrementAndGet();
-		if (base.length() > 40) {
-			base = base.substring(0, 40).replaceAll("-+$", "");
-		}
-		String bucket = (base.isEmpty() ? "bucket" : base) + suffix;
-		client().createBucket((request) -> request.bucket(bucket));
-		return bucket;
 	}
 
 	@Override

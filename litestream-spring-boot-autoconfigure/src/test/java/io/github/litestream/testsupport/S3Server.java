@@ -1,5 +1,8 @@
 package io.github.litestream.testsupport;
 
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+
 import java.net.URI;
 
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -18,6 +21,9 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * Spring Cloud AWS properties or a Litestream configuration would carry them.
  */
 public interface S3Server extends AutoCloseable {
+
+	/** Numbers the buckets of a test run, which share one server. */
+	AtomicInteger BUCKETS = new AtomicInteger();
 
 	/**
 	 * Returns the endpoint, on a loopback address.
@@ -77,7 +83,16 @@ public interface S3Server extends AutoCloseable {
 	 * @param hint a readable part of the name, for example the test name
 	 * @return the bucket name
 	 */
-	String createBucket(String hint);
+	default String createBucket(String hint) {
+		// Bucket names: 3 to 63 lower-case letters, digits and hyphens.
+		String base = hint.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+		if (base.length() > 40) {
+			base = base.substring(0, 40).replaceAll("-+$", "");
+		}
+		String bucket = (base.isEmpty() ? "bucket" : base) + "-" + BUCKETS.incrementAndGet();
+		client().createBucket((request) -> request.bucket(bucket));
+		return bucket;
+	}
 
 	/**
 	 * Stops the server and removes its data.

@@ -1,5 +1,7 @@
 package io.github.litestream.testsupport;
 
+import org.testcontainers.DockerClientFactory;
+
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -63,9 +65,19 @@ public final class S3ServerExtension implements BeforeAllCallback, ParameterReso
 	}
 
 	private static S3Server shared(ExtensionContext context) {
-		return context.getRoot()
-			.getStore(NAMESPACE)
-			.computeIfAbsent(S3Server.class, (key) -> S3ProxyServer.start(), S3Server.class);
+		return context.getRoot().getStore(NAMESPACE).computeIfAbsent(S3Server.class, (key) -> start(), S3Server.class);
+	}
+
+	/**
+	 * Starts MinIO through Testcontainers when a Docker engine answers, otherwise S3Proxy
+	 * in a child JVM; {@code -Dlitestream.s3.server=s3proxy} forces S3Proxy.
+	 */
+	private static S3Server start() {
+		boolean forceProxy = "s3proxy".equals(System.getProperty("litestream.s3.server"));
+		if (!forceProxy && DockerClientFactory.instance().isDockerAvailable()) {
+			return MinioServer.start();
+		}
+		return S3ProxyServer.start();
 	}
 
 }
