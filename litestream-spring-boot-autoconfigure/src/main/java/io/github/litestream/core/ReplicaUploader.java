@@ -54,6 +54,9 @@ final class ReplicaUploader {
 
 	private volatile boolean uploading;
 
+	/** Counts wake-ups, guarded by {@link #lock}. */
+	private long wakeups;
+
 	private long lastUploadNanos;
 
 	private int failures;
@@ -143,6 +146,7 @@ final class ReplicaUploader {
 	void wake() {
 		this.lock.lock();
 		try {
+			this.wakeups++;
 			this.changed.signalAll();
 		}
 		finally {
@@ -150,11 +154,42 @@ final class ReplicaUploader {
 		}
 	}
 
-	private void await(long nanos) throws InterruptedException {
+	private long wakeups() {
 		this.lock.lock();
 		try {
-			if (nanos > 0) {
+			return this.wakeups;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Waits unless a wake-up arrived since {@code seen} was read: a wake-up between the
+	 * caller's check of its condition and this wait is not lost.
+	 */
+	private void await(long nanos, long seen) throws InterruptedException {
+		this.lock.lock();
+		try {
+			if (nanos > 0 && this.wakeups == seen) {
 				this.changed.awaitNanos(nanos);
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Waits out a backoff; new files do not shorten it, only a stop does.
+	 */
+	private void backoff(long nanos) throws InterruptedException {
+		long deadline = System.nanoTime() + nanos;
+		this.lock.lock();
+		try {
+			long remaining;
+			while (this.running && (remaining = deadline - System.nanoTime()) > 0) {
+				this.changed.awaitNanos(remaining);
 			}
 		}
 		finally {
@@ -209,14 +244,21 @@ final class ReplicaUploader {
 					recordSuccess();
 					continue;
 				}
+				long seen = wakeups();
 				if (this.position >= this.replicator.txid()) {
-					await(TimeUnit.SECONDS.toNanos(1));
+					await(TimeUnit.SECONDS.toNanos(1), seen);
 					continue;
 				}
-				long wait = this.lastUploadNanos + syncInterval().toNanos() - System.nanoTime();
-				if (wait > 0 && this.replicator.isRunning()) {
-					await(wait);
-					continue;
+				// The cut is the cadence (DESIGN 4.11): a replica with the shortest sync
+				// interval uploads each file as soon as it is cut. Only a replica with a
+				// longer interval than the cut waits, so it uploads several files at
+				// once.
+				if (syncInterval().toNanos() > this.replicator.minSyncIntervalNanos()) {
+					long wait = this.lastUploadNanos + syncInterval().toNanos() - System.nanoTime();
+					if (wait > 0 && this.replicator.isRunning()) {
+						await(wait, seen);
+						continue;
+					}
 				}
 				uploadPending();
 				recordSuccess();
@@ -228,7 +270,7 @@ final class ReplicaUploader {
 			catch (IOException | RuntimeException ex) {
 				recordFailure(ex);
 				try {
-					await(backoffNanos());
+					backoff(backoffNanos());
 				}
 				catch (InterruptedException ie) {
 					Thread.currentThread().interrupt();
@@ -295,6 +337,8 @@ final class ReplicaUploader {
 					break;
 				}
 				upload(0, file, store.path(file.minTxid(), file.maxTxid()), file.minTxid());
+				// Healthy again before the new position is visible to waiters.
+				recordSuccess();
 				setPosition(file.maxTxid());
 			}
 			this.lastUploadNanos = System.nanoTime();
@@ -350,6 +394,7 @@ final class ReplicaUploader {
 			Files.deleteIfExists(snapshot);
 		}
 		upload(0, full, source, full.minTxid());
+		recordSuccess();
 		setPosition(full.maxTxid());
 		this.lastUploadNanos = System.nanoTime();
 	}

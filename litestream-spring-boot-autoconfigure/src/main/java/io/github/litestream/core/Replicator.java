@@ -69,6 +69,9 @@ public final class Replicator implements AutoCloseable {
 
 	private final Condition signal = this.signalLock.newCondition();
 
+	/** Counts wake-ups, guarded by {@link #signalLock}. */
+	private long wakeups;
+
 	/** TXIDs of local L0 files that hold every page (usable to seed a replica). */
 	private final ConcurrentSkipListSet<Long> fullFiles = new ConcurrentSkipListSet<>();
 
@@ -524,7 +527,7 @@ public final class Replicator implements AutoCloseable {
 				recordSyncError(ex);
 				try {
 					// Back off a little so a persistent failure does not spin.
-					awaitSignal(this.config.monitorInterval().toNanos());
+					awaitSignal(this.config.monitorInterval().toNanos(), wakeups());
 				}
 				catch (InterruptedException ie) {
 					Thread.currentThread().interrupt();
@@ -548,19 +551,34 @@ public final class Replicator implements AutoCloseable {
 	}
 
 	private void awaitWork() throws InterruptedException {
+		// Read before checking the conditions: a wake-up in between is then not lost.
+		long seen = wakeups();
 		long wait = this.config.monitorInterval().toNanos();
 		if (this.dirty) {
 			wait = Math.min(wait, Math.max(0, nextCutNanos() - System.nanoTime()));
+			// In eager mode the cut waits for uploads; their wake-ups end the wait.
 		}
 		if (wait > 0 && !this.syncRequested) {
-			awaitSignal(wait);
+			awaitSignal(wait, seen);
 		}
 	}
 
-	private void awaitSignal(long nanos) throws InterruptedException {
+	private long wakeups() {
 		this.signalLock.lock();
 		try {
-			this.signal.awaitNanos(nanos);
+			return this.wakeups;
+		}
+		finally {
+			this.signalLock.unlock();
+		}
+	}
+
+	private void awaitSignal(long nanos, long seen) throws InterruptedException {
+		this.signalLock.lock();
+		try {
+			if (this.wakeups == seen) {
+				this.signal.awaitNanos(nanos);
+			}
 		}
 		finally {
 			this.signalLock.unlock();
@@ -570,6 +588,7 @@ public final class Replicator implements AutoCloseable {
 	void wake() {
 		this.signalLock.lock();
 		try {
+			this.wakeups++;
 			this.signal.signalAll();
 		}
 		finally {
@@ -588,7 +607,7 @@ public final class Replicator implements AutoCloseable {
 	 * The shortest sync interval over all replicas; without replicas, the monitor
 	 * interval.
 	 */
-	private long minSyncIntervalNanos() {
+	long minSyncIntervalNanos() {
 		long min = Long.MAX_VALUE;
 		for (ReplicaUploader uploader : this.uploaders) {
 			min = Math.min(min, uploader.syncInterval().toNanos());

@@ -48,9 +48,12 @@ public final class Restorer {
 
 	/**
 	 * Most files merged in one pass; longer plans are merged in steps through temporary
-	 * LTX files so the number of open streams stays bounded.
+	 * LTX files so the number of open streams stays bounded. Each open stream from an S3
+	 * replica holds a pooled HTTP connection (the AWS SDK pools 50), and compaction
+	 * merges share the uploader's client: a merge wider than the pool waited forever for
+	 * a connection and stalled uploads (measured in eager mode).
 	 */
-	static final int MAX_OPEN_FILES = 64;
+	static final int MAX_OPEN_FILES = 16;
 
 	private final Clock clock;
 
