@@ -233,7 +233,7 @@ public final class BenchmarkMain {
 		try (Replication replication = start(mode, db, target, interval, monitor, OurReplication.defaultLevels());
 				LagWatcher watcher = new LagWatcher(target.level0Directory(), durable)) {
 			achieved = Workload.paced(db, replication, rate, count, commit);
-			watcher.awaitRow(count - 1, TimeUnit.SECONDS.toNanos(10));
+			watcher.awaitRow(count - 1, TimeUnit.SECONDS.toNanos(5));
 		}
 		// The first second is warm-up.
 		int from = Math.min(rate, count - 1);
@@ -346,8 +346,8 @@ public final class BenchmarkMain {
 
 	private void requests() throws Exception {
 		int writeSeconds = Integer.parseInt(option("requests-write-seconds", "90"));
-		int settleSeconds = Integer.parseInt(option("requests-settle-seconds", "35"));
-		int idleSeconds = Integer.parseInt(option("requests-idle-seconds", "60"));
+		int settleSeconds = Integer.parseInt(option("requests-settle-seconds", "90"));
+		int idleSeconds = Integer.parseInt(option("requests-idle-seconds", "90"));
 		int rate = 10;
 		Path dir = Bench.fresh(this.work.resolve("requests"));
 		Map<Mode, Map<String, Long>> writing = new EnumMap<>(Mode.class);
@@ -376,6 +376,10 @@ public final class BenchmarkMain {
 						proxy.snapshotAndReset();
 						Thread.sleep(idleSeconds * 1000L);
 						Map<String, Long> i = proxy.snapshotAndReset();
+						List<String> lines = new ArrayList<>(proxy.requestLog());
+						lines.add(0, "# seconds since start; writes ran " + writeSeconds + " s from the first request "
+								+ "after the initial upload; idle window starts " + settleSeconds + " s after them");
+						Files.write(modeDir.resolve("requests.log"), lines);
 						synchronized (writing) {
 							writing.put(mode, w);
 							idle.put(mode, i);

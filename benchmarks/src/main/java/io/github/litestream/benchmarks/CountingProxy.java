@@ -29,6 +29,10 @@ final class CountingProxy implements AutoCloseable {
 
 	private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
 
+	private final java.util.Queue<String> requestLog = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+	private final long startNanos = System.nanoTime();
+
 	private volatile boolean closed;
 
 	CountingProxy(URI upstream) throws IOException {
@@ -41,6 +45,11 @@ final class CountingProxy implements AutoCloseable {
 
 	URI endpoint() {
 		return URI.create("http://127.0.0.1:" + this.server.getLocalPort());
+	}
+
+	/** Every request so far: seconds since the proxy started, operation, request line. */
+	java.util.List<String> requestLog() {
+		return java.util.List.copyOf(this.requestLog);
 	}
 
 	/** Counts since the last reset, by operation. */
@@ -136,6 +145,8 @@ final class CountingProxy implements AutoCloseable {
 			default -> method;
 		};
 		this.counts.computeIfAbsent(op, (k) -> new AtomicLong()).incrementAndGet();
+		this.requestLog.add(String.format(Locale.ROOT, "%9.3f %-22s %s %s", (System.nanoTime() - this.startNanos) / 1e9,
+				op, method, target));
 	}
 
 	private static String readLine(InputStream in, ByteArrayOutputStream head) throws IOException {

@@ -51,6 +51,11 @@ public final class LagTimeline {
 			}
 
 			@Override
+			public void onUploadError(String database, String replica, Throwable error, int attempt) {
+				print("upload FAILED (attempt %d): %s", attempt, error);
+			}
+
+			@Override
 			public void onCheckpointError(String database, String mode, Throwable error) {
 				print("checkpoint %s FAILED: %s", mode, error.getMessage());
 			}
@@ -60,8 +65,16 @@ public final class LagTimeline {
 						+ String.format(Locale.ROOT, format, values));
 			}
 		};
+		S3Proxy s3 = null;
+		ReplicaTarget target = new FileTarget(dir.resolve("replica"));
+		if (args.length > 4 && args[4].equals("s3")) {
+			s3 = S3Proxy.start(Path.of(args.length > 5 ? args[5] : "benchmarks/target/tools/s3proxy.jar"),
+					dir.resolve("s3proxy"));
+			s3.createBucket("timeline");
+			target = new S3Target(s3.endpoint(), "timeline", "db", s3.basedir());
+		}
 		ReplicatorConfig config = ReplicatorConfig.builder("bench", db)
-			.replica(new ReplicaConfig("bench", new FileTarget(dir.resolve("replica")).client(), interval))
+			.replica(new ReplicaConfig("bench", target.client(), interval))
 			.listener(listener)
 			.levels(List.of())
 			.build();
@@ -87,6 +100,9 @@ public final class LagTimeline {
 			Workload.paced(db, replication, rate, rate * seconds, new long[rate * seconds]);
 			System.out.println(String.format(Locale.ROOT, "%7.1f writes done, WAL %d bytes",
 					(System.nanoTime() - t0[0]) / 1e6, java.nio.file.Files.size(config.walPath())));
+		}
+		if (s3 != null) {
+			s3.close();
 		}
 		System.exit(0);
 	}

@@ -26,6 +26,9 @@ final class OurReplication implements Replication {
 		ReplicatorConfig config = ReplicatorConfig.builder("bench", db)
 			.replica(new ReplicaConfig("bench", target.client(), syncInterval))
 			.levels(levels)
+			// Measurements end before close; a stalled replica must not hold the run for
+			// 30 s.
+			.shutdownSyncTimeout(Duration.ofSeconds(5))
 			.build();
 		Replicator replicator = new Replicator(config);
 		replicator.start();

@@ -60,6 +60,10 @@ final class Stats {
 		if (Double.isNaN(value)) {
 			return "n/a";
 		}
+		if (Double.isInfinite(value)) {
+			// Some rows never reached the replica within the run.
+			return "stalled";
+		}
 		return String.format(Locale.ROOT, format, value);
 	}
 
