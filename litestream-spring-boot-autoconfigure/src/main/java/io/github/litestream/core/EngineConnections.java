@@ -152,6 +152,57 @@ final class EngineConnections implements AutoCloseable {
 	}
 
 	/**
+	 * Moves the reader's read mark to the current end of the WAL without a moment in
+	 * which the engine holds none: the barrier connection opens a read transaction first,
+	 * the reader ends and re-opens its own, and only then does the barrier's end. A read
+	 * mark of the engine stops every connection from restarting the WAL, so frames the
+	 * engine has not read yet stay in place; the newer mark lets a checkpoint copy more
+	 * of them into the database file (a checkpoint never copies frames past a reader's
+	 * mark).
+	 */
+	void advanceReadLock() throws IOException {
+		if (this.barrierHeld) {
+			throw new IllegalStateException("The read mark cannot move while the barrier is held");
+		}
+		try (Statement statement = this.barrier.createStatement()) {
+			statement.execute("BEGIN");
+			try (ResultSet rs = statement.executeQuery("SELECT COUNT(1) FROM " + SEQ_TABLE)) {
+				rs.next();
+			}
+		}
+		catch (SQLException ex) {
+			rollbackQuietly(this.barrier);
+			throw failure("open a read transaction on the barrier connection", ex);
+		}
+		try {
+			releaseReadLock();
+			acquireReadLock();
+		}
+		finally {
+			rollbackQuietly(this.barrier);
+		}
+	}
+
+	/**
+	 * Runs a PASSIVE checkpoint on the barrier connection while the reader keeps its read
+	 * lock and writers go on: it copies the frames up to the reader's mark into the
+	 * database file (and makes the WAL durable), so a later checkpoint behind the barrier
+	 * has little left to copy. The WAL cannot restart, the reader's mark prevents it.
+	 * @return SQLite's three results: busy flag, WAL frames, frames checkpointed
+	 */
+	int[] checkpointPassiveAhead() throws IOException {
+		if (this.barrierHeld) {
+			throw new IllegalStateException("A checkpoint ahead of the barrier runs without it");
+		}
+		try (Statement statement = this.barrier.createStatement()) {
+			return checkpoint(statement, "PASSIVE");
+		}
+		catch (SQLException ex) {
+			throw failure("run a PASSIVE checkpoint", ex);
+		}
+	}
+
+	/**
 	 * Takes the write lock on the barrier connection. It polls every half millisecond
 	 * rather than relying on SQLite's busy handler, which sleeps up to 100 ms between
 	 * tries and would lose the lock to writers that commit back to back.

@@ -48,6 +48,12 @@ public final class Replicator implements AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(Replicator.class);
 
+	/** Most PASSIVE checkpoints run ahead of the barrier per checkpoint. */
+	private static final int MAX_AHEAD_PASSES = 3;
+
+	/** Fewest frames worth another pass ahead of the barrier, or a cut before it. */
+	private static final int MIN_AHEAD_FRAMES = 64;
+
 	private final ReplicatorConfig config;
 
 	private final String name;
@@ -916,6 +922,9 @@ public final class Replicator implements AutoCloseable {
 		}
 		if (mode != null) {
 			try {
+				if (frames >= this.config.minCheckpointPageCount()) {
+					checkpointAhead(this.connections);
+				}
 				checkpoint(mode);
 			}
 			catch (IOException | RuntimeException ex) {
@@ -925,6 +934,52 @@ public final class Replicator implements AutoCloseable {
 			finally {
 				this.lastCheckpointNanos = System.nanoTime();
 			}
+		}
+	}
+
+	/**
+	 * Copies most of a large WAL into the database file before the barrier is taken, so
+	 * writers then wait only for a short tail. Each pass moves the engine's read mark to
+	 * the end of the WAL ({@link EngineConnections#advanceReadLock()}) and runs a PASSIVE
+	 * checkpoint beside the writers, which makes the WAL durable and copies the frames up
+	 * to the mark; when the WAL has grown far past the engine's position, a cut follows,
+	 * so the cut behind the barrier is short too. Passes repeat while the previous one
+	 * let writers append many frames, since those are what the barrier's checkpoint would
+	 * have to make durable and copy.
+	 * <p>
+	 * Runs only when the WAL holds at least the minimum checkpoint page count, which
+	 * makes handing the mark over safe: frames past the old mark exist, so the new read
+	 * transaction keeps a mark in the WAL (a reader that starts on a fully checkpointed
+	 * WAL would not stop a restart). A later pass starts only when frames were appended
+	 * after the previous one, for the same reason. Should the hand-over fail half-way,
+	 * continuity is no longer proven and the next file holds every page.
+	 */
+	private void checkpointAhead(EngineConnections db) throws IOException {
+		long frameSize = WalHeader.FRAME_HEADER_SIZE + (long) this.pageSize;
+		int enough = Math.max(MIN_AHEAD_FRAMES, this.config.minCheckpointPageCount() / 4);
+		long previousEnd = -1;
+		try {
+			for (int pass = 0; pass < MAX_AHEAD_PASSES; pass++) {
+				db.advanceReadLock();
+				int[] result = db.checkpointPassiveAhead();
+				long end = result[1];
+				WalPosition current = this.position;
+				if (current != null && end - (current.offset() - WalHeader.SIZE) / frameSize >= enough) {
+					syncLocked(false);
+				}
+				if (result[0] != 0 || (previousEnd >= 0 && end - previousEnd < enough)) {
+					break;
+				}
+				previousEnd = end;
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			if (!db.readLockHeld()) {
+				this.restartProof = null;
+				this.position = null;
+				db.acquireReadLock();
+			}
+			throw ex;
 		}
 	}
 
