@@ -30,15 +30,28 @@ import org.jspecify.annotations.Nullable;
  */
 public final class WalReader {
 
+	/** Bytes read ahead at once (rounded down to whole frames, at least one). */
+	private static final int CHUNK_BYTES = 256 * 1024;
+
 	private final FileChannel channel;
 
 	private final WalHeader header;
 
 	private final int pageSize;
 
-	private final ByteBuffer frame;
+	/** Consecutive frames read with one call, so a long log costs few reads. */
+	private final ByteBuffer chunk;
 
-	private final ByteBuffer frameWords;
+	/** The same bytes in the checksum byte order. */
+	private final ByteBuffer chunkWords;
+
+	/** File offset of {@code chunk[0]}, or -1 when the chunk holds nothing. */
+	private long chunkStart = -1;
+
+	private int chunkLength;
+
+	/** Index in {@link #chunk} of the frame {@link #advance()} returned last. */
+	private int frameIndex;
 
 	private long offset;
 
@@ -70,10 +83,10 @@ public final class WalReader {
 		this.channel = channel;
 		this.header = header;
 		this.pageSize = header.pageSize();
-		this.frame = ByteBuffer.allocate(header.frameSize());
+		this.chunk = ByteBuffer.allocate(Math.max(1, CHUNK_BYTES / header.frameSize()) * header.frameSize());
 		// One view per byte order over the same bytes: header fields are always
 		// big-endian, checksum words follow the magic.
-		this.frameWords = this.frame.duplicate().order(header.checksumByteOrder());
+		this.chunkWords = this.chunk.duplicate().order(header.checksumByteOrder());
 		this.offset = offset;
 		this.checksum = WalChecksum.pack(checksum1, checksum2);
 	}
@@ -93,27 +106,84 @@ public final class WalReader {
 		}
 		WalFrameHeader frameHeader = advance();
 		if (frameHeader != null) {
-			this.frame.get(WalHeader.FRAME_HEADER_SIZE, page, 0, this.pageSize);
+			this.chunk.get(this.frameIndex + WalHeader.FRAME_HEADER_SIZE, page, 0, this.pageSize);
 		}
 		return frameHeader;
 	}
 
 	/**
-	 * Reads and verifies the frame at {@link #offset()}, leaving it in {@link #frame}.
+	 * Reads and verifies the frame at {@link #offset()}, leaving it in {@link #chunk} at
+	 * {@link #frameIndex}. Frames come from a chunk read ahead; a frame that fails its
+	 * checks in a chunk read earlier is read again, so the end of the log is always
+	 * decided on the file's current bytes (a frame may have been half-written when the
+	 * chunk was read).
 	 */
 	@Nullable WalFrameHeader advance() throws IOException {
-		this.frame.clear();
-		if (!WalChannels.readFully(this.channel, this.frame, this.offset)) {
+		int index = (int) (this.offset - this.chunkStart);
+		boolean fresh = false;
+		if (this.chunkStart < 0 || index < 0 || index + this.header.frameSize() > this.chunkLength) {
+			if (!fill()) {
+				return null;
+			}
+			index = 0;
+			fresh = true;
+		}
+		WalFrameHeader frameHeader = verify(index);
+		if (frameHeader == null && !fresh) {
+			if (!fill()) {
+				return null;
+			}
+			index = 0;
+			frameHeader = verify(index);
+		}
+		if (frameHeader == null) {
+			this.chunkStart = -1;
 			return null;
 		}
-		WalFrameHeader frameHeader = WalFrameHeader.decode(this.frame, 0);
+		this.frameIndex = index;
+		this.lastFrameOffset = this.offset;
+		this.offset += this.header.frameSize();
+		return frameHeader;
+	}
+
+	/**
+	 * Reads as many whole frames from {@link #offset} as the chunk holds and the file
+	 * has.
+	 * @return whether at least one frame was read
+	 */
+	private boolean fill() throws IOException {
+		this.chunk.clear();
+		long at = this.offset;
+		while (this.chunk.hasRemaining()) {
+			int n = this.channel.read(this.chunk, at);
+			if (n < 0) {
+				break;
+			}
+			at += n;
+		}
+		this.chunkStart = this.offset;
+		this.chunkLength = this.chunk.position();
+		if (this.chunkLength < this.header.frameSize()) {
+			this.chunkStart = -1;
+			return false;
+		}
+		return true;
+	}
+
+	/**
+	 * Checks the frame at {@code index} of the chunk against the header and the running
+	 * checksum, and advances the checksum when it passes.
+	 */
+	private @Nullable WalFrameHeader verify(int index) throws WalFormatException {
+		WalFrameHeader frameHeader = WalFrameHeader.decode(this.chunk, index);
 		// Salts first, as SQLite and Litestream do: a frame of an older generation is
 		// the normal end of the log, and its checksum is meaningless here.
 		if (!frameHeader.hasSaltsOf(this.header)) {
 			return null;
 		}
-		long sum = WalChecksum.update(this.checksum, this.frameWords, 0, 8);
-		sum = WalChecksum.update(sum, this.frameWords, WalHeader.FRAME_HEADER_SIZE, this.frame.capacity());
+		long sum = WalChecksum.update(this.checksum, this.chunkWords, index, index + 8);
+		sum = WalChecksum.update(sum, this.chunkWords, index + WalHeader.FRAME_HEADER_SIZE,
+				index + this.header.frameSize());
 		if (WalChecksum.first(sum) != frameHeader.checksum1() || WalChecksum.second(sum) != frameHeader.checksum2()) {
 			return null;
 		}
@@ -121,8 +191,6 @@ public final class WalReader {
 			throw new WalFormatException(null, "frame at offset " + this.offset + " holds page number 0");
 		}
 		this.checksum = sum;
-		this.lastFrameOffset = this.offset;
-		this.offset += this.frame.capacity();
 		return frameHeader;
 	}
 

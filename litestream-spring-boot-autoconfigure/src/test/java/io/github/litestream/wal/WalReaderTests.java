@@ -76,6 +76,48 @@ class WalReaderTests {
 	}
 
 	@Test
+	void frameWhosePageWasStillBeingWrittenWhenReadAheadIsReadAgain() throws IOException {
+		byte[] full = new TestWals.Builder(false, PAGE_SIZE, 1, 2).frame(1, 0, 1).frame(2, 0, 1).frame(3, 3, 1).build();
+		// SQLite writes a frame's header before its page: the third frame is complete
+		// in length but its page is not written yet when the reader reads ahead.
+		byte[] torn = full.clone();
+		Arrays.fill(torn, 32 + 2 * FRAME_SIZE + 24, torn.length, (byte) 0);
+		Path wal = Files.write(file(), torn);
+		try (FileChannel channel = TestWals.open(wal)) {
+			WalReader reader = new WalReader(channel, WalHeader.read(channel).orElseThrow());
+			byte[] page = new byte[PAGE_SIZE];
+			assertThat(reader.next(page)).isNotNull();
+			Files.write(wal, full);
+			assertThat(reader.next(page).pgno()).isEqualTo(2);
+			WalFrameHeader third = reader.next(page);
+			assertThat(third).isNotNull();
+			assertThat(third.pgno()).isEqualTo(3);
+			assertThat(page).isEqualTo(TestWals.page(PAGE_SIZE, 3, 1));
+			assertThat(reader.next(page)).isNull();
+		}
+	}
+
+	@Test
+	void logLongerThanOneReadAheadIsReadFrameByFrame() throws IOException {
+		TestWals.Builder builder = new TestWals.Builder(true, PAGE_SIZE, 5, 6);
+		int frames = 1500;
+		for (int i = 1; i <= frames; i++) {
+			builder.frame(1 + (i % 37), (i == frames) ? 38 : 0, i);
+		}
+		try (FileChannel channel = TestWals.open(builder.write(file()))) {
+			WalReader reader = new WalReader(channel, WalHeader.read(channel).orElseThrow());
+			byte[] page = new byte[PAGE_SIZE];
+			for (int i = 1; i <= frames; i++) {
+				WalFrameHeader frame = reader.next(page);
+				assertThat(frame).as("frame %d", i).isNotNull();
+				assertThat(page).isEqualTo(TestWals.page(PAGE_SIZE, 1 + (i % 37), i));
+			}
+			assertThat(reader.next(page)).isNull();
+			assertThat(reader.offset()).isEqualTo(32 + (long) frames * FRAME_SIZE);
+		}
+	}
+
+	@Test
 	void readingDoesNotMoveTheChannelPosition() throws IOException {
 		Path wal = new TestWals.Builder(false, PAGE_SIZE, 1, 2).frame(1, 1, 1).write(file());
 		try (FileChannel channel = TestWals.open(wal)) {
