@@ -35,6 +35,9 @@ final class EngineConnections implements AutoCloseable {
 
 	private boolean barrierHeld;
 
+	/** The barrier's {@code journal_size_limit} outside a shrinking write. */
+	private long walSizeLimit = -1;
+
 	private EngineConnections(Path database, Connection reader, Connection barrier) {
 		this.database = database;
 		this.reader = reader;
@@ -303,20 +306,49 @@ final class EngineConnections implements AutoCloseable {
 	}
 
 	/**
+	 * Sets the size the WAL file is truncated to when the engine's write restarts the WAL
+	 * (SQLite's {@code journal_size_limit} on the barrier connection), so one burst of
+	 * writes does not leave a large WAL file behind for good.
+	 * @param bytes the limit, or -1 for none
+	 */
+	void limitWalSize(long bytes) throws IOException {
+		try (Statement statement = this.barrier.createStatement()) {
+			statement.execute("PRAGMA journal_size_limit = " + bytes);
+			this.walSizeLimit = bytes;
+		}
+		catch (SQLException ex) {
+			throw failure("set journal_size_limit", ex);
+		}
+	}
+
+	/**
 	 * Writes to {@code _litestream_seq} from the barrier connection in a transaction that
 	 * starts after the checkpoint, so that after a complete checkpoint the WAL restarts
 	 * with this write, at a point the engine knows.
+	 * @param shrink whether the write truncates the WAL file to its own frames when it
+	 * restarts the WAL ({@code journal_size_limit} 0 for this write: SQLite truncates the
+	 * file when the first transaction of a new WAL generation commits)
 	 * @return whether the write happened (false when the database stayed busy)
 	 */
-	boolean bumpSequence(Duration timeout) throws IOException {
+	boolean bumpSequence(Duration timeout, boolean shrink) throws IOException {
 		if (!acquireBarrier(timeout)) {
 			return false;
 		}
 		try (Statement statement = this.barrier.createStatement()) {
-			statement.execute("INSERT INTO " + SEQ_TABLE + " (id, seq) VALUES (1, 1) "
-					+ "ON CONFLICT (id) DO UPDATE SET seq = seq + 1");
-			statement.execute("COMMIT");
-			this.barrierHeld = false;
+			if (shrink) {
+				statement.execute("PRAGMA journal_size_limit = 0");
+			}
+			try {
+				statement.execute("INSERT INTO " + SEQ_TABLE + " (id, seq) VALUES (1, 1) "
+						+ "ON CONFLICT (id) DO UPDATE SET seq = seq + 1");
+				statement.execute("COMMIT");
+				this.barrierHeld = false;
+			}
+			finally {
+				if (shrink) {
+					statement.execute("PRAGMA journal_size_limit = " + this.walSizeLimit);
+				}
+			}
 			return true;
 		}
 		catch (SQLException ex) {

@@ -105,6 +105,9 @@ public final class Replicator implements AutoCloseable {
 
 	private long lastCheckpointNanos;
 
+	/** Whether the last checkpoint restarted the WAL with the engine's own write. */
+	private boolean lastCheckpointRestarted;
+
 	private volatile @Nullable Instant lastSyncAt;
 
 	private volatile @Nullable Instant dirtySince;
@@ -200,6 +203,8 @@ public final class Replicator implements AutoCloseable {
 			this.connections = EngineConnections.open(this.config.databasePath(), this.config.busyTimeout());
 			this.databaseFile = DatabaseFile.open(this.config.databasePath());
 			this.pageSize = this.connections.pageSize();
+			this.connections
+				.limitWalSize(this.config.truncatePageCount() * (WalHeader.FRAME_HEADER_SIZE + (long) this.pageSize));
 			this.store.open();
 			recoverLocalState();
 			for (ReplicaUploader uploader : this.uploaders) {
@@ -906,7 +911,11 @@ public final class Replicator implements AutoCloseable {
 		long frameSize = WalHeader.FRAME_HEADER_SIZE + (long) this.pageSize;
 		long frames = Math.max(0, (current.offset() - WalHeader.SIZE) / frameSize);
 		String mode = null;
-		if (frames >= this.config.truncatePageCount()) {
+		if (frames >= this.config.truncatePageCount() && !this.lastCheckpointRestarted) {
+			// The WAL grew this long because the last checkpoint could not restart it
+			// (readers): truncate it. After a restart, a long WAL only means many writes,
+			// and a PASSIVE checkpoint restarts it again; the engine's restarting write
+			// then cuts the file back to the truncate size (journal_size_limit).
 			mode = "TRUNCATE";
 		}
 		else if (frames >= this.config.minCheckpointPageCount()) {
@@ -991,15 +1000,46 @@ public final class Replicator implements AutoCloseable {
 	 * barrier connection, read before and after, proves that no other connection wrote or
 	 * restarted the WAL in between; only then may the next WAL generation be read as a
 	 * continuation. Without that proof the next file holds every page.
+	 * <p>
+	 * A TRUNCATE checkpoint takes the same path and shrinks the WAL file with the
+	 * engine's restarting write ({@code journal_size_limit} 0 for that write), so writers
+	 * wait only for the barrier. SQLite's own TRUNCATE checkpoint, which holds the write
+	 * lock while it waits for readers, runs only when readers kept the first attempt from
+	 * restarting the WAL.
 	 */
 	private void checkpoint(String mode) throws IOException {
-		EngineConnections db = this.connections;
 		long started = System.nanoTime();
+		boolean truncate = "TRUNCATE".equals(mode);
+		int[] result = checkpointBehindBarrier(mode, false, truncate);
+		if (result != null && truncate && !this.lastCheckpointRestarted) {
+			logger.debug("Readers kept the WAL of database '{}' from restarting; waiting for them", this.name);
+			result = checkpointBehindBarrier(mode, true, true);
+		}
+		if (result == null) {
+			return;
+		}
+		Duration took = Duration.ofNanos(System.nanoTime() - started);
+		logger.debug("{} checkpoint of database '{}': busy={}, log={}, checkpointed={}, restarted={}", mode, this.name,
+				result[0], result[1], result[2], this.lastCheckpointRestarted);
+		this.listener.onCheckpoint(this.name, mode, took, this.lastCheckpointRestarted);
+	}
+
+	/**
+	 * One checkpoint behind the barrier, setting {@link #lastCheckpointRestarted}.
+	 * @param waitForReaders run SQLite's TRUNCATE checkpoint, which takes the write lock
+	 * itself and waits for readers, instead of a PASSIVE one behind the barrier
+	 * @param shrink whether the engine's restarting write truncates the WAL file
+	 * @return SQLite's checkpoint results, or {@code null} when the barrier could not be
+	 * taken
+	 */
+	private int @Nullable [] checkpointBehindBarrier(String mode, boolean waitForReaders, boolean shrink)
+			throws IOException {
+		EngineConnections db = this.connections;
 		Duration timeout = this.config.busyTimeout();
 		if (!db.acquireBarrier(timeout)) {
 			this.listener.onCheckpointError(this.name, mode, new IOException(
 					"Database '" + this.name + "' stayed busy for " + timeout + "; checkpoint postponed"));
-			return;
+			return null;
 		}
 		long versionBefore;
 		int[] result;
@@ -1008,7 +1048,7 @@ public final class Replicator implements AutoCloseable {
 			versionBefore = db.barrierDataVersion();
 			syncLocked(false);
 			db.releaseReadLock();
-			if ("TRUNCATE".equals(mode)) {
+			if (waitForReaders) {
 				// TRUNCATE takes the write lock itself, so the barrier steps aside for
 				// it.
 				db.releaseBarrier();
@@ -1019,7 +1059,7 @@ public final class Replicator implements AutoCloseable {
 				db.releaseBarrier();
 			}
 			this.checkpointWindow.run();
-			wrote = db.bumpSequence(timeout);
+			wrote = db.bumpSequence(timeout, shrink);
 		}
 		catch (IOException | RuntimeException ex) {
 			db.releaseBarrier();
@@ -1045,10 +1085,8 @@ public final class Replicator implements AutoCloseable {
 						+ "the next file holds every page", this.name);
 			}
 		}
-		Duration took = Duration.ofNanos(System.nanoTime() - started);
-		logger.debug("{} checkpoint of database '{}': busy={}, log={}, checkpointed={}, restarted={}, proven={}", mode,
-				this.name, result[0], result[1], result[2], restarted, proven);
-		this.listener.onCheckpoint(this.name, mode, took, restarted && proven);
+		this.lastCheckpointRestarted = restarted && proven;
+		return result;
 	}
 
 	private @Nullable WalHeader readWalHeader() throws IOException {

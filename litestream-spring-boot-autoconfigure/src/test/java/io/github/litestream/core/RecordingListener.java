@@ -16,6 +16,9 @@ class RecordingListener implements ReplicationListener {
 
 	final AtomicInteger provenRestarts = new AtomicInteger();
 
+	/** Each checkpoint as {@code MODE:restarted}. */
+	final List<String> checkpointModes = new CopyOnWriteArrayList<>();
+
 	final AtomicInteger uploadErrors = new AtomicInteger();
 
 	@Override
@@ -26,6 +29,7 @@ class RecordingListener implements ReplicationListener {
 	@Override
 	public void onCheckpoint(String database, String mode, Duration duration, boolean walRestarted) {
 		this.checkpoints.incrementAndGet();
+		this.checkpointModes.add(mode + ":" + walRestarted);
 		if (walRestarted) {
 			this.provenRestarts.incrementAndGet();
 		}

@@ -236,6 +236,58 @@ class ReplicatorTests {
 	}
 
 	@Test
+	void walHeldLongByAReaderIsTruncatedAndABurstLeavesNoLargeWalBehind() throws Exception {
+		Connection writer = connect();
+		TestDatabases.execute(writer, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+		RecordingListener listener = new RecordingListener();
+		int truncatePages = 100;
+		Replicator replicator = start(config(replica()).minCheckpointPageCount(20)
+			.truncatePageCount(truncatePages)
+			.busyTimeout(Duration.ofMillis(200))
+			.listener(listener));
+		// An application reader in the middle of a long read transaction: no checkpoint
+		// can copy past its snapshot, so the WAL cannot restart and grows.
+		Connection reader = connect();
+		TestDatabases.execute(reader, "BEGIN");
+		assertThat(TestDatabases.queryLong(reader, "SELECT COUNT(*) FROM t")).isZero();
+		for (int i = 0; i < 300; i++) {
+			TestDatabases.execute(writer, "INSERT INTO t VALUES (" + i + ", randomblob(3000))");
+			replicator.notifyCommit();
+		}
+		Path wal = Path.of(db() + "-wal");
+		await().atMost(Duration.ofSeconds(20)).until(() -> listener.checkpointModes.contains("TRUNCATE:false"));
+		assertThat(Files.size(wal)).isGreaterThan(truncatePages * 4096L);
+		TestDatabases.execute(reader, "ROLLBACK");
+		await().atMost(Duration.ofSeconds(20)).until(() -> listener.checkpointModes.contains("TRUNCATE:true"));
+		long frame = 24 + 4096;
+		assertThat(Files.size(wal)).as("WAL truncated to the engine's own write").isLessThan(32 + 10 * frame);
+
+		// A burst without readers (one transaction of several truncate sizes): a PASSIVE
+		// checkpoint restarts the WAL, and the engine's restarting write cuts the file
+		// back to the truncate size.
+		int before = listener.checkpointModes.size();
+		// The reader's snapshot keeps the WAL from restarting until the size is read.
+		TestDatabases.execute(reader, "BEGIN");
+		TestDatabases.queryLong(reader, "SELECT COUNT(*) FROM t");
+		TestDatabases.execute(writer, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
+				+ (4 * truncatePages) + ") INSERT INTO t SELECT i + 1000, randomblob(3000) FROM n");
+		replicator.notifyCommit();
+		assertThat(Files.size(wal)).isGreaterThan(32 + 3 * truncatePages * frame);
+		TestDatabases.execute(reader, "ROLLBACK");
+		await().atMost(Duration.ofSeconds(20))
+			.until(() -> listener.checkpointModes.subList(before, listener.checkpointModes.size())
+				.contains("PASSIVE:true") && replicator.sync() > 0 && Files.size(wal) <= 32 + truncatePages * frame);
+		assertThat(listener.checkpointModes.subList(before, listener.checkpointModes.size()))
+			.doesNotContain("TRUNCATE:false", "PASSIVE:false");
+
+		long txid = replicator.sync();
+		assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(10))).isTrue();
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(replica(), restored, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(TestDatabases.digest(writer, "t"));
+	}
+
+	@Test
 	void idleDatabaseMakesNoReplicaOperations() throws Exception {
 		Connection connection = connect();
 		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
