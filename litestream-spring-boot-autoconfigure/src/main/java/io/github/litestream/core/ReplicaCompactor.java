@@ -253,8 +253,10 @@ final class ReplicaCompactor {
 	// ---------------------------------------------------------------- compaction
 
 	/**
-	 * Merges the files of the level below that start after this level's newest file, at
-	 * most {@link #MAX_INPUTS} per output file and never across a gap.
+	 * Merges the files of the level below that start after this level's newest file into
+	 * one file per contiguous run (one per pass unless there is a gap), so a level costs
+	 * one upload per interval however many files it merges; {@link #merge(List)} keeps
+	 * the open inputs bounded.
 	 */
 	void compact(int level) throws IOException {
 		List<LtxFileInfo> existing = this.client.listFiles(level);
@@ -268,8 +270,8 @@ final class ReplicaCompactor {
 		while (!sources.isEmpty() && this.running) {
 			List<LtxFileInfo> batch = new ArrayList<>();
 			for (LtxFileInfo file : sources) {
-				if (batch.size() == MAX_INPUTS || (!batch.isEmpty() && !LtxMerger
-					.isContiguous(batch.get(batch.size() - 1).maxTxid(), file.minTxid(), file.maxTxid()))) {
+				if (!batch.isEmpty() && !LtxMerger.isContiguous(batch.get(batch.size() - 1).maxTxid(), file.minTxid(),
+						file.maxTxid())) {
 					break;
 				}
 				batch.add(file);

@@ -185,6 +185,28 @@ class RestoreRetentionTests {
 	}
 
 	@Test
+	void levelPassMergesManyFilesIntoOneUpload() throws Exception {
+		FileReplicaClient files = new FileReplicaClient(this.dir.resolve("replica"));
+		List<Long> txids = replicate(files, 3 * ReplicaCompactor.MAX_INPUTS);
+		long latest = txids.get(txids.size() - 1);
+		assertThat(files.listFiles(0)).hasSizeGreaterThan(2 * ReplicaCompactor.MAX_INPUTS);
+		compactor(files, new RestoreReservations()).compact(1);
+		assertThat(files.listFiles(1)).singleElement()
+			.satisfies((file) -> assertThat(file.minTxid()).isEqualTo(1))
+			.satisfies((file) -> assertThat(file.maxTxid()).isEqualTo(latest));
+		// Only the level-1 file, which must hold exactly the same database.
+		ReplicaClient levelOneOnly = new ForwardingClient(files) {
+			@Override
+			public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+				return (level == 1) ? super.listFiles(level, minTxidAtLeast) : List.of();
+			}
+		};
+		Path out = this.dir.resolve("level1.db");
+		new Restorer().restore(levelOneOnly, out, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.digest(out, "t")).isEqualTo(TestDatabases.digest(db(), "t"));
+	}
+
+	@Test
 	void plannerTakesTheFewestFilesAcrossLevels() throws Exception {
 		List<LtxFileInfo> files = new ArrayList<>();
 		files.add(file(9, 1, 10));
