@@ -29,8 +29,8 @@ import org.jspecify.annotations.Nullable;
  * them one after the other as they complete (issue 3, item 3). Each download goes through
  * {@link ReplicaClient#download}, so a backend may fetch one large file in parallel
  * parts. Memory stays bounded (copy buffers only); the temporary files are removed on
- * {@link #close()}. With a parallelism of 1 the files are streamed from the replica
- * directly.
+ * {@link #close()}. With a parallelism of 1, and from a replica whose files are local
+ * ({@link ReplicaClient#isLocal()}), the files are read from the replica directly.
  */
 final class PlannedFileFetcher implements AutoCloseable {
 
@@ -53,7 +53,7 @@ final class PlannedFileFetcher implements AutoCloseable {
 			throws IOException {
 		this.client = client;
 		this.files = List.copyOf(files);
-		if (parallelism <= 1 || files.size() <= 1) {
+		if (parallelism <= 1 || files.size() <= 1 || client.isLocal()) {
 			this.executor = null;
 			return;
 		}

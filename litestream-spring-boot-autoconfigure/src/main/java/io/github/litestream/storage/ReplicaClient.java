@@ -125,6 +125,16 @@ public interface ReplicaClient extends AutoCloseable {
 	InputStream openFile(int level, long minTxid, long maxTxid) throws IOException;
 
 	/**
+	 * Whether {@link #openFile} reads a file of the local file system, so that a restore
+	 * reads the files in place instead of downloading copies first. {@code false} by
+	 * default.
+	 * @return whether files are local
+	 */
+	default boolean isLocal() {
+		return false;
+	}
+
+	/**
 	 * Copies one file to a new local file, replacing any file at {@code target}. Memory
 	 * stays bounded whatever the file size. Backends that can fetch parts of a file
 	 * concurrently override this to download large files faster (S3 fetches byte ranges

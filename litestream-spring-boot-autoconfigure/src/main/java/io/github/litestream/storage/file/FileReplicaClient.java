@@ -182,6 +182,11 @@ public final class FileReplicaClient implements ReplicaClient {
 	}
 
 	@Override
+	public boolean isLocal() {
+		return true;
+	}
+
+	@Override
 	public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
 		Path path = filePath(level, minTxid, maxTxid);
 		try {
