@@ -53,7 +53,9 @@ public class LitestreamProperties {
 	private int minCheckpointPageCount = ReplicationDefaults.MIN_CHECKPOINT_PAGE_COUNT;
 
 	/**
-	 * WAL size, in pages, at which a TRUNCATE checkpoint runs.
+	 * WAL size, in pages, at which a TRUNCATE checkpoint runs when the previous
+	 * checkpoint could not restart the WAL (readers held it), and to which the WAL file
+	 * is cut back after a restart.
 	 */
 	private int truncatePageCount = ReplicationDefaults.TRUNCATE_PAGE_COUNT;
 

@@ -22,8 +22,9 @@ public final class ReplicationDefaults {
 	public static final int MIN_CHECKPOINT_PAGE_COUNT = 1000;
 
 	/**
-	 * WAL size in pages at which a TRUNCATE checkpoint runs (about 500 MB of 4 KiB
-	 * pages).
+	 * WAL size in pages at which a TRUNCATE checkpoint runs when the previous checkpoint
+	 * could not restart the WAL, and the size the WAL file is cut back to after a restart
+	 * (about 500 MB of 4 KiB pages).
 	 */
 	public static final int TRUNCATE_PAGE_COUNT = 121359;
 
