@@ -121,16 +121,26 @@ final class EngineConnections implements AutoCloseable {
 		if (this.readLockHeld) {
 			return;
 		}
-		try (Statement statement = this.reader.createStatement()) {
-			statement.execute("BEGIN");
-			try (ResultSet rs = statement.executeQuery("SELECT COUNT(1) FROM " + SEQ_TABLE)) {
-				rs.next();
-			}
+		try {
+			beginRead(this.reader);
 			this.readLockHeld = true;
 		}
 		catch (SQLException ex) {
 			rollbackQuietly(this.reader);
 			throw failure("take the read lock", ex);
+		}
+	}
+
+	/**
+	 * Opens a read transaction on {@code connection} and reads from it, so that SQLite
+	 * records its read mark.
+	 */
+	private static void beginRead(Connection connection) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
+			statement.execute("BEGIN");
+			try (ResultSet rs = statement.executeQuery("SELECT COUNT(1) FROM " + SEQ_TABLE)) {
+				rs.next();
+			}
 		}
 	}
 
@@ -167,11 +177,8 @@ final class EngineConnections implements AutoCloseable {
 		if (this.barrierHeld) {
 			throw new IllegalStateException("The read mark cannot move while the barrier is held");
 		}
-		try (Statement statement = this.barrier.createStatement()) {
-			statement.execute("BEGIN");
-			try (ResultSet rs = statement.executeQuery("SELECT COUNT(1) FROM " + SEQ_TABLE)) {
-				rs.next();
-			}
+		try {
+			beginRead(this.barrier);
 		}
 		catch (SQLException ex) {
 			rollbackQuietly(this.barrier);
@@ -197,12 +204,7 @@ final class EngineConnections implements AutoCloseable {
 		if (this.barrierHeld) {
 			throw new IllegalStateException("A checkpoint ahead of the barrier runs without it");
 		}
-		try (Statement statement = this.barrier.createStatement()) {
-			return checkpoint(statement, "PASSIVE");
-		}
-		catch (SQLException ex) {
-			throw failure("run a PASSIVE checkpoint", ex);
-		}
+		return checkpointPassive(this.barrier);
 	}
 
 	/**
@@ -270,7 +272,11 @@ final class EngineConnections implements AutoCloseable {
 	 * @return SQLite's three results: busy flag, WAL frames, frames checkpointed
 	 */
 	int[] checkpointPassive() throws IOException {
-		try (Statement statement = this.reader.createStatement()) {
+		return checkpointPassive(this.reader);
+	}
+
+	private int[] checkpointPassive(Connection connection) throws IOException {
+		try (Statement statement = connection.createStatement()) {
 			return checkpoint(statement, "PASSIVE");
 		}
 		catch (SQLException ex) {

@@ -203,8 +203,7 @@ public final class Replicator implements AutoCloseable {
 			this.connections = EngineConnections.open(this.config.databasePath(), this.config.busyTimeout());
 			this.databaseFile = DatabaseFile.open(this.config.databasePath());
 			this.pageSize = this.connections.pageSize();
-			this.connections
-				.limitWalSize(this.config.truncatePageCount() * (WalHeader.FRAME_HEADER_SIZE + (long) this.pageSize));
+			this.connections.limitWalSize(this.config.truncatePageCount() * frameSize());
 			this.store.open();
 			recoverLocalState();
 			for (ReplicaUploader uploader : this.uploaders) {
@@ -908,8 +907,7 @@ public final class Replicator implements AutoCloseable {
 		if (current == null || this.connections == null) {
 			return;
 		}
-		long frameSize = WalHeader.FRAME_HEADER_SIZE + (long) this.pageSize;
-		long frames = Math.max(0, (current.offset() - WalHeader.SIZE) / frameSize);
+		long frames = framesBefore(current);
 		String mode = null;
 		if (frames >= this.config.truncatePageCount() && !this.lastCheckpointRestarted) {
 			// The WAL grew this long because the last checkpoint could not restart it
@@ -946,6 +944,15 @@ public final class Replicator implements AutoCloseable {
 		}
 	}
 
+	private long frameSize() {
+		return WalHeader.FRAME_HEADER_SIZE + (long) this.pageSize;
+	}
+
+	/** Frames of the current WAL generation before {@code position}. */
+	private long framesBefore(WalPosition position) {
+		return Math.max(0, (position.offset() - WalHeader.SIZE) / frameSize());
+	}
+
 	/**
 	 * Copies most of a large WAL into the database file before the barrier is taken, so
 	 * writers then wait only for a short tail. Each pass moves the engine's read mark to
@@ -964,7 +971,6 @@ public final class Replicator implements AutoCloseable {
 	 * continuity is no longer proven and the next file holds every page.
 	 */
 	private void checkpointAhead(EngineConnections db) throws IOException {
-		long frameSize = WalHeader.FRAME_HEADER_SIZE + (long) this.pageSize;
 		int enough = Math.max(MIN_AHEAD_FRAMES, this.config.minCheckpointPageCount() / 4);
 		long previousEnd = -1;
 		try {
@@ -973,7 +979,7 @@ public final class Replicator implements AutoCloseable {
 				int[] result = db.checkpointPassiveAhead();
 				long end = result[1];
 				WalPosition current = this.position;
-				if (current != null && end - (current.offset() - WalHeader.SIZE) / frameSize >= enough) {
+				if (current != null && end - framesBefore(current) >= enough) {
 					syncLocked(false);
 				}
 				if (result[0] != 0 || (previousEnd >= 0 && end - previousEnd < enough)) {
