@@ -77,7 +77,7 @@ class LtxCompactorTests {
 		ByteArrayOutputStream out = new ByteArrayOutputStream();
 		LtxCompactor.compact(decoders(inputs), out, encoding, 0, LtxTestSupport.pierrecCompressor());
 		String sample = ((encoding == PageEncoding.FRAME) ? "go051-" : "go052-") + name + ".ltx";
-		assertThat(out.toByteArray()).isEqualTo(read(LtxTestSupport.ltxDir().resolve("samples").resolve(sample)));
+		assertThat(out.toByteArray()).isEqualTo(read(LtxTestSupport.sample(sample)));
 	}
 
 	// ---- Litestream-style (NoChecksum) compaction

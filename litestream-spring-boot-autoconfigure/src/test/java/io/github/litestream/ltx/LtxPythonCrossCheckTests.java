@@ -3,18 +3,16 @@ package io.github.litestream.ltx;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import static io.github.litestream.ltx.LtxTestSupport.decodeWithPython;
 import static io.github.litestream.ltx.LtxTestSupport.encode;
 import static io.github.litestream.ltx.LtxTestSupport.pages;
 import static io.github.litestream.ltx.LtxTestSupport.random;
@@ -24,8 +22,8 @@ import static io.github.litestream.ltx.LtxTestSupport.sqliteLikePage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Has the independent Python reference decoder ({@code shared/ltx/decode_ltx.py}) read
- * files that this encoder wrote.
+ * Has the independent Python reference decoder
+ * ({@code src/test/resources/ltx/decode_ltx.py}) read files that this encoder wrote.
  */
 class LtxPythonCrossCheckTests {
 
@@ -104,18 +102,6 @@ class LtxPythonCrossCheckTests {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-	}
-
-	private static String decodeWithPython(Path file, String... options) throws Exception {
-		Path script = LtxTestSupport.ltxDir().resolve("decode_ltx.py");
-		List<String> command = new ArrayList<>(List.of("python3", script.toString(), file.toString()));
-		command.addAll(List.of(options));
-		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-		byte[] output = process.getInputStream().readAllBytes();
-		assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-		String report = new String(output, StandardCharsets.UTF_8);
-		assertThat(process.exitValue()).as(report).isZero();
-		return report;
 	}
 
 }

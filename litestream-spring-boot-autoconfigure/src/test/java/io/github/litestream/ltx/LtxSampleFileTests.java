@@ -2,22 +2,26 @@ package io.github.litestream.ltx;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.github.litestream.ltx.LtxTestSupport.Decoded;
 
 import static io.github.litestream.ltx.LtxTestSupport.decode;
+import static io.github.litestream.ltx.LtxTestSupport.decodeWithPython;
 import static io.github.litestream.ltx.LtxTestSupport.filled;
 import static io.github.litestream.ltx.LtxTestSupport.pages;
 import static io.github.litestream.ltx.LtxTestSupport.read;
@@ -26,8 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Decodes and re-encodes the sample files of {@code shared/ltx/samples} (see its
- * README.md) and checks the expectations of {@code shared/ltx/testdata/README.md}.
+ * Decodes and re-encodes the sample files of {@code src/test/resources/ltx/samples} (see
+ * its README.md), and rejects a legacy LTX v1 file.
  * <p>
  * The {@code go051-*} files carry the file checksums that ltx v0.5.1's own tests
  * asserted; their header, page headers, index and trailer are exactly Go's. Their
@@ -149,15 +153,36 @@ class LtxSampleFileTests {
 	}
 
 	@Test
-	void rejectsTheLtxV1FileFromLitestreamsTestdataWithAClearError() throws IOException {
-		Path path = LtxTestSupport.ltxDir()
-			.resolve("testdata/store/open-and-write-snapshot/dbs/sqlite.db/ltx/000000000000000d-000000000000000d.ltx");
-		byte[] file = read(path);
+	void rejectsALegacyLtxV1FileWithAClearError(@TempDir Path dir) throws Exception {
+		// The case of the v1 file in Litestream's testdata/store (LTX-SPEC section 14.1):
+		// pages 1, 7 and 8 of a ten-page database, TXID 13, written by ltx v0.3 or older.
+		// Here the pages and both rolling checksums come from two real SQLite files.
+		LtxV1Files.Databases databases = LtxV1Files.sqliteDatabases(dir);
+		Map<Integer, byte[]> before = LtxV1Files.pages(databases.before(), 4096);
+		Map<Integer, byte[]> after = LtxV1Files.pages(databases.after(), 4096);
+		Map<Integer, byte[]> changed = new LinkedHashMap<>(after);
+		changed.entrySet().removeIf((page) -> Arrays.equals(page.getValue(), before.get(page.getKey())));
+		assertThat(after).hasSize(10);
+		assertThat(changed).as("pages the UPDATE changed").containsOnlyKeys(1, 7, 8);
+		long preApply = LtxTestSupport.rolling(4096, before);
+		long postApply = LtxTestSupport.rolling(4096, after);
+		byte[] file = LtxV1Files.write(4096, 10, 13, preApply, changed, postApply);
 		assertThat(file).hasSize(12420);
+		Path path = Files.write(dir.resolve(LtxFileName.format(13, 13)), file);
+
+		// The independent decoder finds a valid v1 file whose checksums fit the
+		// databases.
+		assertThat(decodeWithPython(path, "--pre", databases.before().toString())).contains("layout             : v1")
+			.contains("rejected v3       : parse error: invalid page header flags 0x5351")
+			.contains("-- pages (3)")
+			.containsPattern("computed checksum  : 0x[0-9a-f]{16}  -> MATCH")
+			.contains(String.format("header PreApply 0x%016x -> MATCH", preApply))
+			.contains(String.format("rolling checksum after : 0x%016x (trailer says 0x%016x) -> MATCH", postApply,
+					postApply));
+
 		try (LtxDecoder decoder = LtxTestSupport.decoder(file, path.toString())) {
 			// The header alone is valid in every layout ...
-			assertThat(decoder.header())
-				.isEqualTo(new LtxHeader(0, 4096, 10, 13, 13, 0, 0x9c74a15b4e4f246cL, 0, 0, 0, 0, 0));
+			assertThat(decoder.header()).isEqualTo(new LtxHeader(0, 4096, 10, 13, 13, 0, preApply, 0, 0, 0, 0, 0));
 			// ... the first page header is not: "SQ" of "SQLite format 3" lands in the
 			// flags.
 			assertThatExceptionOfType(LtxFormatException.class).isThrownBy(() -> decoder.readPage(new byte[4096]))
@@ -198,7 +223,7 @@ class LtxSampleFileTests {
 			long postApply, long fileChecksum) {
 
 		Path path() {
-			return LtxTestSupport.ltxDir().resolve("samples").resolve(this.name);
+			return LtxTestSupport.sample(this.name);
 		}
 
 		@Override

@@ -4,19 +4,23 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Shared helpers for the LTX tests: locating the shared vectors, building pages, encoding
+ * Shared helpers for the LTX tests: locating the test resources, building pages, encoding
  * and decoding whole files in memory.
  */
 final class LtxTestSupport {
@@ -25,25 +29,44 @@ final class LtxTestSupport {
 	}
 
 	/**
-	 * The shared directory with the spec, the samples and the Python tools. The build
-	 * passes it as {@code litestream.sharedDir}; an IDE run falls back to searching the
-	 * parent directories.
+	 * A file of the LTX test resources ({@code src/test/resources/ltx}, see its
+	 * README.md): the sample files and the Python cross-check tools.
+	 * @param relative the path below {@code ltx/}, for example
+	 * {@code samples/go052-Shrinking.ltx}
+	 * @return the file on disk
 	 */
-	static Path sharedDir() {
-		String property = System.getProperty("litestream.sharedDir");
-		if (property != null && Files.isDirectory(Paths.get(property, "ltx"))) {
-			return Paths.get(property).toAbsolutePath().normalize();
+	static Path resource(String relative) {
+		URL url = LtxTestSupport.class.getResource("/ltx/" + relative);
+		if (url == null) {
+			throw new IllegalStateException("test resource ltx/" + relative + " not found on the classpath");
 		}
-		for (Path dir = Paths.get("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-			if (Files.isRegularFile(dir.resolve("shared/ltx/LTX-SPEC.md"))) {
-				return dir.resolve("shared");
-			}
+		try {
+			return Path.of(url.toURI());
 		}
-		throw new IllegalStateException("shared directory not found; set -Dlitestream.sharedDir");
+		catch (URISyntaxException ex) {
+			throw new IllegalStateException(ex);
+		}
 	}
 
-	static Path ltxDir() {
-		return sharedDir().resolve("ltx");
+	/** A sample file of {@code src/test/resources/ltx/samples}. */
+	static Path sample(String name) {
+		return resource("samples/" + name);
+	}
+
+	/**
+	 * Runs the independent Python decoder ({@code decode_ltx.py}) on a file and returns
+	 * its report; fails unless it exits with 0 (the file checksum verified).
+	 */
+	static String decodeWithPython(Path file, String... options) throws IOException, InterruptedException {
+		List<String> command = new ArrayList<>(
+				List.of("python3", "-B", resource("decode_ltx.py").toString(), file.toString()));
+		command.addAll(List.of(options));
+		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+		byte[] output = process.getInputStream().readAllBytes();
+		assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+		String report = new String(output, StandardCharsets.UTF_8);
+		assertThat(process.exitValue()).as(report).isZero();
+		return report;
 	}
 
 	static byte[] read(Path path) {

@@ -6,12 +6,18 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Arrays;
 
 /**
- * Test support: builds WAL files byte by byte and re-checksums existing ones. The
- * checksum here is written independently of {@link WalChecksum} (plain byte arithmetic on
- * {@code long}s) so the two cross-check each other.
+ * Test support: has real SQLite write WAL files, builds WAL files byte by byte and
+ * re-checksums existing ones. The checksum here is written independently of
+ * {@link WalChecksum} (plain byte arithmetic on {@code long}s) so the two cross-check
+ * each other.
  */
 final class TestWals {
 
@@ -22,10 +28,116 @@ final class TestWals {
 	private TestWals() {
 	}
 
-	/** Directory of Litestream's test WALs ({@code shared/ltx/testdata/wal-reader}). */
-	static Path litestreamTestData(String name) {
-		String shared = System.getProperty("litestream.sharedDir", "../../shared");
-		return Path.of(shared, "ltx", "testdata", "wal-reader", name, "wal");
+	/**
+	 * Has real SQLite write the WAL of Litestream's {@code testdata/wal-reader/ok} case:
+	 * 4096-byte pages, in SQLite's native checksum byte order, three frames in two
+	 * transactions ({@code CREATE TABLE} writes pages 1 and 2, then an {@code INSERT}
+	 * page 2 again).
+	 * @param dir where to create the files
+	 * @return the WAL, and a copy of the database file from before its first frame
+	 * @throws SQLException if SQLite fails
+	 * @throws IOException if a file cannot be copied
+	 */
+	static SqliteWal sqliteOk(Path dir) throws SQLException, IOException {
+		Path db = dir.resolve("ok.db");
+		try (Connection connection = connect(db)) {
+			execute(connection, "PRAGMA page_size=4096", "PRAGMA journal_mode=WAL");
+		}
+		// Closing the only connection removed the (empty) WAL: the file is page 1 alone.
+		Path base = Files.copy(db, dir.resolve("ok-base.db"));
+		try (Connection connection = connect(db)) {
+			execute(connection, "CREATE TABLE t(x)", "INSERT INTO t VALUES (1)");
+			return new SqliteWal(base, copyWal(db, dir.resolve("ok-wal")));
+		}
+	}
+
+	/**
+	 * Has real SQLite write the WAL of Litestream's
+	 * {@code testdata/wal-reader/frame-salts} case: ten frame slots, every one page 2
+	 * with commit size 2, left by three generations of the log. Ten frames of the first
+	 * generation are checkpointed, so the next write restarts the log (salt-1 plus one, a
+	 * new random salt-2, checkpoint sequence plus one) and overwrites its first five
+	 * slots. After another checkpoint and restart, the third generation overwrites the
+	 * first two slots.
+	 * @param dir where to create the files
+	 * @return a copy of the WAL
+	 * @throws SQLException if SQLite fails
+	 * @throws IOException if a file cannot be copied
+	 */
+	static Path sqliteFrameSalts(Path dir) throws SQLException, IOException {
+		Path db = dir.resolve("frame-salts.db");
+		try (Connection connection = connect(db)) {
+			execute(connection, "PRAGMA page_size=4096", "PRAGMA journal_mode=WAL");
+			execute(connection, "CREATE TABLE t(x)", "INSERT INTO t VALUES (0)");
+			updates(connection, 7);
+			checkpointEverything(connection, 10);
+			updates(connection, 5);
+			checkpointEverything(connection, 5);
+			updates(connection, 2);
+			return copyWal(db, dir.resolve("frame-salts-wal"));
+		}
+	}
+
+	/**
+	 * Changes a 4-byte frame header field of a WAL to a different value (its complement),
+	 * as Litestream's {@code salt-mismatch} and {@code frame-checksum-mismatch} files
+	 * change one field of its {@code ok} file.
+	 * @param wal the WAL
+	 * @param frame the frame index, from 0
+	 * @param field the offset of the 4-byte field in the frame header (8: salt-1, 16:
+	 * checksum-1)
+	 * @return a changed copy
+	 */
+	static byte[] withFrameFieldChanged(byte[] wal, int frame, int field) {
+		byte[] out = wal.clone();
+		int off = WalHeader.SIZE + frame * (WalHeader.FRAME_HEADER_SIZE + getBe(wal, 8)) + field;
+		putBe(out, off, ~getBe(wal, off));
+		return out;
+	}
+
+	/** The salts a frame slot of a WAL carries, read byte by byte. */
+	static WalSalts frameSalts(byte[] wal, int frame) {
+		int off = WalHeader.SIZE + frame * (WalHeader.FRAME_HEADER_SIZE + getBe(wal, 8));
+		return new WalSalts(getBe(wal, off + 8), getBe(wal, off + 12));
+	}
+
+	private static Connection connect(Path db) throws SQLException {
+		return DriverManager.getConnection("jdbc:sqlite:" + db);
+	}
+
+	private static void execute(Connection connection, String... sql) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
+			for (String each : sql) {
+				statement.execute(each);
+			}
+		}
+	}
+
+	/** Transactions that each change page 2 only (WAL mode leaves page 1 alone). */
+	private static void updates(Connection connection, int count) throws SQLException {
+		for (int i = 0; i < count; i++) {
+			execute(connection, "UPDATE t SET x = x + 1");
+		}
+	}
+
+	private static void checkpointEverything(Connection connection, int frames) throws SQLException {
+		try (Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+			result.next();
+			if (result.getInt(1) != 0 || result.getInt(2) != frames || result.getInt(3) != frames) {
+				throw new IllegalStateException(
+						"checkpoint (busy, log, checkpointed) = (" + result.getInt(1) + ", " + result.getInt(2) + ", "
+								+ result.getInt(3) + "), expected (0, " + frames + ", " + frames + ")");
+			}
+		}
+	}
+
+	/**
+	 * Copies the {@code -wal} file of an open database. Only the WAL is read: closing a
+	 * descriptor of the main database file would drop SQLite's POSIX locks.
+	 */
+	private static Path copyWal(Path db, Path target) throws IOException {
+		return Files.write(target, Files.readAllBytes(db.resolveSibling(db.getFileName() + "-wal")));
 	}
 
 	static FileChannel open(Path file) throws IOException {
@@ -161,6 +273,17 @@ final class TestWals {
 		Path write(Path file) throws IOException {
 			return Files.write(file, build());
 		}
+
+	}
+
+	/**
+	 * A WAL written by real SQLite, and a copy of its database file as it was before the
+	 * WAL's first frame.
+	 *
+	 * @param database the copy of the database file
+	 * @param wal the copy of the WAL
+	 */
+	record SqliteWal(Path database, Path wal) {
 
 	}
 
