@@ -3,6 +3,7 @@ package io.github.litestream.autoconfigure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.core.SqliteWalResetBug;
 import io.github.litestream.jdbc.CompositeReplicationListener;
 import io.github.litestream.jdbc.LitestreamDataSource;
 import io.github.litestream.jdbc.LitestreamDatabase;
@@ -46,6 +48,9 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 	private final ObjectProvider<ReplicaClientFactory> factories;
 
 	private @Nullable ListableBeanFactory beanFactory;
+
+	/** The SQLite version at runtime, once checked. */
+	private @Nullable String sqliteVersion;
 
 	LitestreamDataSourcePostProcessor(ObjectProvider<LitestreamProperties> properties,
 			ObjectProvider<LitestreamDatabases> databases, ObjectProvider<ReplicaClientFactory> factories) {
@@ -97,8 +102,9 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 				return bean;
 			}
 		}
-		LitestreamDatabase database = createDatabase(beanName, path.toAbsolutePath().normalize(), pathProperty,
-				properties);
+		Path absolute = path.toAbsolutePath().normalize();
+		checkSqliteVersion(beanName, absolute, properties);
+		LitestreamDatabase database = createDatabase(beanName, absolute, pathProperty, properties);
 		this.databases.getObject().register(database);
 		return new LitestreamDataSource(dataSource, database);
 	}
@@ -114,6 +120,37 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 			}
 		}
 		return null;
+	}
+
+	/**
+	 * Refuses a SQLite library with the WAL-reset bug before a restore or the engine
+	 * touches the database: the engine's checkpoints racing the application's writes are
+	 * what triggers it. Asks SQLite itself, once, since one library serves every
+	 * connection of the driver.
+	 */
+	private void checkSqliteVersion(String name, Path path, LitestreamProperties properties) {
+		if (this.sqliteVersion != null) {
+			return;
+		}
+		String version;
+		try {
+			version = SqliteWalResetBug.runtimeVersion();
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("Cannot open a SQLite connection to read the SQLite version before "
+					+ "replicating database '" + name + "' (" + path + "): " + ex.getMessage(), ex);
+		}
+		if (SqliteWalResetBug.affects(version)) {
+			if (!properties.isAllowUnsafeSqliteVersion()) {
+				throw new UnsafeSqliteVersionException(version, name, path);
+			}
+			logger.warn(
+					"SQLite {} has the WAL-reset corruption bug ({}); replicating database '{}' (and any other "
+							+ "SQLite database) anyway because litestream.allow-unsafe-sqlite-version=true. Use "
+							+ "org.xerial:sqlite-jdbc {} or newer.",
+					version, SqliteWalResetBug.DOCUMENTATION, name, SqliteWalResetBug.FIXED_SQLITE_JDBC_VERSION);
+		}
+		this.sqliteVersion = version;
 	}
 
 	private LitestreamDatabase createDatabase(String name, Path path, String pathProperty,

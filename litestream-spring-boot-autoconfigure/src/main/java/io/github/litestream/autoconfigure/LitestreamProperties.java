@@ -95,6 +95,14 @@ public class LitestreamProperties {
 	 */
 	private final Health health = new Health();
 
+	/**
+	 * Whether to replicate even when the SQLite library at runtime has the WAL-reset
+	 * corruption bug (SQLite 3.7.0 to 3.51.2 except the 3.44.6+ and 3.50.7+ backports;
+	 * see https://www.sqlite.org/wal.html#walresetbug). Without it, startup fails on such
+	 * a version; with it, a warning is logged and the database risks corruption.
+	 */
+	private boolean allowUnsafeSqliteVersion;
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -193,6 +201,14 @@ public class LitestreamProperties {
 
 	public Health getHealth() {
 		return this.health;
+	}
+
+	public boolean isAllowUnsafeSqliteVersion() {
+		return this.allowUnsafeSqliteVersion;
+	}
+
+	public void setAllowUnsafeSqliteVersion(boolean allowUnsafeSqliteVersion) {
+		this.allowUnsafeSqliteVersion = allowUnsafeSqliteVersion;
 	}
 
 	/**

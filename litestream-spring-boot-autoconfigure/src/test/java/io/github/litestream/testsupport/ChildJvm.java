@@ -63,12 +63,29 @@ public final class ChildJvm implements AutoCloseable {
 	 */
 	public static ChildJvm start(Path workDir, String name, Class<?> mainClass, List<String> jvmOptions,
 			List<String> args) {
+		return start(workDir, name, System.getProperty("java.class.path"), mainClass, jvmOptions, args);
+	}
+
+	/**
+	 * Starts {@code mainClass} in a new JVM with another classpath, such as the test
+	 * classpath with one library swapped for another version.
+	 * @param workDir where the output files (and the argument file) go
+	 * @param name a name for the output files, unique within {@code workDir}
+	 * @param classpath the classpath, entries separated by
+	 * {@link java.io.File#pathSeparator}
+	 * @param mainClass a class with a {@code main} method on {@code classpath}
+	 * @param jvmOptions options such as {@code -Xmx64m} or {@code -Dkey=value}
+	 * @param args the program arguments
+	 * @return the running child
+	 */
+	public static ChildJvm start(Path workDir, String name, String classpath, Class<?> mainClass,
+			List<String> jvmOptions, List<String> args) {
 		Path stdout = workDir.resolve(name + ".out");
 		Path stderr = workDir.resolve(name + ".err");
 		Path argFile = workDir.resolve(name + ".args");
 		try {
 			Files.createDirectories(workDir);
-			Files.writeString(argFile, "-cp " + argFileQuote(System.getProperty("java.class.path")) + "\n");
+			Files.writeString(argFile, "-cp " + argFileQuote(classpath) + "\n");
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
