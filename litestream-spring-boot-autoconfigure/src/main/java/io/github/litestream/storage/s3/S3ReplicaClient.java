@@ -320,6 +320,22 @@ public final class S3ReplicaClient implements ReplicaClient {
 	}
 
 	/**
+	 * Returns how many parts of one multipart upload are sent at once.
+	 * @return the upload concurrency
+	 */
+	public int uploadConcurrency() {
+		return this.uploadConcurrency;
+	}
+
+	/**
+	 * Returns the server-side encryption of the objects this client writes.
+	 * @return the encryption, {@link S3Encryption#NONE} for the bucket's default
+	 */
+	public S3Encryption encryption() {
+		return this.encryption;
+	}
+
+	/**
 	 * Returns the endpoint this client talks to, as shown in messages.
 	 * @return for example {@code "http://127.0.0.1:9000"} or
 	 * {@code "AWS S3 (region eu-west-1)"}
