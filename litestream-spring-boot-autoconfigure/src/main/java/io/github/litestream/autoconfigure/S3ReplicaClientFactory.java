@@ -43,10 +43,22 @@ import org.springframework.util.unit.DataSize;
  * <p>
  * A replica uses the application's {@link S3Client} bean (the one Spring Cloud AWS
  * configures from {@code spring.cloud.aws.*}) unless it sets an endpoint, region,
- * path-style flag or keys of its own: then it gets a dedicated client, which starts from
- * the region and credentials of that bean where the replica does not override them, and
- * which is closed when the application context closes. Without an {@code S3Client} bean a
- * dedicated client uses the AWS SDK's default region and credentials chains.
+ * path-style flag, keys or {@code checksums} of its own: then it gets a dedicated client,
+ * which starts from the endpoint, region and credentials of that bean where the replica
+ * does not override them, and which is closed when the application context closes.
+ * Without an {@code S3Client} bean a dedicated client uses the AWS SDK's default region
+ * and credentials chains.
+ * <p>
+ * A dedicated client for an endpoint that is not AWS S3 follows the
+ * {@link S3ProviderProfile} of the endpoint's host: checksums only where S3 requires
+ * them, signed payloads instead of {@code aws-chunked} uploads, {@code Content-MD5} on
+ * {@code DeleteObjects}, and the provider's path style and upload concurrency unless the
+ * replica sets them. The application's bean is used <b>unchanged</b>, even when its
+ * endpoint is not AWS S3: its checksum and signing settings belong to the application (an
+ * INFO line says so once, naming the two ways to change them: {@code checksums=false} on
+ * the replica, or an {@code S3ClientCustomizer}). The transfer settings (part size,
+ * upload concurrency) and the encryption and storage class apply whichever client is
+ * used.
  * <p>
  * With several databases each one replicates under {@code <prefix>/<database>}. Every
  * request is reported to the {@link S3RequestListenerFactory} beans (the metrics).
@@ -299,11 +311,11 @@ public final class S3ReplicaClientFactory implements ReplicaClientFactory, Dispo
 		if (!hasOverrides(replica)) {
 			if (shared != null) {
 				if (profile.customEndpoint() && this.sharedClientNoted.compareAndSet(false, true)) {
-					logger.info("Replica {} uses the application's S3Client, whose endpoint ({}) is not AWS S3: its "
+					logger.info("Replica {} uses the application's S3Client, whose endpoint {} ({}) is not AWS S3: its "
 							+ "checksum and signing settings are left as they are. If the store rejects "
-							+ "'aws-chunked' uploads or checksum headers, set {}.endpoint to give the replica "
-							+ "a client of its own, or set requestChecksumCalculation(WHEN_REQUIRED) in an "
-							+ "S3ClientCustomizer", property, profile.name(), property);
+							+ "'aws-chunked' uploads or checksum headers, set {}.checksums=false to give the "
+							+ "replica a client of its own, or set requestChecksumCalculation(WHEN_REQUIRED) in "
+							+ "an S3ClientCustomizer", property, endpointOf(shared), profile.name(), property);
 				}
 				return shared;
 			}
@@ -324,7 +336,8 @@ public final class S3ReplicaClientFactory implements ReplicaClientFactory, Dispo
 	private static S3Client buildDedicated(LitestreamProperties.Replica replica, String property,
 			@Nullable S3Client shared, S3ProviderProfile profile) {
 		S3ClientBuilder builder = S3Client.builder();
-		if (profile.customEndpoint() && !Boolean.TRUE.equals(replica.getChecksums())) {
+		if ((profile.customEndpoint() && !Boolean.TRUE.equals(replica.getChecksums()))
+				|| Boolean.FALSE.equals(replica.getChecksums())) {
 			forCustomEndpoint(builder, profile);
 		}
 		if (replica.getForcePathStyle() == null && profile.pathStyle() != null) {

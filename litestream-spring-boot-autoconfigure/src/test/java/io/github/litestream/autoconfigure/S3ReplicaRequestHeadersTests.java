@@ -142,6 +142,41 @@ class S3ReplicaRequestHeadersTests {
 	}
 
 	@Test
+	void applicationClientIsUsedUnchangedUnlessTheReplicaTurnsChecksumsOff() throws IOException {
+		DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
+		try (S3Client application = s3.server().clientBuilder().endpointOverride(this.proxy.endpoint()).build()) {
+			beans.registerSingleton("s3Client", application);
+			S3ReplicaClientFactory factory = new S3ReplicaClientFactory(beans.getBeanProvider(S3Client.class),
+					beans.getBeanProvider(S3RequestListenerFactory.class));
+			String bucket = s3.server().createBucket("shared");
+			LitestreamProperties.Replica replica = new LitestreamProperties.Replica();
+			replica.setUrl(URI.create("s3://" + bucket + "/db"));
+			try (ReplicaClient client = factory.create(replica, "litestream.replicas[0]", (String) null)) {
+				client.writeFile(0, 1, 1, TIMESTAMP, new java.io.ByteArrayInputStream(new byte[1000]));
+			}
+			assertThat(this.proxy.requests()).filteredOn((request) -> request.method().equals("PUT"))
+				.singleElement()
+				.satisfies((request) -> assertThat(request.headers().keySet())
+					.anyMatch((name) -> name.startsWith("x-amz-checksum-")
+							|| name.equals("x-amz-sdk-checksum-algorithm") || name.equals("x-amz-trailer")));
+			this.proxy.clear();
+			replica.setChecksums(false);
+			try (ReplicaClient client = factory.create(replica, "litestream.replicas[0]", (String) null)) {
+				client.writeFile(0, 2, 2, TIMESTAMP, new java.io.ByteArrayInputStream(new byte[1000]));
+			}
+			assertThat(this.proxy.requests()).filteredOn((request) -> request.method().equals("PUT"))
+				.singleElement()
+				.satisfies((request) -> {
+					assertThat(request.header("x-amz-sdk-checksum-algorithm")).isNull();
+					assertThat(request.header("x-amz-trailer")).isNull();
+					assertThat(request.header("content-encoding")).isNull();
+					assertThat(request.header("x-amz-content-sha256")).doesNotStartWith("STREAMING");
+				});
+			factory.destroy();
+		}
+	}
+
+	@Test
 	void checksumsCanBeTurnedBackOnForACustomEndpoint() throws IOException {
 		try (ReplicaClient client = replica((replica) -> replica.setChecksums(true))) {
 			client.writeFile(0, 1, 1, TIMESTAMP, new java.io.ByteArrayInputStream(new byte[1000]));
