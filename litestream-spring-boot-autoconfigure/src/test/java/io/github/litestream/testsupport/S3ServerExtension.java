@@ -37,6 +37,10 @@ import org.jspecify.annotations.Nullable;
  *     &#64;RegisterExtension
  *     static final S3ServerExtension s3 = new S3ServerExtension();
  *
+ *     // Without a consumer of the argument JUnit injects it nowhere, not even below
+ *     &#64;Parameter
+ *     S3ServerExtension.Implementation implementation;
+ *
  *     &#64;BeforeParameterizedClassInvocation
  *     static void selectServer(S3ServerExtension.Implementation implementation) {
  *         s3.use(implementation);
