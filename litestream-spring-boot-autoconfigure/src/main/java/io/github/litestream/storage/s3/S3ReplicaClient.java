@@ -110,12 +110,13 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  *
  * <h2>Writes</h2> A file smaller than the {@link Builder#partSize(long) part size} is
  * written with one {@code PutObject}; a larger one (a snapshot of a large database, whose
- * length is not known in advance) is streamed as a multipart upload holding one part in
- * memory at a time, so memory stays bounded whatever the file size (at most 10,000 parts,
- * so files up to 10,000 times the part size). S3 makes an object visible only when the
- * {@code PutObject} or {@code CompleteMultipartUpload} succeeds, so readers never see a
- * partial file; a failed multipart upload is aborted (and {@link #deleteAll()} aborts any
- * left by a crash).
+ * length is not known in advance) is streamed as a multipart upload that sends up to
+ * {@link Builder#uploadConcurrency(int) uploadConcurrency} parts at once, each held in
+ * memory while it is sent, so memory stays bounded whatever the file size (at most 10,000
+ * parts, so files up to 10,000 times the part size). S3 makes an object visible only when
+ * the {@code PutObject} or {@code CompleteMultipartUpload} succeeds, so readers never see
+ * a partial file; a failed multipart upload is aborted (and {@link #deleteAll()} aborts
+ * any left by a crash).
  *
  * <h2>Downloads</h2> {@link #download} asks for the first part-size byte range of the
  * object, so a file no larger than one part (most files) costs one {@code GetObject}, as
@@ -125,6 +126,12 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * file, with one copy buffer per connection. The ranges are asked for with the ETag of
  * the first answer ({@code If-Match}), so an object replaced meanwhile fails the download
  * instead of mixing two versions.
+ *
+ * <h2>Encryption and storage class</h2> Every write carries the
+ * {@link Builder#encryption(S3Encryption) server-side encryption} headers (SSE-KMS or
+ * SSE-C) and the {@link Builder#storageClass(String) storage class}; with SSE-C every
+ * part and every read ({@code GetObject}, ranged or not, and {@code HeadObject}) carries
+ * the key too, as S3 needs it for each.
  *
  * <h2>Failures</h2> Every request is retried according to the {@link S3RetryPolicy} when
  * the failure may be transient (throttling such as 429, 503 or {@code SlowDown}, other
