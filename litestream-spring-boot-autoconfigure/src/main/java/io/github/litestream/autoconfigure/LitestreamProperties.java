@@ -10,9 +10,12 @@ import java.util.Map;
 
 import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicationDefaults;
+import io.github.litestream.storage.s3.S3Encryption;
+import io.github.litestream.storage.s3.S3ReplicaClient;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration properties for Litestream replication of SQLite databases.
@@ -280,6 +283,54 @@ public class LitestreamProperties {
 		 */
 		private @Nullable String secretAccessKey;
 
+		/**
+		 * Whether the AWS SDK adds optional checksums to S3 requests (CRC headers,
+		 * 'aws-chunked' uploads with checksum trailers) and validates those of responses.
+		 * By default on for AWS S3 and off for a custom endpoint, as many S3-compatible
+		 * stores reject them.
+		 */
+		private @Nullable Boolean checksums;
+
+		/**
+		 * ID, ARN or alias of the KMS key that encrypts the objects written (SSE-KMS).
+		 */
+		private @Nullable String sseKmsKeyId;
+
+		/**
+		 * Base64-encoded 256-bit key that encrypts the objects written and is sent with
+		 * every read (SSE-C). Refused over plain HTTP, except to a loopback address.
+		 */
+		private @Nullable String sseCustomerKey;
+
+		/**
+		 * File holding the SSE-C key, base64-encoded or as its 32 raw bytes; an
+		 * alternative to 'sse-customer-key'.
+		 */
+		private @Nullable Path sseCustomerKeyPath;
+
+		/**
+		 * Algorithm of the SSE-C key.
+		 */
+		private String sseCustomerAlgorithm = S3Encryption.AES256;
+
+		/**
+		 * Storage class of the objects written, for example 'STANDARD_IA'. By default the
+		 * bucket's.
+		 */
+		private @Nullable String storageClass;
+
+		/**
+		 * Part size of multipart uploads (from 5MB) and of ranged downloads. Files
+		 * smaller than this are written with one request.
+		 */
+		private DataSize partSize = DataSize.ofBytes(S3ReplicaClient.DEFAULT_PART_SIZE);
+
+		/**
+		 * Number of parts of one multipart upload sent at once, each held in memory while
+		 * it is sent. By default 2, or what the provider of the endpoint needs.
+		 */
+		private @Nullable Integer uploadConcurrency;
+
 		public @Nullable String getName() {
 			return this.name;
 		}
@@ -342,6 +393,70 @@ public class LitestreamProperties {
 
 		public void setSecretAccessKey(@Nullable String secretAccessKey) {
 			this.secretAccessKey = secretAccessKey;
+		}
+
+		public @Nullable Boolean getChecksums() {
+			return this.checksums;
+		}
+
+		public void setChecksums(@Nullable Boolean checksums) {
+			this.checksums = checksums;
+		}
+
+		public @Nullable String getSseKmsKeyId() {
+			return this.sseKmsKeyId;
+		}
+
+		public void setSseKmsKeyId(@Nullable String sseKmsKeyId) {
+			this.sseKmsKeyId = sseKmsKeyId;
+		}
+
+		public @Nullable String getSseCustomerKey() {
+			return this.sseCustomerKey;
+		}
+
+		public void setSseCustomerKey(@Nullable String sseCustomerKey) {
+			this.sseCustomerKey = sseCustomerKey;
+		}
+
+		public @Nullable Path getSseCustomerKeyPath() {
+			return this.sseCustomerKeyPath;
+		}
+
+		public void setSseCustomerKeyPath(@Nullable Path sseCustomerKeyPath) {
+			this.sseCustomerKeyPath = sseCustomerKeyPath;
+		}
+
+		public String getSseCustomerAlgorithm() {
+			return this.sseCustomerAlgorithm;
+		}
+
+		public void setSseCustomerAlgorithm(String sseCustomerAlgorithm) {
+			this.sseCustomerAlgorithm = sseCustomerAlgorithm;
+		}
+
+		public @Nullable String getStorageClass() {
+			return this.storageClass;
+		}
+
+		public void setStorageClass(@Nullable String storageClass) {
+			this.storageClass = storageClass;
+		}
+
+		public DataSize getPartSize() {
+			return this.partSize;
+		}
+
+		public void setPartSize(DataSize partSize) {
+			this.partSize = partSize;
+		}
+
+		public @Nullable Integer getUploadConcurrency() {
+			return this.uploadConcurrency;
+		}
+
+		public void setUploadConcurrency(@Nullable Integer uploadConcurrency) {
+			this.uploadConcurrency = uploadConcurrency;
 		}
 
 	}

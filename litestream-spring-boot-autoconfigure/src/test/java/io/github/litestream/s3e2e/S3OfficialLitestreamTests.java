@@ -22,7 +22,11 @@ import io.github.litestream.testsupport.S3ServerExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,12 +34,23 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Interoperability through S3: the official Litestream (newest v0.5 and v0.5.15) restores
- * what we replicate to S3, and we restore what {@code litestream replicate} writes there.
+ * what we replicate to S3, and we restore what {@code litestream replicate} writes there;
+ * on S3Proxy and on moto.
  */
+@ParameterizedClass(name = "[{0}]")
+@EnumSource(S3ServerExtension.Implementation.class)
 class S3OfficialLitestreamTests {
 
 	@RegisterExtension
 	static final S3ServerExtension s3 = new S3ServerExtension();
+
+	@Parameter
+	S3ServerExtension.Implementation implementation;
+
+	@BeforeParameterizedClassInvocation
+	static void selectServer(S3ServerExtension.Implementation implementation) {
+		s3.use(implementation);
+	}
 
 	private static final Duration TIMEOUT = Duration.ofSeconds(90);
 

@@ -24,9 +24,29 @@ import org.jspecify.annotations.Nullable;
  * parameter.
  * <p>
  * Which server runs is decided here, once, so that every S3 test runs unchanged on it:
- * today S3Proxy in a child JVM ({@link S3ProxyServer}), which needs no Docker engine.
- * MinIO through Testcontainers, where a Docker engine answers, is to be added here as
- * another {@link S3Server}.
+ * S3Proxy in a child JVM ({@link S3ProxyServer}), which needs no Docker engine, or MinIO
+ * through Testcontainers where a Docker engine answers.
+ * <p>
+ * Suites that must hold on more than one implementation (the replica client contract,
+ * conditional writes, the official Litestream interop) run once per
+ * {@link Implementation} as a parameterized class that selects the server before its
+ * tests: <pre class="code">
+ * &#64;ParameterizedClass(name = "[{0}]")
+ * &#64;EnumSource(S3ServerExtension.Implementation.class)
+ * class FooTests {
+ *     &#64;RegisterExtension
+ *     static final S3ServerExtension s3 = new S3ServerExtension();
+ *
+ *     // Without a consumer of the argument JUnit injects it nowhere, not even below
+ *     &#64;Parameter
+ *     S3ServerExtension.Implementation implementation;
+ *
+ *     &#64;BeforeParameterizedClassInvocation
+ *     static void selectServer(S3ServerExtension.Implementation implementation) {
+ *         s3.use(implementation);
+ *     }
+ * }
+ * </pre> Each implementation is started once per run and shared.
  */
 public final class S3ServerExtension implements BeforeAllCallback, ParameterResolver {
 
@@ -35,9 +55,42 @@ public final class S3ServerExtension implements BeforeAllCallback, ParameterReso
 
 	private volatile @Nullable S3Server server;
 
+	private volatile @Nullable Implementation implementation;
+
+	private volatile @Nullable ExtensionContext root;
+
+	/**
+	 * An S3 implementation the tests can run on.
+	 */
+	public enum Implementation {
+
+		/** S3Proxy in a child JVM ({@link S3ProxyServer}). */
+		S3PROXY,
+
+		/** moto's server in a child Python process ({@link MotoServer}). */
+		MOTO
+
+	}
+
 	@Override
 	public void beforeAll(ExtensionContext context) {
-		this.server = shared(context);
+		this.root = context.getRoot();
+		Implementation implementation = this.implementation;
+		this.server = (implementation != null) ? shared(context, implementation) : shared(context);
+	}
+
+	/**
+	 * Selects the implementation for the tests that follow, starting it if this run has
+	 * not yet; for parameterized classes, from a
+	 * {@code @BeforeParameterizedClassInvocation} method.
+	 * @param implementation the implementation
+	 */
+	public void use(Implementation implementation) {
+		this.implementation = implementation;
+		ExtensionContext root = this.root;
+		if (root != null) {
+			this.server = shared(root, implementation);
+		}
 	}
 
 	/**
@@ -61,23 +114,25 @@ public final class S3ServerExtension implements BeforeAllCallback, ParameterReso
 
 	@Override
 	public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-		return shared(extensionContext);
+		S3Server server = this.server;
+		return (server != null) ? server : shared(extensionContext);
 	}
 
 	private static S3Server shared(ExtensionContext context) {
-		return context.getRoot().getStore(NAMESPACE).computeIfAbsent(S3Server.class, (key) -> start(), S3Server.class);
-	}
-
-	/**
-	 * Starts MinIO through Testcontainers when a Docker engine answers, otherwise S3Proxy
-	 * in a child JVM; {@code -Dlitestream.s3.server=s3proxy} forces S3Proxy.
-	 */
-	private static S3Server start() {
 		boolean forceProxy = "s3proxy".equals(System.getProperty("litestream.s3.server"));
 		if (!forceProxy && DockerClientFactory.instance().isDockerAvailable()) {
-			return MinioServer.start();
+			return context.getRoot()
+				.getStore(NAMESPACE)
+				.computeIfAbsent(S3Server.class, (key) -> MinioServer.start(), S3Server.class);
 		}
-		return S3ProxyServer.start();
+		return shared(context, Implementation.S3PROXY);
+	}
+
+	private static S3Server shared(ExtensionContext context, Implementation implementation) {
+		return context.getRoot().getStore(NAMESPACE).computeIfAbsent(implementation, (key) -> switch (implementation) {
+			case S3PROXY -> S3ProxyServer.start();
+			case MOTO -> MotoServer.start();
+		}, S3Server.class);
 	}
 
 }

@@ -17,6 +17,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -109,12 +110,13 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  *
  * <h2>Writes</h2> A file smaller than the {@link Builder#partSize(long) part size} is
  * written with one {@code PutObject}; a larger one (a snapshot of a large database, whose
- * length is not known in advance) is streamed as a multipart upload holding one part in
- * memory at a time, so memory stays bounded whatever the file size (at most 10,000 parts,
- * so files up to 10,000 times the part size). S3 makes an object visible only when the
- * {@code PutObject} or {@code CompleteMultipartUpload} succeeds, so readers never see a
- * partial file; a failed multipart upload is aborted (and {@link #deleteAll()} aborts any
- * left by a crash).
+ * length is not known in advance) is streamed as a multipart upload that sends up to
+ * {@link Builder#uploadConcurrency(int) uploadConcurrency} parts at once, each held in
+ * memory while it is sent, so memory stays bounded whatever the file size (at most 10,000
+ * parts, so files up to 10,000 times the part size). S3 makes an object visible only when
+ * the {@code PutObject} or {@code CompleteMultipartUpload} succeeds, so readers never see
+ * a partial file; a failed multipart upload is aborted (and {@link #deleteAll()} aborts
+ * any left by a crash).
  *
  * <h2>Downloads</h2> {@link #download} asks for the first part-size byte range of the
  * object, so a file no larger than one part (most files) costs one {@code GetObject}, as
@@ -124,6 +126,12 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * file, with one copy buffer per connection. The ranges are asked for with the ETag of
  * the first answer ({@code If-Match}), so an object replaced meanwhile fails the download
  * instead of mixing two versions.
+ *
+ * <h2>Encryption and storage class</h2> Every write carries the
+ * {@link Builder#encryption(S3Encryption) server-side encryption} headers (SSE-KMS or
+ * SSE-C) and the {@link Builder#storageClass(String) storage class}; with SSE-C every
+ * part and every read ({@code GetObject}, ranged or not, and {@code HeadObject}) carries
+ * the key too, as S3 needs it for each.
  *
  * <h2>Failures</h2> Every request is retried according to the {@link S3RetryPolicy} when
  * the failure may be transient (throttling such as 429, 503 or {@code SlowDown}, other
@@ -191,6 +199,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public static final int DEFAULT_DOWNLOAD_PARALLELISM = 4;
 
+	/**
+	 * The default number of parts of one multipart upload sent at once, each held in
+	 * memory while it is sent.
+	 */
+	public static final int DEFAULT_UPLOAD_CONCURRENCY = 2;
+
 	private static final Logger logger = LoggerFactory.getLogger(S3ReplicaClient.class);
 
 	// Most L0 files are far smaller than a part: only they share this first buffer, so a
@@ -206,6 +220,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private static final AtomicInteger METADATA_THREADS = new AtomicInteger();
 
 	private static final AtomicInteger DOWNLOAD_THREADS = new AtomicInteger();
+
+	private static final AtomicInteger UPLOAD_THREADS = new AtomicInteger();
 
 	private static final int COPY_BUFFER_SIZE = 64 * 1024;
 
@@ -224,6 +240,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private final int metadataConcurrency;
 
 	private final int downloadParallelism;
+
+	private final int uploadConcurrency;
+
+	private final S3Encryption encryption;
+
+	private final @Nullable String storageClass;
 
 	private final String location;
 
@@ -248,6 +270,9 @@ public final class S3ReplicaClient implements ReplicaClient {
 		this.listener = builder.listener;
 		this.metadataConcurrency = builder.metadataConcurrency;
 		this.downloadParallelism = builder.downloadParallelism;
+		this.uploadConcurrency = builder.uploadConcurrency;
+		this.encryption = builder.encryption;
+		this.storageClass = builder.storageClass;
 		this.location = "s3://" + this.bucket + (this.prefix.isEmpty() ? "" : "/" + this.prefix);
 		this.endpoint = describeEndpoint(this.s3);
 	}
@@ -299,6 +324,22 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public int partSize() {
 		return this.partSize;
+	}
+
+	/**
+	 * Returns how many parts of one multipart upload are sent at once.
+	 * @return the upload concurrency
+	 */
+	public int uploadConcurrency() {
+		return this.uploadConcurrency;
+	}
+
+	/**
+	 * Returns the server-side encryption of the objects this client writes.
+	 * @return the encryption, {@link S3Encryption#NONE} for the bucket's default
+	 */
+	public S3Encryption encryption() {
+		return this.encryption;
 	}
 
 	/**
@@ -533,7 +574,9 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * @return the file, or {@code null} when it was deleted since it was listed
 	 */
 	private @Nullable LtxFileInfo head(int level, ListedFile file) throws IOException {
-		HeadObjectRequest request = HeadObjectRequest.builder().bucket(this.bucket).key(file.key()).build();
+		HeadObjectRequest request = this.encryption
+			.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(file.key()))
+			.build();
 		HeadObjectResponse head;
 		try {
 			head = execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request), (response) -> 0);
@@ -561,7 +604,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
 		String key = key(level, minTxid, maxTxid);
-		GetObjectRequest request = GetObjectRequest.builder().bucket(this.bucket).key(key).build();
+		GetObjectRequest request = this.encryption.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key))
+			.build();
 		ResponseInputStream<GetObjectResponse> stream;
 		try {
 			stream = execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
@@ -660,7 +704,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 	}
 
 	private InputStream openFile(String key) throws IOException {
-		GetObjectRequest request = GetObjectRequest.builder().bucket(this.bucket).key(key).build();
+		GetObjectRequest request = this.encryption.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key))
+			.build();
 		try {
 			return new ObjectInputStream(execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
 					(response) -> orZero(response.response().contentLength())), objectUri(key));
@@ -753,7 +798,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 						}
 						return;
 					}
-					logger.warn("Parts of '{}' are still being downloaded after the download ended; waiting for them",
+					logger.warn("Parts of '{}' are still being transferred after the transfer ended; waiting for them",
 							uri);
 				}
 				catch (InterruptedException ex) {
@@ -791,10 +836,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 	private ResponseInputStream<GetObjectResponse> getRange(String key, long first, long last, @Nullable String eTag)
 			throws InterruptedIOException {
-		GetObjectRequest.Builder builder = GetObjectRequest.builder()
-			.bucket(this.bucket)
-			.key(key)
-			.range("bytes=" + first + "-" + last);
+		GetObjectRequest.Builder builder = this.encryption
+			.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key).range("bytes=" + first + "-" + last));
 		if (eTag != null) {
 			builder.ifMatch(eTag);
 		}
@@ -876,12 +919,14 @@ public final class S3ReplicaClient implements ReplicaClient {
 	}
 
 	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata) throws IOException {
-		PutObjectRequest request = PutObjectRequest.builder()
-			.bucket(this.bucket)
-			.key(key)
-			.contentType(CONTENT_TYPE)
-			.contentLength((long) length)
-			.metadata(metadata)
+		PutObjectRequest request = this.encryption
+			.onPut(PutObjectRequest.builder()
+				.bucket(this.bucket)
+				.key(key)
+				.contentType(CONTENT_TYPE)
+				.contentLength((long) length)
+				.metadata(metadata)
+				.storageClass(this.storageClass))
 			.build();
 		try {
 			SdkResponse response = execute(S3Operation.PUT, "PutObject",
@@ -911,11 +956,13 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private Uploaded multipartUpload(String key, byte[] buffer, PartReader reader, Map<String, String> metadata)
 			throws IOException {
 		String action = "write LTX file '" + objectUri(key) + "' as a multipart upload";
-		CreateMultipartUploadRequest create = CreateMultipartUploadRequest.builder()
-			.bucket(this.bucket)
-			.key(key)
-			.contentType(CONTENT_TYPE)
-			.metadata(metadata)
+		CreateMultipartUploadRequest create = this.encryption
+			.onCreateMultipartUpload(CreateMultipartUploadRequest.builder()
+				.bucket(this.bucket)
+				.key(key)
+				.contentType(CONTENT_TYPE)
+				.metadata(metadata)
+				.storageClass(this.storageClass))
 			.build();
 		String uploadId;
 		try {
@@ -928,21 +975,9 @@ public final class S3ReplicaClient implements ReplicaClient {
 		}
 		try {
 			List<CompletedPart> parts = new ArrayList<>();
-			long size = 0;
-			int length = buffer.length;
-			while (true) {
-				int partNumber = parts.size() + 1;
-				if (partNumber > MAX_PARTS) {
-					throw new ReplicaException("Cannot " + action + ": it is larger than " + MAX_PARTS + " parts of "
-							+ this.partSize + " bytes. Configure a larger part size.", false, null);
-				}
-				parts.add(uploadPart(key, uploadId, partNumber, buffer, length, action));
-				size += length;
-				if (length < buffer.length || !reader.hasMore()) {
-					break;
-				}
-				length = reader.fill(buffer, 0);
-			}
+			long size = (this.uploadConcurrency <= 1) ? uploadParts(key, uploadId, buffer, reader, action, parts)
+					: uploadPartsConcurrently(key, uploadId, buffer, reader, action, parts);
+			parts.sort(Comparator.comparing(CompletedPart::partNumber));
 			return completeMultipartUpload(key, uploadId, parts, size, action);
 		}
 		catch (IOException | RuntimeException | Error ex) {
@@ -951,14 +986,115 @@ public final class S3ReplicaClient implements ReplicaClient {
 		}
 	}
 
+	private long uploadParts(String key, String uploadId, byte[] buffer, PartReader reader, String action,
+			List<CompletedPart> parts) throws IOException {
+		long size = 0;
+		int length = buffer.length;
+		while (true) {
+			int partNumber = parts.size() + 1;
+			checkPartNumber(partNumber, action);
+			parts.add(uploadPart(key, uploadId, partNumber, buffer, length, action));
+			size += length;
+			if (length < buffer.length || !reader.hasMore()) {
+				return size;
+			}
+			length = reader.fill(buffer, 0);
+		}
+	}
+
+	/**
+	 * Sends up to {@link Builder#uploadConcurrency(int) uploadConcurrency} parts at once:
+	 * the calling thread reads the next part while others are sent, into one of at most
+	 * that many part buffers, so memory stays bounded.
+	 */
+	private long uploadPartsConcurrently(String key, String uploadId, byte[] firstBuffer, PartReader reader,
+			String action, List<CompletedPart> parts) throws IOException {
+		List<Thread> started = new CopyOnWriteArrayList<>();
+		ExecutorService executor = Executors.newFixedThreadPool(this.uploadConcurrency, (task) -> {
+			Thread thread = new Thread(task, "litestream-s3-upload-" + UPLOAD_THREADS.incrementAndGet());
+			thread.setDaemon(true);
+			started.add(thread);
+			return thread;
+		});
+		CompletionService<SentPart> sent = new ExecutorCompletionService<>(executor);
+		String uri = objectUri(key);
+		try {
+			long size = 0;
+			int allocated = 1;
+			int inFlight = 0;
+			byte[] buffer = firstBuffer;
+			int length = firstBuffer.length;
+			for (int partNumber = 1;; partNumber++) {
+				checkPartNumber(partNumber, action);
+				byte[] part = buffer;
+				int partLength = length;
+				int number = partNumber;
+				sent.submit(() -> new SentPart(uploadPart(key, uploadId, number, part, partLength, action), part));
+				inFlight++;
+				size += length;
+				if (length < buffer.length || !reader.hasMore()) {
+					break;
+				}
+				if (allocated < this.uploadConcurrency) {
+					buffer = new byte[this.partSize];
+					allocated++;
+				}
+				else {
+					// Every buffer is being sent: wait for one to come back
+					SentPart done = sent.take().get();
+					inFlight--;
+					parts.add(done.part());
+					buffer = done.buffer();
+				}
+				length = reader.fill(buffer, 0);
+			}
+			for (; inFlight > 0; inFlight--) {
+				// Each request is bounded by the S3Client's timeouts, so no deadline here
+				parts.add(sent.take().get().part());
+			}
+			return size;
+		}
+		catch (ExecutionException ex) {
+			Throwable cause = ex.getCause();
+			if (cause instanceof IOException io) {
+				throw io;
+			}
+			if (cause instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			if (cause instanceof Error error) {
+				throw error;
+			}
+			throw new IllegalStateException(cause);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new InterruptedIOException("Interrupted while uploading '" + uri + "'");
+		}
+		finally {
+			// After a failure the other parts are of no use; either way no thread sends a
+			// part once this method returned (and the upload may be aborted)
+			executor.shutdownNow();
+			awaitTermination(executor, started, uri);
+		}
+	}
+
+	private void checkPartNumber(int partNumber, String action) throws ReplicaException {
+		if (partNumber > MAX_PARTS) {
+			throw new ReplicaException("Cannot " + action + ": it is larger than " + MAX_PARTS + " parts of "
+					+ this.partSize + " bytes. Configure a larger part size.", false, null);
+		}
+	}
+
 	private CompletedPart uploadPart(String key, String uploadId, int partNumber, byte[] buffer, int length,
 			String action) throws IOException {
-		UploadPartRequest request = UploadPartRequest.builder()
-			.bucket(this.bucket)
-			.key(key)
-			.uploadId(uploadId)
-			.partNumber(partNumber)
-			.contentLength((long) length)
+		UploadPartRequest request = this.encryption
+			.onUploadPart(UploadPartRequest.builder()
+				.bucket(this.bucket)
+				.key(key)
+				.uploadId(uploadId)
+				.partNumber(partNumber)
+				.contentLength((long) length))
 			.build();
 		UploadPartResponse response;
 		try {
@@ -982,11 +1118,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 	private Uploaded completeMultipartUpload(String key, String uploadId, List<CompletedPart> parts, long size,
 			String action) throws IOException {
-		CompleteMultipartUploadRequest request = CompleteMultipartUploadRequest.builder()
-			.bucket(this.bucket)
-			.key(key)
-			.uploadId(uploadId)
-			.multipartUpload((upload) -> upload.parts(parts))
+		CompleteMultipartUploadRequest request = this.encryption
+			.onCompleteMultipartUpload(CompleteMultipartUploadRequest.builder()
+				.bucket(this.bucket)
+				.key(key)
+				.uploadId(uploadId)
+				.multipartUpload((upload) -> upload.parts(parts)))
 			.build();
 		try {
 			SdkResponse response = execute(S3Operation.PUT, "CompleteMultipartUpload",
@@ -1007,7 +1144,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * whose response was lost may have completed it. Checks for the object.
 	 */
 	private @Nullable Uploaded completedEarlier(String key, long size) {
-		HeadObjectRequest request = HeadObjectRequest.builder().bucket(this.bucket).key(key).build();
+		HeadObjectRequest request = this.encryption.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(key))
+			.build();
 		try {
 			HeadObjectResponse head = execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request),
 					(response) -> 0);
@@ -1285,6 +1423,13 @@ public final class S3ReplicaClient implements ReplicaClient {
 	}
 
 	/**
+	 * A part sent by a multipart upload, and its buffer, free again.
+	 */
+	private record SentPart(CompletedPart part, byte[] buffer) {
+
+	}
+
+	/**
 	 * A stored object: its size and the ETag S3 gave it.
 	 */
 	private record Uploaded(long size, @Nullable String eTag) {
@@ -1465,6 +1610,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 		private int downloadParallelism = DEFAULT_DOWNLOAD_PARALLELISM;
 
+		private int uploadConcurrency = DEFAULT_UPLOAD_CONCURRENCY;
+
+		private S3Encryption encryption = S3Encryption.NONE;
+
+		private @Nullable String storageClass;
+
 		private Builder(S3Client s3, String bucket) {
 			this.s3 = Objects.requireNonNull(s3, "s3");
 			Objects.requireNonNull(bucket, "bucket");
@@ -1571,6 +1722,44 @@ public final class S3ReplicaClient implements ReplicaClient {
 				throw new IllegalArgumentException("S3 download parallelism must be at least 1, got " + connections);
 			}
 			this.downloadParallelism = connections;
+			return this;
+		}
+
+		/**
+		 * Sets how many parts of one multipart upload are sent at once. Each is held in
+		 * memory while it is sent, so an upload holds up to this many parts of
+		 * {@link #partSize(long) part size}.
+		 * @param parts at least 1; 1 sends them one after the other on the calling
+		 * thread; {@value #DEFAULT_UPLOAD_CONCURRENCY} by default
+		 * @return this builder
+		 */
+		public Builder uploadConcurrency(int parts) {
+			if (parts < 1) {
+				throw new IllegalArgumentException("S3 upload concurrency must be at least 1, got " + parts);
+			}
+			this.uploadConcurrency = parts;
+			return this;
+		}
+
+		/**
+		 * Sets the server-side encryption of the objects written, and the customer key
+		 * that reads send with SSE-C.
+		 * @param encryption the encryption; {@link S3Encryption#NONE} (the bucket's
+		 * default) by default
+		 * @return this builder
+		 */
+		public Builder encryption(S3Encryption encryption) {
+			this.encryption = Objects.requireNonNull(encryption, "encryption");
+			return this;
+		}
+
+		/**
+		 * Sets the storage class of the objects written, for example {@code STANDARD_IA}.
+		 * @param storageClass the storage class, or {@code null} for the bucket's default
+		 * @return this builder
+		 */
+		public Builder storageClass(@Nullable String storageClass) {
+			this.storageClass = (storageClass != null && !storageClass.isBlank()) ? storageClass.strip() : null;
 			return this;
 		}
 
