@@ -151,6 +151,9 @@ public final class Replicator implements AutoCloseable {
 
 	private long lastWalSize = -2;
 
+	/** Size of the WAL file at the last cut; growth past it counts appended frames. */
+	private long walSizeAtCut;
+
 	private @Nullable FileTime lastWalModified;
 
 	private volatile State state = State.NEW;
@@ -692,6 +695,11 @@ public final class Replicator implements AutoCloseable {
 		long deadline = this.lastCutNanos + minSyncIntervalNanos();
 		for (ReplicaUploader uploader : this.uploaders) {
 			if (uploader.syncInterval().isZero() && uploader.hasPending()) {
+				if (this.lastWalSize - this.walSizeAtCut >= this.config.minCheckpointPageCount() * frameSize()) {
+					// A checkpoint's worth of frames was appended since the cut: waiting
+					// longer would only let the WAL grow past the checkpoint threshold.
+					return deadline;
+				}
 				long bounded = this.lastCutNanos + this.config.monitorInterval().toNanos();
 				return (bounded - deadline > 0) ? bounded : deadline;
 			}
@@ -719,6 +727,12 @@ public final class Replicator implements AutoCloseable {
 			this.lastWalModified = modified;
 			markDirty();
 		}
+	}
+
+	/** Records a cut attempt, also one that found nothing committed. */
+	private void markCut() {
+		this.lastCutNanos = System.nanoTime();
+		this.walSizeAtCut = walSize();
 	}
 
 	private long walSize() {
@@ -767,7 +781,7 @@ public final class Replicator implements AutoCloseable {
 						snapshot = true;
 					}
 					else {
-						this.lastCutNanos = System.nanoTime();
+						markCut();
 						return null;
 					}
 				}
@@ -798,7 +812,7 @@ public final class Replicator implements AutoCloseable {
 			}
 			else {
 				if (!segment.hasCommit()) {
-					this.lastCutNanos = System.nanoTime();
+					markCut();
 					return null;
 				}
 				result = writeIncremental(wal, header, segment, started);
@@ -810,7 +824,7 @@ public final class Replicator implements AutoCloseable {
 			logger.info("Sync of database '{}' recovered", this.name);
 			this.lastSyncError = null;
 		}
-		this.lastCutNanos = System.nanoTime();
+		markCut();
 		if (this.uploaders.isEmpty()) {
 			// Nothing uploads, so nothing else prunes: keep only the newest file.
 			pruneLocalFiles();
