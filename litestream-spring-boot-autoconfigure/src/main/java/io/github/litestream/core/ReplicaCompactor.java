@@ -148,15 +148,8 @@ final class ReplicaCompactor {
 		finally {
 			this.lock.unlock();
 		}
-		Thread thread = this.thread;
-		if (thread != null && thread != Thread.currentThread()) {
-			try {
-				thread.join(TimeUnit.SECONDS.toMillis(30));
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		// A pass in flight is abandoned: the next pass of the next engine redoes it.
+		Replicator.stopThread(this.thread, Replicator.STOP_GRACE);
 	}
 
 	private void run() {
@@ -286,6 +279,9 @@ final class ReplicaCompactor {
 	 * newest snapshot and the newest snapshot predates the previous interval boundary.
 	 */
 	void snapshot(Instant now) throws IOException {
+		if (!this.running) {
+			return;
+		}
 		List<LtxFileInfo> files = RestorePlanner.listAll(this.client);
 		LtxFileInfo newest = null;
 		for (LtxFileInfo file : files) {
@@ -304,6 +300,9 @@ final class ReplicaCompactor {
 			return;
 		}
 		if (plan.files().size() == 1 && plan.files().get(0).level() == SNAPSHOT_LEVEL) {
+			return;
+		}
+		if (!this.running) {
 			return;
 		}
 		write(SNAPSHOT_LEVEL, plan.files());

@@ -1,5 +1,7 @@
 package io.github.litestream.core;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,11 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
+import io.github.litestream.ltx.LtxCompactor;
 import io.github.litestream.ltx.LtxDecoder;
 import io.github.litestream.ltx.LtxEncoder;
 import io.github.litestream.ltx.LtxFileName;
@@ -33,6 +37,9 @@ final class ReplicaUploader {
 	private static final Logger logger = LoggerFactory.getLogger(ReplicaUploader.class);
 
 	private static final int MAX_LEVEL = 9;
+
+	/** Most pending files merged into one upload, so open streams stay bounded. */
+	static final int MAX_MERGED_FILES = Restorer.MAX_OPEN_FILES;
 
 	private final Replicator replicator;
 
@@ -132,15 +139,9 @@ final class ReplicaUploader {
 	void stopThread() {
 		this.running = false;
 		wake();
-		Thread thread = this.thread;
-		if (thread != null) {
-			try {
-				thread.join(TimeUnit.SECONDS.toMillis(10));
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		// An upload still in flight after the shutdown sync timeout is abandoned; its
+		// file stays staged for the next start.
+		Replicator.stopThread(this.thread, Replicator.STOP_GRACE);
 	}
 
 	void wake() {
@@ -332,21 +333,117 @@ final class ReplicaUploader {
 				seed(files);
 				return;
 			}
-			for (LtxFileName file : files) {
-				if (file.minTxid() != this.position + 1) {
-					break;
-				}
+			List<LtxFileName> run = contiguousRun(files);
+			if (run.size() == 1) {
+				LtxFileName file = run.get(0);
 				upload(0, file, store.path(file.minTxid(), file.maxTxid()), file.minTxid());
-				// Healthy again before the new position is visible to waiters.
-				recordSuccess();
-				setPosition(file.maxTxid());
 			}
+			else {
+				uploadMerged(run);
+			}
+			// Healthy again before the new position is visible to waiters.
+			recordSuccess();
+			setPosition(run.get(run.size() - 1).maxTxid());
 			this.lastUploadNanos = System.nanoTime();
 		}
 		finally {
 			this.uploading = false;
 			this.replicator.pruneLocalFiles();
 			this.replicator.wake();
+		}
+	}
+
+	/**
+	 * The files that continue the replica's position without a gap, oldest first.
+	 */
+	private List<LtxFileName> contiguousRun(List<LtxFileName> files) {
+		List<LtxFileName> run = new ArrayList<>();
+		long next = this.position + 1;
+		for (LtxFileName file : files) {
+			if (file.minTxid() != next) {
+				break;
+			}
+			run.add(file);
+			next = file.maxTxid() + 1;
+		}
+		return run;
+	}
+
+	/**
+	 * Uploads several pending L0 files as one L0 file covering their TXID range (DESIGN
+	 * section 4.11): a replica that fell behind, during an outage or behind a slow
+	 * upload, catches up with one request instead of one per file. The merged file is
+	 * written to a scratch file first, so the upload can be retried and its length is
+	 * known.
+	 */
+	private void uploadMerged(List<LtxFileName> run) throws IOException {
+		LocalStore store = this.replicator.store();
+		Path merged = store.directory().resolveSibling(".merge-" + name() + ".ltx.tmp");
+		List<Path> steps = new ArrayList<>();
+		try {
+			// In steps of MAX_MERGED_FILES inputs, each step's result carried into the
+			// next, so open streams stay bounded however long the outage was.
+			Path carried = null;
+			List<LtxFileName> remaining = run;
+			while (true) {
+				int room = MAX_MERGED_FILES - ((carried != null) ? 1 : 0);
+				boolean last = remaining.size() <= room;
+				List<LtxFileName> take = last ? remaining : remaining.subList(0, room);
+				Path target = merged;
+				if (!last) {
+					target = merged.resolveSibling(merged.getFileName() + ".step" + steps.size());
+					steps.add(target);
+				}
+				List<Path> inputs = new ArrayList<>();
+				if (carried != null) {
+					inputs.add(carried);
+				}
+				for (LtxFileName file : take) {
+					inputs.add(store.path(file.minTxid(), file.maxTxid()));
+				}
+				merge(inputs, target);
+				if (carried != null) {
+					Files.deleteIfExists(carried);
+				}
+				if (last) {
+					break;
+				}
+				carried = target;
+				remaining = remaining.subList(take.size(), remaining.size());
+			}
+			LtxFileName first = run.get(0);
+			upload(0, new LtxFileName(first.minTxid(), run.get(run.size() - 1).maxTxid()), merged, first.minTxid());
+			logger.debug("Replica '{}' of database '{}' caught up on {} files with one upload", name(),
+					this.replicator.name(), run.size());
+		}
+		finally {
+			Files.deleteIfExists(merged);
+			for (Path step : steps) {
+				Files.deleteIfExists(step);
+			}
+		}
+	}
+
+	private void merge(List<Path> inputs, Path target) throws IOException {
+		List<LtxDecoder> decoders = new ArrayList<>();
+		try {
+			for (Path input : inputs) {
+				decoders.add(new LtxDecoder(new BufferedInputStream(Files.newInputStream(input), 64 * 1024),
+						input.toString()));
+			}
+			try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target), 64 * 1024)) {
+				LtxCompactor.compact(decoders, out, this.replicator.config().pageEncoding());
+			}
+		}
+		finally {
+			for (LtxDecoder decoder : decoders) {
+				try {
+					decoder.close();
+				}
+				catch (IOException ex) {
+					// Only read; closing releases the stream.
+				}
+			}
 		}
 	}
 

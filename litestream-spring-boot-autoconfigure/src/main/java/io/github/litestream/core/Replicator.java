@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -53,6 +52,27 @@ public final class Replicator implements AutoCloseable {
 
 	/** Fewest frames worth another pass ahead of the barrier, or a cut before it. */
 	private static final int MIN_AHEAD_FRAMES = 64;
+
+	/**
+	 * Longest time SQLite's own TRUNCATE checkpoint may wait for readers. It holds the
+	 * write lock while it waits, so this bounds how long a checkpoint attempt holds
+	 * application writers, far below their busy timeout (at most a quarter of it).
+	 */
+	static final Duration MAX_TRUNCATE_WAIT = Duration.ofMillis(100);
+
+	/** Time an engine thread gets to leave its loop on stop before it is interrupted. */
+	static final Duration STOP_GRACE = Duration.ofSeconds(1);
+
+	/** Time an interrupted engine thread gets to end. */
+	static final Duration STOP_AFTER_INTERRUPT = Duration.ofSeconds(10);
+
+	/**
+	 * Wait before the next checkpoint attempt after one that could not restart the WAL.
+	 */
+	static final Duration CHECKPOINT_RETRY_INITIAL_BACKOFF = Duration.ofSeconds(1);
+
+	/** Longest wait between two checkpoint attempts that cannot restart the WAL. */
+	static final Duration CHECKPOINT_RETRY_MAX_BACKOFF = Duration.ofSeconds(30);
 
 	private final ReplicatorConfig config;
 
@@ -108,6 +128,17 @@ public final class Replicator implements AutoCloseable {
 	/** Whether the last checkpoint restarted the WAL with the engine's own write. */
 	private boolean lastCheckpointRestarted;
 
+	/**
+	 * Backoff of checkpoint attempts that could not restart the WAL (readers kept it, or
+	 * the database stayed busy): no attempt before {@link #nextCheckpointNanos}.
+	 */
+	private long checkpointBackoffNanos;
+
+	/** Whether the WAL restarted at the last checkpoint, by the engine's write or not. */
+	private boolean lastCheckpointWalRestarted;
+
+	private long nextCheckpointNanos;
+
 	private volatile @Nullable Instant lastSyncAt;
 
 	private volatile @Nullable Instant dirtySince;
@@ -120,9 +151,15 @@ public final class Replicator implements AutoCloseable {
 
 	private long lastWalSize = -2;
 
+	/** Size of the WAL file at the last cut; growth past it counts appended frames. */
+	private long walSizeAtCut;
+
 	private @Nullable FileTime lastWalModified;
 
 	private volatile State state = State.NEW;
+
+	/** Written only by the sync thread. */
+	private volatile long loopPasses;
 
 	/**
 	 * Runs between a checkpoint and the engine's sequence write, the only moment the
@@ -214,7 +251,11 @@ public final class Replicator implements AutoCloseable {
 		}
 		catch (IOException | RuntimeException ex) {
 			this.state = State.FAILED;
-			closeResources();
+			// The engine's SQLite connections may close now (SQLite keeps the locks of
+			// the application's connections), but the descriptor of the database file
+			// may not: closing it would drop every lock this process holds on the file
+			// (DESIGN section 4.1). It stays open until close(), after the pool.
+			closeConnections();
 			throw ex;
 		}
 		finally {
@@ -361,7 +402,7 @@ public final class Replicator implements AutoCloseable {
 		for (ReplicaCompactor compactor : this.compactors) {
 			compactor.stop();
 		}
-		joinQuietly(this.syncThread);
+		stopThread(this.syncThread, STOP_GRACE);
 		this.lock.lock();
 		try {
 			if (this.connections != null) {
@@ -376,8 +417,9 @@ public final class Replicator implements AutoCloseable {
 
 	/**
 	 * Stops replication if needed and closes the read-only descriptor of the database
-	 * file. Call it only after every SQLite connection of this process to the database
-	 * has closed: closing the descriptor earlier would drop SQLite's locks.
+	 * file, also after a failed {@link #start()}. Call it only after every SQLite
+	 * connection of this process to the database has closed: closing the descriptor
+	 * earlier would drop SQLite's locks.
 	 */
 	@Override
 	public void close() {
@@ -394,11 +436,15 @@ public final class Replicator implements AutoCloseable {
 		}
 	}
 
-	private void closeResources() {
+	private void closeConnections() {
 		if (this.connections != null) {
 			this.connections.close();
 			this.connections = null;
 		}
+	}
+
+	private void closeResources() {
+		closeConnections();
 		if (this.databaseFile != null) {
 			try {
 				this.databaseFile.close();
@@ -414,6 +460,16 @@ public final class Replicator implements AutoCloseable {
 		if (this.state != State.RUNNING && this.state != State.STOPPING) {
 			throw new IllegalStateException("Replicator '" + this.name + "' is not running (" + this.state + ")");
 		}
+	}
+
+	/** Passes of the sync loop so far; tests count them to prove it does not spin. */
+	long loopPasses() {
+		return this.loopPasses;
+	}
+
+	/** Local TXIDs whose commit time the engine still tracks for lag. */
+	int trackedChanges() {
+		return this.changeTimes.size();
 	}
 
 	void setCheckpointWindow(Runnable checkpointWindow) {
@@ -499,6 +555,12 @@ public final class Replicator implements AutoCloseable {
 
 	// ---------------------------------------------------------------- sync loop
 
+	/**
+	 * One loop per database with explicit deadlines: it waits until the next cut is due
+	 * (or a wake-up, or the monitor interval), never for zero time while nothing is due.
+	 * Local cuts and checkpoints go on whatever the uploads do; uploads only shape when
+	 * the next cut is due ({@link #cutDeadline()}).
+	 */
 	private void runSyncLoop() {
 		while (this.state == State.RUNNING) {
 			try {
@@ -506,27 +568,20 @@ public final class Replicator implements AutoCloseable {
 				if (this.state != State.RUNNING) {
 					break;
 				}
+				this.loopPasses++;
 				pollWal();
 				boolean requested = this.syncRequested;
-				if ((this.dirty && cadenceAllowsCut()) || requested) {
-					this.syncRequested = false;
-					this.lock.lock();
-					try {
+				boolean cut = requested || (this.dirty && System.nanoTime() - cutDeadline() >= 0);
+				this.lock.lock();
+				try {
+					if (cut) {
+						this.syncRequested = false;
 						syncLocked(false);
-						maybeCheckpoint();
 					}
-					finally {
-						this.lock.unlock();
-					}
+					maybeCheckpoint();
 				}
-				else if (!this.dirty) {
-					this.lock.lock();
-					try {
-						maybeCheckpoint();
-					}
-					finally {
-						this.lock.unlock();
-					}
+				finally {
+					this.lock.unlock();
 				}
 			}
 			catch (InterruptedException ex) {
@@ -563,12 +618,15 @@ public final class Replicator implements AutoCloseable {
 	private void awaitWork() throws InterruptedException {
 		// Read before checking the conditions: a wake-up in between is then not lost.
 		long seen = wakeups();
+		if (this.syncRequested) {
+			return;
+		}
 		long wait = this.config.monitorInterval().toNanos();
 		if (this.dirty) {
-			wait = Math.min(wait, Math.max(0, nextCutNanos() - System.nanoTime()));
-			// In eager mode the cut waits for uploads; their wake-ups end the wait.
+			// Zero only when the cut is due now, and the cut then clears the dirty flag.
+			wait = Math.min(wait, cutDeadline() - System.nanoTime());
 		}
-		if (wait > 0 && !this.syncRequested) {
+		if (wait > 0) {
 			awaitSignal(wait, seen);
 		}
 	}
@@ -625,25 +683,28 @@ public final class Replicator implements AutoCloseable {
 		return (min == Long.MAX_VALUE) ? this.config.monitorInterval().toNanos() : min;
 	}
 
-	private long nextCutNanos() {
-		return this.lastCutNanos + minSyncIntervalNanos();
-	}
-
 	/**
-	 * An L0 file is cut once per upload opportunity (DESIGN section 4.11): not before the
-	 * shortest sync interval has passed since the previous cut, and in eager mode not
-	 * while an eager replica is still uploading, so commits coalesce under load.
+	 * When the next L0 file may be cut (DESIGN section 4.11): once per upload
+	 * opportunity, so not before the shortest sync interval has passed since the previous
+	 * cut. In eager mode the cut also waits while an eager replica still has files to
+	 * upload, so commits coalesce under load; the uploader's wake-up ends that wait. But
+	 * a slow or failing replica never stops local cuts, and with them checkpoints: at the
+	 * latest one monitor interval after the previous cut, the next one is due.
 	 */
-	private boolean cadenceAllowsCut() {
-		if (System.nanoTime() - nextCutNanos() < 0) {
-			return false;
-		}
+	private long cutDeadline() {
+		long deadline = this.lastCutNanos + minSyncIntervalNanos();
 		for (ReplicaUploader uploader : this.uploaders) {
 			if (uploader.syncInterval().isZero() && uploader.hasPending()) {
-				return false;
+				if (this.lastWalSize - this.walSizeAtCut >= this.config.minCheckpointPageCount() * frameSize()) {
+					// A checkpoint's worth of frames was appended since the cut: waiting
+					// longer would only let the WAL grow past the checkpoint threshold.
+					return deadline;
+				}
+				long bounded = this.lastCutNanos + this.config.monitorInterval().toNanos();
+				return (bounded - deadline > 0) ? bounded : deadline;
 			}
 		}
-		return true;
+		return deadline;
 	}
 
 	/**
@@ -666,6 +727,12 @@ public final class Replicator implements AutoCloseable {
 			this.lastWalModified = modified;
 			markDirty();
 		}
+	}
+
+	/** Records a cut attempt, also one that found nothing committed. */
+	private void markCut() {
+		this.lastCutNanos = System.nanoTime();
+		this.walSizeAtCut = walSize();
 	}
 
 	private long walSize() {
@@ -714,7 +781,7 @@ public final class Replicator implements AutoCloseable {
 						snapshot = true;
 					}
 					else {
-						this.lastCutNanos = System.nanoTime();
+						markCut();
 						return null;
 					}
 				}
@@ -745,7 +812,7 @@ public final class Replicator implements AutoCloseable {
 			}
 			else {
 				if (!segment.hasCommit()) {
-					this.lastCutNanos = System.nanoTime();
+					markCut();
 					return null;
 				}
 				result = writeIncremental(wal, header, segment, started);
@@ -757,7 +824,11 @@ public final class Replicator implements AutoCloseable {
 			logger.info("Sync of database '{}' recovered", this.name);
 			this.lastSyncError = null;
 		}
-		this.lastCutNanos = System.nanoTime();
+		markCut();
+		if (this.uploaders.isEmpty()) {
+			// Nothing uploads, so nothing else prunes: keep only the newest file.
+			pruneLocalFiles();
+		}
 		this.listener.onSync(this.name, result);
 		logger.debug("Database '{}' synced TXID {} ({} pages{})", this.name, LtxFileName.formatTxid(result.txid()),
 				result.pageCount(), result.snapshot() ? ", full" : "");
@@ -900,11 +971,12 @@ public final class Replicator implements AutoCloseable {
 
 	/**
 	 * Runs a checkpoint when the WAL is big enough or the checkpoint interval passed with
-	 * new frames. Must hold {@link #lock}, after a sync.
+	 * new frames, unless an attempt that could not restart the WAL is being backed off.
+	 * Must hold {@link #lock}, after a sync.
 	 */
 	private void maybeCheckpoint() {
 		WalPosition current = this.position;
-		if (current == null || this.connections == null) {
+		if (current == null || this.connections == null || System.nanoTime() - this.nextCheckpointNanos < 0) {
 			return;
 		}
 		long frames = framesBefore(current);
@@ -923,16 +995,16 @@ public final class Replicator implements AutoCloseable {
 				&& System.nanoTime() - this.lastCheckpointNanos >= this.config.checkpointInterval().toNanos()
 				&& this.txid > this.checkpointTxid + 1) {
 			// The "+ 1" skips the file that holds only the engine's own sequence write,
-			// so
-			// an idle database is not checkpointed (and uploaded) every interval.
+			// so an idle database is not checkpointed (and uploaded) every interval.
 			mode = "PASSIVE";
 		}
 		if (mode != null) {
+			boolean restarted = false;
 			try {
 				if (frames >= this.config.minCheckpointPageCount()) {
 					checkpointAhead(this.connections);
 				}
-				checkpoint(mode);
+				restarted = checkpoint(mode);
 			}
 			catch (IOException | RuntimeException ex) {
 				logger.warn("{} checkpoint of database '{}' failed: {}", mode, this.name, ex.getMessage());
@@ -940,8 +1012,42 @@ public final class Replicator implements AutoCloseable {
 			}
 			finally {
 				this.lastCheckpointNanos = System.nanoTime();
+				backOffCheckpoints(restarted);
 			}
 		}
+	}
+
+	/**
+	 * Resets the checkpoint backoff after an attempt that restarted the WAL; otherwise
+	 * (readers kept the WAL, the database stayed busy, the attempt failed) doubles it, up
+	 * to {@link #CHECKPOINT_RETRY_MAX_BACKOFF}. Readers cannot be waited out by retrying
+	 * on every pass: each attempt takes the write barrier, so it only costs writers.
+	 */
+	private void backOffCheckpoints(boolean restarted) {
+		if (restarted) {
+			this.checkpointBackoffNanos = 0;
+			this.nextCheckpointNanos = System.nanoTime();
+			return;
+		}
+		long initial = CHECKPOINT_RETRY_INITIAL_BACKOFF.toNanos();
+		long max = CHECKPOINT_RETRY_MAX_BACKOFF.toNanos();
+		this.checkpointBackoffNanos = (this.checkpointBackoffNanos == 0) ? initial
+				: Math.min(max, this.checkpointBackoffNanos * 2);
+		this.nextCheckpointNanos = System.nanoTime() + this.checkpointBackoffNanos;
+		logger.debug("Checkpoint of database '{}' did not restart the WAL; next attempt in {} ms", this.name,
+				this.checkpointBackoffNanos / 1_000_000);
+	}
+
+	/**
+	 * How long SQLite's TRUNCATE checkpoint may wait for readers, and so hold writers:
+	 * {@link #MAX_TRUNCATE_WAIT}, and at most a quarter of the busy timeout the
+	 * application's connections wait.
+	 * @param busyTimeout the busy timeout of the application's connections
+	 * @return the bound
+	 */
+	static Duration truncateWait(Duration busyTimeout) {
+		Duration quarter = busyTimeout.dividedBy(4);
+		return (quarter.compareTo(MAX_TRUNCATE_WAIT) < 0) ? quarter : MAX_TRUNCATE_WAIT;
 	}
 
 	private long frameSize() {
@@ -1013,27 +1119,35 @@ public final class Replicator implements AutoCloseable {
 	 * lock while it waits for readers, runs only when readers kept the first attempt from
 	 * restarting the WAL.
 	 */
-	private void checkpoint(String mode) throws IOException {
+	private boolean checkpoint(String mode) throws IOException {
 		long started = System.nanoTime();
 		boolean truncate = "TRUNCATE".equals(mode);
 		int[] result = checkpointBehindBarrier(mode, false, truncate);
 		if (result != null && truncate && !this.lastCheckpointRestarted) {
-			logger.debug("Readers kept the WAL of database '{}' from restarting; waiting for them", this.name);
+			logger.debug("Readers kept the WAL of database '{}' from restarting; waiting {} for them", this.name,
+					truncateWait(this.config.busyTimeout()));
 			result = checkpointBehindBarrier(mode, true, true);
 		}
 		if (result == null) {
-			return;
+			return false;
 		}
 		Duration took = Duration.ofNanos(System.nanoTime() - started);
 		logger.debug("{} checkpoint of database '{}': busy={}, log={}, checkpointed={}, restarted={}", mode, this.name,
 				result[0], result[1], result[2], this.lastCheckpointRestarted);
 		this.listener.onCheckpoint(this.name, mode, took, this.lastCheckpointRestarted);
+		return this.lastCheckpointWalRestarted;
 	}
 
 	/**
 	 * One checkpoint behind the barrier, setting {@link #lastCheckpointRestarted}.
+	 * <p>
+	 * The engine's sequence write follows only a checkpoint that could restart the WAL:
+	 * every frame copied and, for SQLite's TRUNCATE, no reader left. After any other, the
+	 * write could only append to the WAL, and it would make a new TXID and an upload on
+	 * every attempt while a reader stays open, an idle database included.
 	 * @param waitForReaders run SQLite's TRUNCATE checkpoint, which takes the write lock
-	 * itself and waits for readers, instead of a PASSIVE one behind the barrier
+	 * itself and waits for readers (at most {@link #truncateWait(Duration)}), instead of
+	 * a PASSIVE one behind the barrier
 	 * @param shrink whether the engine's restarting write truncates the WAL file
 	 * @return SQLite's checkpoint results, or {@code null} when the barrier could not be
 	 * taken
@@ -1049,7 +1163,7 @@ public final class Replicator implements AutoCloseable {
 		}
 		long versionBefore;
 		int[] result;
-		boolean wrote;
+		boolean wrote = false;
 		try {
 			versionBefore = db.barrierDataVersion();
 			syncLocked(false);
@@ -1058,14 +1172,17 @@ public final class Replicator implements AutoCloseable {
 				// TRUNCATE takes the write lock itself, so the barrier steps aside for
 				// it.
 				db.releaseBarrier();
-				result = db.checkpointTruncate(timeout);
+				result = db.checkpointTruncate(truncateWait(timeout));
 			}
 			else {
 				result = db.checkpointPassive();
 				db.releaseBarrier();
 			}
 			this.checkpointWindow.run();
-			wrote = db.bumpSequence(timeout, shrink);
+			boolean complete = result[0] == 0 && result[2] >= result[1];
+			if (complete) {
+				wrote = db.bumpSequence(timeout, shrink);
+			}
 		}
 		catch (IOException | RuntimeException ex) {
 			db.releaseBarrier();
@@ -1092,6 +1209,7 @@ public final class Replicator implements AutoCloseable {
 			}
 		}
 		this.lastCheckpointRestarted = restarted && proven;
+		this.lastCheckpointWalRestarted = restarted;
 		return result;
 	}
 
@@ -1207,16 +1325,40 @@ public final class Replicator implements AutoCloseable {
 		return this.dirty ? this.dirtySince : null;
 	}
 
-	private static void joinQuietly(@Nullable Thread thread) {
+	/**
+	 * Ends an engine thread for certain: it gets {@code grace} to leave its loop, then it
+	 * is interrupted (a replica call in flight is abandoned; its file stays staged) and
+	 * joined again. A thread that outlived stop() could otherwise run beside the threads
+	 * of the next engine on the same files, as after an in-place restore.
+	 * @return whether the thread has ended
+	 */
+	static boolean stopThread(@Nullable Thread thread, Duration grace) {
 		if (thread == null || thread == Thread.currentThread()) {
-			return;
+			return true;
 		}
+		boolean interrupted = false;
 		try {
-			thread.join(TimeUnit.SECONDS.toMillis(10));
+			thread.join(grace.toMillis());
+			if (thread.isAlive()) {
+				thread.interrupt();
+				thread.join(STOP_AFTER_INTERRUPT.toMillis());
+			}
 		}
 		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
+			interrupted = true;
+			thread.interrupt();
 		}
+		finally {
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+		}
+		if (thread.isAlive()) {
+			logger.error("Thread {} did not end within {} after it was interrupted", thread.getName(),
+					STOP_AFTER_INTERRUPT);
+			return false;
+		}
+		return true;
 	}
 
 	private static String salts(int salt1, int salt2) {

@@ -20,9 +20,10 @@ import org.jspecify.annotations.Nullable;
  * A restore {@link #begin(String) begins} before it lists the replica: until it has a
  * plan, retention on that location deletes nothing. Once it has
  * {@link Reservation#plan(Collection) planned}, only the planned files are protected.
- * Retention deletes through {@link #deleteUnreserved}, under the same lock, so a restore
- * never lists a file that retention is deleting at that moment. Restores in other
- * processes are not visible here; they re-plan when a planned file vanished.
+ * Retention deletes through {@link #deleteUnreserved}, which marks the location while it
+ * deletes, so a restore never lists a file that retention is deleting at that moment.
+ * Restores in other processes are not visible here; they re-plan when a planned file
+ * vanished.
  * <p>
  * One JVM-wide instance ({@link #jvm()}) is shared by default, because a replica location
  * is a resource of the process rather than of one {@link Replicator} or {@link Restorer}:
@@ -39,6 +40,9 @@ final class RestoreReservations {
 
 	private final List<Reservation> active = new ArrayList<>();
 
+	/** Locations a retention delete is running on, guarded by {@link #lock}. */
+	private final Set<String> deleting = new HashSet<>();
+
 	/**
 	 * Returns the instance shared by every restorer and replicator of this JVM.
 	 */
@@ -54,6 +58,7 @@ final class RestoreReservations {
 	Reservation begin(String location) {
 		this.lock.lock();
 		try {
+			awaitNoDeletion(location);
 			Reservation reservation = new Reservation(location);
 			this.active.add(reservation);
 			return reservation;
@@ -77,27 +82,64 @@ final class RestoreReservations {
 	}
 
 	/**
-	 * Deletes the candidates no restore in progress needs, holding the lock so that no
-	 * restore starts listing in the middle.
+	 * Deletes the candidates no restore in progress needs. The lock is held only to
+	 * choose them and to mark the location as being deleted from, never across the delete
+	 * requests themselves: a slow replica must not hold up restores and retention
+	 * elsewhere in the process. A restore that begins on the location meanwhile waits in
+	 * {@link #begin(String)} until the delete has finished, so it never lists a file that
+	 * is being deleted.
 	 * @return the files that were deleted
 	 */
 	List<LtxFileInfo> deleteUnreserved(String location, Collection<LtxFileInfo> candidates, Deleter deleter)
 			throws IOException {
+		List<LtxFileInfo> deletable = new ArrayList<>();
 		this.lock.lock();
 		try {
-			List<LtxFileInfo> deletable = new ArrayList<>();
+			awaitNoDeletion(location);
 			for (LtxFileInfo file : candidates) {
 				if (!reservedLocked(location, file)) {
 					deletable.add(file);
 				}
 			}
-			if (!deletable.isEmpty()) {
-				deleter.delete(deletable);
+			if (deletable.isEmpty()) {
+				return deletable;
 			}
-			return deletable;
+			this.deleting.add(location);
 		}
 		finally {
 			this.lock.unlock();
+		}
+		try {
+			deleter.delete(deletable);
+			return deletable;
+		}
+		finally {
+			this.lock.lock();
+			try {
+				this.deleting.remove(location);
+				this.released.signalAll();
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+	}
+
+	/**
+	 * Waits, holding the lock, until no delete runs on the location.
+	 */
+	private void awaitNoDeletion(String location) {
+		boolean interrupted = false;
+		while (this.deleting.contains(location)) {
+			try {
+				this.released.await();
+			}
+			catch (InterruptedException ex) {
+				interrupted = true;
+			}
+		}
+		if (interrupted) {
+			Thread.currentThread().interrupt();
 		}
 	}
 

@@ -201,13 +201,28 @@ public final class LitestreamDatabase {
 				return;
 			}
 			this.stopping = false;
-			Replicator created = new Replicator(this.config);
-			created.start();
-			this.replicator = created;
+			this.replicator = startReplicator();
 		}
 		finally {
 			this.lock.unlock();
 		}
+	}
+
+	/**
+	 * Starts a new engine. One that fails to start still holds the descriptor of the
+	 * database file, which may only close after the pool (DESIGN section 4.1): it is
+	 * retired, and closed with the others in {@link #close()}.
+	 */
+	private Replicator startReplicator() throws IOException {
+		Replicator created = new Replicator(this.config);
+		try {
+			created.start();
+		}
+		catch (IOException | RuntimeException ex) {
+			this.retired.add(created);
+			throw ex;
+		}
+		return created;
 	}
 
 	/**
@@ -373,8 +388,7 @@ public final class LitestreamDatabase {
 				}
 				finally {
 					if (wasRunning) {
-						Replicator created = new Replicator(this.config);
-						created.start();
+						Replicator created = startReplicator();
 						this.replicator = created;
 						this.stopping = false;
 						// The restored state is not a delta of anything the replicas

@@ -206,16 +206,20 @@ public final class WalSegment {
 	}
 
 	/**
-	 * Reads a page's latest committed version from the WAL. The frame is not verified
-	 * again: the caller must make sure the WAL has not been restarted since the scan (the
-	 * replication engine holds a read transaction for that).
+	 * Reads a page's latest committed version from the WAL, then reads the frame's header
+	 * again and checks that it still carries this segment's salts and the page number: a
+	 * WAL restarted since the scan (which a reader on read mark 0, as on a fully
+	 * backfilled WAL, does not prevent) is refused rather than read as this generation.
+	 * The header is read after the page because SQLite writes a frame's header before its
+	 * page: a page overwritten by a new generation shows in the header read after it.
 	 * @param channel a channel open for reading on the scanned WAL file
 	 * @param pgno a page number of this segment
 	 * @param dst receives the page in {@code dst[0, pageSize)}
 	 * @throws IllegalArgumentException if the page is not in this segment or {@code dst}
 	 * is too short
 	 * @throws EOFException if the WAL is now shorter than the frame
-	 * @throws IOException if the channel cannot be read
+	 * @throws IOException if the WAL was restarted since the scan, or the channel cannot
+	 * be read
 	 */
 	public void readPage(FileChannel channel, int pgno, byte[] dst) throws IOException {
 		long frameOffset = frameOffset(pgno);
@@ -232,6 +236,21 @@ public final class WalSegment {
 		if (!WalChannels.readFully(channel, buf, frameOffset + WalHeader.FRAME_HEADER_SIZE)) {
 			throw new EOFException("WAL ends inside the frame of page " + Integer.toUnsignedString(pgno) + " at offset "
 					+ frameOffset);
+		}
+		ByteBuffer frame = ByteBuffer.allocate(WalHeader.FRAME_HEADER_SIZE);
+		if (!WalChannels.readFully(channel, frame, frameOffset)) {
+			throw new EOFException("WAL ends inside the frame of page " + Integer.toUnsignedString(pgno) + " at offset "
+					+ frameOffset);
+		}
+		int framePgno = frame.getInt(0);
+		int salt1 = frame.getInt(8);
+		int salt2 = frame.getInt(12);
+		if (framePgno != pgno || salt1 != this.header.salt1() || salt2 != this.header.salt2()) {
+			throw new IOException(String.format(
+					"WAL was restarted since it was scanned: the frame at offset %d now has salts %08x/%08x "
+							+ "(scanned %08x/%08x) and page %s",
+					frameOffset, salt1, salt2, this.header.salt1(), this.header.salt2(),
+					Integer.toUnsignedString(framePgno)));
 		}
 	}
 

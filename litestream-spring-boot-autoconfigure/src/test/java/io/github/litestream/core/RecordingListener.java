@@ -21,6 +21,8 @@ class RecordingListener implements ReplicationListener {
 
 	final AtomicInteger uploadErrors = new AtomicInteger();
 
+	final List<UploadResult> uploads = new CopyOnWriteArrayList<>();
+
 	@Override
 	public void onSync(String database, SyncResult sync) {
 		this.syncs.add(sync);
@@ -33,6 +35,11 @@ class RecordingListener implements ReplicationListener {
 		if (walRestarted) {
 			this.provenRestarts.incrementAndGet();
 		}
+	}
+
+	@Override
+	public void onUpload(String database, String replica, UploadResult upload) {
+		this.uploads.add(upload);
 	}
 
 	@Override

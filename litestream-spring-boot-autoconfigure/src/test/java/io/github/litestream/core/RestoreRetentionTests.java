@@ -157,6 +157,44 @@ class RestoreRetentionTests {
 	}
 
 	@Test
+	void retentionDeletingFromOneReplicaDoesNotHoldUpARestoreOfAnother() throws Exception {
+		RestoreReservations reservations = new RestoreReservations();
+		CountDownLatch deleting = new CountDownLatch(1);
+		CountDownLatch release = new CountDownLatch(1);
+		CompletableFuture<List<LtxFileInfo>> retention = CompletableFuture.supplyAsync(() -> {
+			try {
+				return reservations.deleteUnreserved("file:///a", List.of(file(0, 1, 1)), (files) -> {
+					deleting.countDown();
+					// A slow delete request to a replica.
+					try {
+						release.await(30, TimeUnit.SECONDS);
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+					}
+				});
+			}
+			catch (IOException ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+		try {
+			assertThat(deleting.await(10, TimeUnit.SECONDS)).isTrue();
+			CompletableFuture<Boolean> restore = CompletableFuture.supplyAsync(() -> {
+				try (RestoreReservations.Reservation reservation = reservations.begin("file:///b")) {
+					reservation.plan(List.of(file(0, 1, 1)));
+					return reservations.isReserved("file:///b", file(0, 1, 1));
+				}
+			});
+			assertThat(restore).succeedsWithin(Duration.ofSeconds(10)).isEqualTo(true);
+		}
+		finally {
+			release.countDown();
+		}
+		assertThat(retention).succeedsWithin(Duration.ofSeconds(10)).asList().hasSize(1);
+	}
+
+	@Test
 	void restoreWhosePlannedFileVanishedPlansAgainAndRestoresTheSameState() throws Exception {
 		FileReplicaClient files = new FileReplicaClient(this.dir.resolve("replica"));
 		List<Long> txids = replicate(files, 12);

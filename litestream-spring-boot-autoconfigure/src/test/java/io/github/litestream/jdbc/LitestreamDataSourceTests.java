@@ -2,6 +2,7 @@ package io.github.litestream.jdbc;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -11,7 +12,9 @@ import java.util.concurrent.TimeoutException;
 
 import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.RestoreTarget;
+import io.github.litestream.core.Restorer;
 import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,14 +39,18 @@ class LitestreamDataSourceTests {
 
 	private LitestreamDatabase database;
 
+	private FileReplicaClient client;
+
 	@BeforeEach
 	void setUp() throws Exception {
 		Path db = this.dir.resolve("app.db");
-		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
-		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ZERO));
+		this.client = new FileReplicaClient(this.dir.resolve("replica"));
+		List<Replica> replicas = List.of(new Replica("file", this.client.location(), this.client, Duration.ZERO));
 		CompositeReplicationListener listener = new CompositeReplicationListener();
+		// The poll for commits made outside this JVM never runs during a test: every
+		// commit must reach the engine through the DataSource's notification.
 		ReplicatorConfig config = LitestreamDatabase
-			.config(ReplicatorConfig.builder("app", db).monitorInterval(Duration.ofMillis(50)), replicas, listener);
+			.config(ReplicatorConfig.builder("app", db).monitorInterval(Duration.ofHours(1)), replicas, listener);
 		this.database = new LitestreamDatabase(config, replicas,
 				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(300)), listener);
 		SQLiteDataSource sqlite = new SQLiteDataSource();
@@ -106,6 +113,17 @@ class LitestreamDataSourceTests {
 		execute("INSERT INTO t (v) VALUES ('d')");
 		assertThat(count()).isEqualTo(2);
 		assertThat(this.database.sync().replicated()).isTrue();
+		// The replica continues from the restored state: a restore from it has the rows
+		// kept by the rollback and the one written after it, nothing else.
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(this.client, restored, RestoreOptions.defaults()).orElseThrow();
+		try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + restored);
+				Statement statement = connection.createStatement();
+				ResultSet rs = statement
+					.executeQuery("SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)")) {
+			assertThat(rs.next()).isTrue();
+			assertThat(rs.getString(1)).isEqualTo("a,d");
+		}
 	}
 
 	private void execute(String... sql) throws Exception {

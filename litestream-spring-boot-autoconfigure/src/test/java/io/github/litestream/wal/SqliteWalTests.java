@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIOException;
 
 /**
  * WAL files written by real SQLite (sqlite-jdbc). The main database file is only read
@@ -234,6 +235,29 @@ class SqliteWalTests {
 	 * the database at commit), more commits, and finally another spilled rollback so the
 	 * log ends with valid but uncommitted frames.
 	 */
+	@Test
+	void readPageFailsOnceTheWalRestartedBehindAReaderOfAFullyBackfilledWal() throws Exception {
+		this.connection = open();
+		execute(this.connection, "PRAGMA wal_autocheckpoint=0", "UPDATE t SET body = randomblob(600)");
+		execute(this.connection, "PRAGMA wal_checkpoint(PASSIVE)");
+		try (Connection reader = open(); FileChannel channel = TestWals.open(this.wal)) {
+			// The WAL is fully backfilled: this reader takes read mark 0, which reads the
+			// database file only and does not stop another connection from restarting
+			// the WAL.
+			reader.setAutoCommit(false);
+			execute(reader, "SELECT COUNT(*) FROM t");
+			WalHeader header = WalHeader.read(channel, this.wal).orElseThrow();
+			WalSegment segment = WalSegment.scan(channel, header);
+			int pgno = segment.pages()[0];
+			execute(this.connection, "UPDATE t SET body = randomblob(600)");
+			WalHeader restarted = WalHeader.read(channel, this.wal).orElseThrow();
+			assertThat(restarted.salt1()).as("the WAL restarted behind the reader").isNotEqualTo(header.salt1());
+			assertThatIOException().isThrownBy(() -> segment.readPage(channel, pgno, new byte[PAGE_SIZE]))
+				.withMessageContaining("restarted");
+			reader.rollback();
+		}
+	}
+
 	private void writeWorkload() throws SQLException {
 		this.connection = open();
 		// A tiny page cache makes big transactions spill frames before they commit.

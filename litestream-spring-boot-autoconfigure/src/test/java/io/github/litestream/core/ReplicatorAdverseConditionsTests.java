@@ -1,0 +1,355 @@
+package io.github.litestream.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.ReplicaClient;
+import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.ChildJvm;
+import io.github.litestream.testsupport.SqliteLockProbeMain;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIOException;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The engine under the conditions production brings (issue 12): a long application
+ * reader, a replica outage, no replica at all, a failed start, a replica that hangs while
+ * the engine stops.
+ */
+class ReplicatorAdverseConditionsTests {
+
+	private static final long FRAME = 24 + 4096;
+
+	@TempDir
+	Path dir;
+
+	private final List<AutoCloseable> closeables = new ArrayList<>();
+
+	@AfterEach
+	void closeAll() throws Exception {
+		for (int i = this.closeables.size() - 1; i >= 0; i--) {
+			this.closeables.get(i).close();
+		}
+	}
+
+	private Path db() {
+		return this.dir.resolve("app.db");
+	}
+
+	private Path wal() {
+		return Path.of(db() + "-wal");
+	}
+
+	private FileReplicaClient replica() {
+		return new FileReplicaClient(this.dir.resolve("replica"));
+	}
+
+	private Connection connect() throws Exception {
+		Connection connection = TestDatabases.open(db());
+		this.closeables.add(connection);
+		return connection;
+	}
+
+	private Replicator start(ReplicatorConfig.Builder builder) throws Exception {
+		Replicator replicator = new Replicator(builder.build());
+		replicator.start();
+		this.closeables.add(replicator);
+		return replicator;
+	}
+
+	@Test
+	void readerHoldingTheWalMakesNoRequestsWhileIdleAndTruncateAttemptsBackOff() throws Exception {
+		Connection writer = connect();
+		TestDatabases.execute(writer, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+		CountingReplicaClient client = new CountingReplicaClient(replica());
+		RecordingListener listener = new RecordingListener();
+		int truncatePages = 100;
+		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("file", client, Duration.ofMillis(50)))
+			.monitorInterval(Duration.ofMillis(50))
+			.checkpointInterval(Duration.ofMillis(200))
+			.minCheckpointPageCount(20)
+			.truncatePageCount(truncatePages)
+			.levels(List.of(Duration.ofHours(1)))
+			.snapshots(Duration.ofHours(1), Duration.ofHours(1))
+			.listener(listener));
+		// A long report in another connection: no checkpoint can copy past its snapshot,
+		// so the WAL can neither restart nor be truncated while it is open.
+		Connection reader = connect();
+		TestDatabases.execute(reader, "BEGIN");
+		assertThat(TestDatabases.queryLong(reader, "SELECT COUNT(*) FROM t")).isZero();
+		TestDatabases.execute(writer, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
+				+ (3 * truncatePages) + ") INSERT INTO t SELECT i, randomblob(3000) FROM n");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> listener.checkpointModes.contains("TRUNCATE:false") && client.writes.get() > 0
+					&& replicator.status().replicas().get(0).txid() == replicator.txid());
+		assertThat(Files.size(wal())).isGreaterThan(truncatePages * FRAME);
+		// Idle with the reader open: no checkpoint writes a TXID, nothing goes to the
+		// replica, and the attempts to truncate back off instead of running every pass.
+		AtomicReference<String> settled = new AtomicReference<>("");
+		await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+			String current = client.writes.get() + "/" + replicator.txid();
+			return settled.getAndSet(current).equals(current);
+		});
+		int attempts = truncateAttempts(listener);
+		int writes = client.writes.get();
+		long txid = replicator.txid();
+		await().during(Duration.ofSeconds(3))
+			.atMost(Duration.ofSeconds(4))
+			.until(() -> client.writes.get() == writes && replicator.txid() == txid);
+		assertThat(truncateAttempts(listener) - attempts).as("TRUNCATE attempts in 3 s idle with a reader open")
+			.isLessThanOrEqualTo(2);
+		TestDatabases.execute(reader, "ROLLBACK");
+		// Once the reader has gone, the next attempt truncates the WAL.
+		await().atMost(Duration.ofSeconds(60)).until(() -> listener.checkpointModes.contains("TRUNCATE:true"));
+		assertThat(Files.size(wal())).as("WAL truncated to the engine's own write").isLessThan(32 + 10 * FRAME);
+		long last = replicator.sync();
+		assertThat(replicator.awaitReplicated(last, Duration.ofSeconds(10))).isTrue();
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(replica(), restored, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(TestDatabases.digest(writer, "t"));
+	}
+
+	private static int truncateAttempts(RecordingListener listener) {
+		return (int) listener.checkpointModes.stream().filter((mode) -> mode.startsWith("TRUNCATE")).count();
+	}
+
+	@ParameterizedTest(name = "sync interval {0} ms")
+	@ValueSource(longs = { 0, 50 })
+	void replicaOutageNeitherSpinsNorStopsCheckpointsAndCatchesUpWithOneMergedFile(long syncMillis) throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+		CountingReplicaClient client = new CountingReplicaClient(replica());
+		RecordingListener listener = new RecordingListener();
+		int truncatePages = 400;
+		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("file", client, Duration.ofMillis(syncMillis)))
+			.monitorInterval(Duration.ofMillis(100))
+			.checkpointInterval(Duration.ofMillis(500))
+			.minCheckpointPageCount(100)
+			.truncatePageCount(truncatePages)
+			.retryBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+			.levels(List.of(Duration.ofHours(1)))
+			.snapshots(Duration.ofHours(1), Duration.ofHours(1))
+			.listener(listener));
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (0, randomblob(100))");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(20))
+			.until(() -> replicator.txid() > 0 && replicator.status().replicas().get(0).txid() == replicator.txid());
+		long positionBefore = replicator.status().replicas().get(0).txid();
+
+		// The replica goes down while the application writes several WAL thresholds.
+		client.failingWrites.set(Integer.MAX_VALUE);
+		int checkpointsBefore = listener.checkpoints.get();
+		for (int i = 1; i <= 1500; i++) {
+			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", randomblob(3000))");
+			replicator.notifyCommit();
+		}
+		// Local cuts and checkpoints go on: the WAL stays bounded by the truncate size.
+		await().atMost(Duration.ofSeconds(60))
+			.until(() -> listener.checkpoints.get() > checkpointsBefore
+					&& Files.size(wal()) <= 32 + truncatePages * FRAME);
+		assertThat(replicator.status().replicas().get(0).txid()).isEqualTo(positionBefore);
+		// Idle during the outage: the sync loop waits for deadlines, it does not spin.
+		long passes = replicator.loopPasses();
+		await().during(Duration.ofSeconds(2))
+			.atMost(Duration.ofSeconds(3))
+			.until(() -> replicator.loopPasses() - passes < 200);
+
+		// The replica comes back: everything cut during the outage goes up as one file.
+		long localTxid = replicator.txid();
+		assertThat(localTxid).isGreaterThan(positionBefore + 2);
+		int uploadsBefore = listener.uploads.size();
+		client.failingWrites.set(0);
+		assertThat(replicator.awaitReplicated(localTxid, Duration.ofSeconds(30))).isTrue();
+		List<UploadResult> catchUp = listener.uploads.subList(uploadsBefore, listener.uploads.size())
+			.stream()
+			.filter((upload) -> upload.level() == 0 && upload.minTxid() <= localTxid)
+			.toList();
+		assertThat(catchUp).singleElement().satisfies((upload) -> {
+			assertThat(upload.minTxid()).isEqualTo(positionBefore + 1);
+			assertThat(upload.maxTxid()).isGreaterThanOrEqualTo(localTxid);
+		});
+		long last = replicator.sync();
+		assertThat(replicator.awaitReplicated(last, Duration.ofSeconds(10))).isTrue();
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(replica(), restored, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(TestDatabases.digest(connection, "t"));
+	}
+
+	@Test
+	void withoutReplicaLocalFilesArePrunedAndChangeTimesStayBounded() throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+		Replicator replicator = start(ReplicatorConfig.builder("app", db()));
+		for (int i = 0; i < 50; i++) {
+			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", randomblob(2000))");
+			replicator.sync();
+		}
+		assertThat(replicator.txid()).isGreaterThanOrEqualTo(50);
+		try (Stream<Path> files = Files.list(replicator.config().metaDirectory().resolve("ltx/0"))) {
+			assertThat(files.count()).as("local L0 files without a replica").isLessThanOrEqualTo(2);
+		}
+		assertThat(replicator.trackedChanges()).isLessThanOrEqualTo(2);
+	}
+
+	@Test
+	void failedStartKeepsTheApplicationsSqliteLocks() throws Exception {
+		Connection application = connect();
+		TestDatabases.execute(application, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+		assertThat(probeLock()).isEqualTo("locked");
+		// The meta directory cannot be created: a file is in the way.
+		Path blocker = this.dir.resolve("blocker");
+		Files.writeString(blocker, "x");
+		Replicator replicator = new Replicator(ReplicatorConfig.builder("app", db())
+			.metaDirectory(blocker.resolve("meta"))
+			.replica(ReplicaConfig.of("file", replica()))
+			.build());
+		assertThatIOException().isThrownBy(replicator::start);
+		assertThat(probeLock()).as("the application's SQLite lock after a failed engine start").isEqualTo("locked");
+		TestDatabases.execute(application, "INSERT INTO t VALUES (1)");
+		application.close();
+		replicator.close();
+		assertThat(probeLock()).as("after the application and the engine closed").isEqualTo("free");
+	}
+
+	private String probeLock() {
+		try (ChildJvm probe = ChildJvm.start(this.dir, "probe-" + System.nanoTime(), SqliteLockProbeMain.class,
+				List.of(), List.of(db().toString()))) {
+			assertThat(probe.awaitExit(Duration.ofSeconds(60))).as(probe.outputTail()).isZero();
+			return probe.lines().get(0);
+		}
+	}
+
+	@Test
+	void stopEndsEveryEngineThreadEvenWhileTheReplicaHangs() throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+		HangingReplicaClient client = new HangingReplicaClient(replica());
+		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("file", client, Duration.ofMillis(50)))
+			.monitorInterval(Duration.ofMillis(50))
+			.shutdownSyncTimeout(Duration.ofMillis(200))
+			.levels(List.of(Duration.ofMillis(100)))
+			.snapshots(Duration.ofMillis(100), Duration.ofHours(1)));
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (1, 'a')");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(20)).until(() -> replicator.status().replicas().get(0).txid() > 0);
+		client.hang = true;
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (2, 'b')");
+		replicator.notifyCommit();
+		// Both the uploader and the compactor are stuck in a replica call.
+		await().atMost(Duration.ofSeconds(20)).until(() -> client.hanging.get() >= 2);
+		replicator.stop();
+		assertThat(engineThreads()).as("engine threads alive after stop()").isEmpty();
+	}
+
+	private static List<String> engineThreads() {
+		return Thread.getAllStackTraces()
+			.keySet()
+			.stream()
+			.filter(Thread::isAlive)
+			.map(Thread::getName)
+			.filter((name) -> name.startsWith("litestream-app-"))
+			.toList();
+	}
+
+	/**
+	 * A real replica whose calls block, once {@link #hang} is set, until the calling
+	 * thread is interrupted: a replica that stopped answering.
+	 */
+	private static final class HangingReplicaClient implements ReplicaClient {
+
+		private final ReplicaClient delegate;
+
+		private final CountDownLatch never = new CountDownLatch(1);
+
+		final AtomicInteger hanging = new AtomicInteger();
+
+		volatile boolean hang;
+
+		HangingReplicaClient(ReplicaClient delegate) {
+			this.delegate = delegate;
+		}
+
+		private void maybeHang() throws IOException {
+			if (!this.hang) {
+				return;
+			}
+			this.hanging.incrementAndGet();
+			try {
+				this.never.await();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new InterruptedIOException("interrupted while the replica hangs");
+			}
+			finally {
+				this.hanging.decrementAndGet();
+			}
+		}
+
+		@Override
+		public String type() {
+			return this.delegate.type();
+		}
+
+		@Override
+		public String location() {
+			return this.delegate.location();
+		}
+
+		@Override
+		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+			maybeHang();
+			return this.delegate.listFiles(level, minTxidAtLeast);
+		}
+
+		@Override
+		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
+			maybeHang();
+			return this.delegate.openFile(level, minTxid, maxTxid);
+		}
+
+		@Override
+		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			maybeHang();
+			return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
+			maybeHang();
+			this.delegate.deleteFiles(files);
+		}
+
+		@Override
+		public void deleteAll() throws IOException {
+			this.delegate.deleteAll();
+		}
+
+	}
+
+}
