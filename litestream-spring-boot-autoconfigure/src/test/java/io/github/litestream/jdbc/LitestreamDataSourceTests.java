@@ -1,16 +1,20 @@
 package io.github.litestream.jdbc;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 
 import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.core.RestoreException;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.AfterEach;
@@ -42,8 +46,10 @@ class LitestreamDataSourceTests {
 		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
 		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ZERO));
 		CompositeReplicationListener listener = new CompositeReplicationListener();
-		ReplicatorConfig config = LitestreamDatabase
-			.config(ReplicatorConfig.builder("app", db).monitorInterval(Duration.ofMillis(50)), replicas, listener);
+		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
+			.monitorInterval(Duration.ofMillis(50))
+			// No compaction while a test compares the replica's files before and after
+			.levels(List.of(Duration.ofHours(1))), replicas, listener);
 		this.database = new LitestreamDatabase(config, replicas,
 				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(300)), listener);
 		SQLiteDataSource sqlite = new SQLiteDataSource();
@@ -106,6 +112,37 @@ class LitestreamDataSourceTests {
 		execute("INSERT INTO t (v) VALUES ('d')");
 		assertThat(count()).isEqualTo(2);
 		assertThat(this.database.sync().replicated()).isTrue();
+	}
+
+	@Test
+	void restoreToAnUnrestorableTargetChangesNothing() throws Exception {
+		execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO t (v) VALUES ('a')");
+		long txid = this.database.sync().txid();
+		List<String> before = replicaFiles();
+		try (Connection borrowed = this.dataSource.getConnection()) {
+			// Pausing would wait for this connection and time out: the request must fail
+			// on its target before it pauses anything.
+			assertThatExceptionOfType(RestoreException.class)
+				.isThrownBy(() -> this.database.restoreInPlace(RestoreTarget.txid(txid + 1000)))
+				.withMessageContaining("the newest TXID is");
+			assertThatExceptionOfType(RestoreException.class)
+				.isThrownBy(() -> this.database.restoreInPlace(RestoreTarget.at(Instant.now().minusSeconds(3600))))
+				.withMessageContaining("the earliest restorable time is");
+			assertThat(borrowed.isValid(1)).isTrue();
+		}
+		assertThat(this.dataSource.isPaused()).isFalse();
+		assertThat(this.database.isRunning()).isTrue();
+		assertThat(replicaFiles()).isEqualTo(before);
+		assertThat(count()).isEqualTo(1);
+	}
+
+	private List<String> replicaFiles() throws Exception {
+		try (Stream<Path> files = Files.walk(this.dir.resolve("replica"))) {
+			return files.filter(Files::isRegularFile)
+				.map((file) -> this.dir.relativize(file).toString())
+				.sorted()
+				.toList();
+		}
 	}
 
 	private void execute(String... sql) throws Exception {
