@@ -301,21 +301,43 @@ public final class Restorer {
 			return result;
 		}
 		catch (IOException | RuntimeException ex) {
-			Files.deleteIfExists(tmp);
-			if (ex instanceof RestoreException) {
-				throw ex;
-			}
-			throw new RestoreException("Restore of " + subject + " from " + client.location() + " failed: "
-					+ ex.getMessage() + "; the database file was not changed", ex);
+			IOException failure = (ex instanceof RestoreException restoreFailure) ? restoreFailure
+					: new RestoreException("Restore of " + subject + " from " + client.location() + " failed: "
+							+ withoutFullStop(ex.getMessage()) + "; the database file was not changed", ex);
+			deleteQuietly(tmp, failure);
+			throw failure;
 		}
 		finally {
 			if (fetcher != null) {
 				fetcher.close();
 			}
 			for (Path intermediate : intermediates) {
-				Files.deleteIfExists(intermediate);
+				deleteQuietly(intermediate, null);
 			}
 		}
+	}
+
+	/**
+	 * Deletes a temporary file; a failure to delete never replaces the restore's outcome
+	 * (it is added to the failure, or logged after a success).
+	 */
+	private static void deleteQuietly(Path file, @Nullable Throwable outcome) {
+		try {
+			Files.deleteIfExists(file);
+		}
+		catch (IOException ex) {
+			if (outcome != null) {
+				outcome.addSuppressed(ex);
+			}
+			else {
+				logger.warn("Could not delete the temporary restore file {}: {}", file, ex.toString());
+			}
+		}
+	}
+
+	private static String withoutFullStop(@Nullable String message) {
+		String text = String.valueOf(message).strip();
+		return text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
 	}
 
 	/**
