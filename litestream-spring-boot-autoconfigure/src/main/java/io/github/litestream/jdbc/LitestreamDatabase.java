@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.NoBackupException;
+import io.github.litestream.core.PreparedRestore;
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationListener;
 import io.github.litestream.core.Replicator;
@@ -22,7 +23,6 @@ import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.ReplicatorStatus;
 import io.github.litestream.core.RestoreException;
 import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.PreparedRestore;
 import io.github.litestream.core.RestorePlanner;
 import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.RestoreTarget;
