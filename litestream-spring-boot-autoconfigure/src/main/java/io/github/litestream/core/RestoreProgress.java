@@ -71,6 +71,15 @@ final class RestoreProgress {
 	}
 
 	/**
+	 * Reports that the restore still waits for the download of a planned file.
+	 */
+	void downloading(LtxFileInfo file, Duration waited) {
+		this.lastLine = System.nanoTime();
+		logger.info("Restoring {}: downloading level {} file {} ({}) for {} s", this.subject, file.level(),
+				file.fileName(), size(file.size()), waited.toSeconds());
+	}
+
+	/**
 	 * Reports that page {@code pgno} of {@code pageCount} was written.
 	 */
 	void page(int pgno, int pageCount) {

@@ -250,7 +250,7 @@ public final class Restorer {
 						inputs.add(open(carried));
 					}
 					for (int i = 0; i < take; i++) {
-						inputs.add(fetcher.open(fetched++));
+						inputs.add(fetcher.open(fetched++, progress::downloading));
 					}
 					try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(next), 64 * 1024)) {
 						LtxCompactor.compact(inputs, out, PageEncoding.BLOCK);
@@ -271,7 +271,7 @@ public final class Restorer {
 					inputs.add(open(carried));
 				}
 				for (int i = 0; i < remaining.size(); i++) {
-					inputs.add(fetcher.open(fetched++));
+					inputs.add(fetcher.open(fetched++, progress::downloading));
 				}
 				try (LtxMerger merger = new LtxMerger(inputs)) {
 					header = merger.header();

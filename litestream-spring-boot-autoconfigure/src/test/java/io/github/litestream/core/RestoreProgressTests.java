@@ -1,12 +1,26 @@
 package io.github.litestream.core;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -16,6 +30,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A long restore tells the operator what it does: one start line (replica, target, files,
@@ -68,6 +83,104 @@ class RestoreProgressTests {
 			.asString()
 			.contains("Restored " + restored + " from " + client.location() + " to TXID")
 			.contains(result.pageCount() + " pages");
+	}
+
+	@Test
+	void restoreWaitingForADownloadSaysSoAtASteadyPace(CapturedOutput output) throws Exception {
+		Path db = this.dir.resolve("small.db");
+		FileReplicaClient files = new FileReplicaClient(this.dir.resolve("replica"));
+		try (Connection connection = TestDatabases.open(db);
+				Replicator replicator = new Replicator(ReplicatorConfig.builder("small", db)
+					.replica(new ReplicaConfig("file", files, Duration.ZERO))
+					.monitorInterval(Duration.ofMillis(50))
+					.build())) {
+			replicator.start();
+			TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+			replicator.sync();
+			TestDatabases.execute(connection, "INSERT INTO t DEFAULT VALUES");
+			long txid = replicator.sync();
+			assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(30))).isTrue();
+			replicator.stop();
+		}
+		CountDownLatch release = new CountDownLatch(1);
+		ReplicaClient slow = new HeldReplicaClient(files, release);
+		Path restored = this.dir.resolve("restored.db");
+		ExecutorService executor = Executors.newSingleThreadExecutor();
+		try {
+			Future<RestoreResult> restore = executor
+				.submit(() -> new Restorer(Clock.systemUTC(), 4).restore(slow, restored, RestoreOptions.defaults())
+					.orElseThrow());
+			await().atMost(Duration.ofSeconds(60))
+				.until(() -> output.getAll().contains("Restoring " + restored + ": downloading level"));
+			release.countDown();
+			assertThat(restore.get(60, TimeUnit.SECONDS).txid()).isPositive();
+		}
+		finally {
+			release.countDown();
+			executor.shutdownNow();
+		}
+	}
+
+	/**
+	 * A real file replica whose files cannot be read until the test releases them, as a
+	 * slow download would.
+	 */
+	private static final class HeldReplicaClient implements ReplicaClient {
+
+		private final ReplicaClient delegate;
+
+		private final CountDownLatch release;
+
+		HeldReplicaClient(ReplicaClient delegate, CountDownLatch release) {
+			this.delegate = delegate;
+			this.release = release;
+		}
+
+		@Override
+		public String type() {
+			return this.delegate.type();
+		}
+
+		@Override
+		public String location() {
+			return this.delegate.location();
+		}
+
+		@Override
+		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+			return this.delegate.listFiles(level, minTxidAtLeast);
+		}
+
+		@Override
+		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
+			try {
+				if (!this.release.await(60, TimeUnit.SECONDS)) {
+					throw new IOException("not released");
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new InterruptedIOException();
+			}
+			return this.delegate.openFile(level, minTxid, maxTxid);
+		}
+
+		@Override
+		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
+			this.delegate.deleteFiles(files);
+		}
+
+		@Override
+		public void deleteAll() throws IOException {
+			this.delegate.deleteAll();
+		}
+
 	}
 
 }
