@@ -5,16 +5,22 @@ import java.nio.file.Files;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 
+import io.github.litestream.core.NoBackupException;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicatorStatus;
+import io.github.litestream.core.RestorableRange;
+import io.github.litestream.core.RestoreException;
 import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.RestoreTarget;
+import io.github.litestream.core.RestoreTargetException;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
@@ -28,6 +34,8 @@ import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.util.MimeType;
 
 /**
  * The {@code litestream} endpoint: every replicated database with its replicas, their
@@ -40,6 +48,21 @@ public class LitestreamEndpoint {
 
 	/** Most files listed per level in the detail view (the newest are kept). */
 	static final int MAX_FILES_PER_LEVEL = 100;
+
+	/** The keys a write operation takes: the path selectors and the restore target. */
+	static final Set<String> KEYS = Set.of("database", "operation", "timestamp", "txid");
+
+	static final MimeType PROBLEM_JSON = MimeType.valueOf("application/problem+json");
+
+	private static final Set<String> OPERATIONS = Set.of("sync", "snapshot", "restore");
+
+	private static final int STATUS_CONFLICT = 409;
+
+	private static final int STATUS_UNPROCESSABLE_CONTENT = 422;
+
+	private static final String ACCEPTED_TARGETS = "Send {\"timestamp\":\"2026-11-25T10:00:00Z\"} (ISO-8601), "
+			+ "{\"txid\":42} or {\"txid\":\"000000000000002a\"} (decimal or 16 hex digits), "
+			+ "or no body for the latest state";
 
 	private final LitestreamDatabases databases;
 
@@ -93,56 +116,102 @@ public class LitestreamEndpoint {
 
 	/**
 	 * Runs a write operation on one database: {@code sync}, {@code snapshot} or
-	 * {@code restore}.
+	 * {@code restore}. Every failure is an answer with an RFC 9457 problem details body
+	 * ({@code application/problem+json}): 400 for a malformed request, 404 for an unknown
+	 * database, 422 for a restore target outside the restorable range (naming that
+	 * range), 409 when the replicas or the engine's state prevent the operation, 503 when
+	 * borrowed connections were not returned in time, 500 otherwise. A restore that fails
+	 * validation or planning changes nothing.
 	 * @param database the DataSource bean name
 	 * @param operation the operation
 	 * @param timestamp for {@code restore}: the point in time (ISO-8601)
 	 * @param txid for {@code restore}: the TXID, decimal or 16 hex digits
-	 * @return what was done
+	 * @return what was done, or the problem
 	 */
 	@WriteOperation
-	public Map<String, Object> operate(@Selector String database, @Selector String operation,
+	public WebEndpointResponse<Map<String, Object>> operate(@Selector String database, @Selector String operation,
 			@Nullable String timestamp, @Nullable String txid) {
+		try {
+			return new WebEndpointResponse<>(run(database, operation, timestamp, txid), WebEndpointResponse.STATUS_OK);
+		}
+		catch (EndpointProblem problem) {
+			return problem.response();
+		}
+	}
+
+	private Map<String, Object> run(String database, String operation, @Nullable String timestamp,
+			@Nullable String txid) {
 		LitestreamDatabase found = this.databases.get(database);
 		if (found == null) {
-			throw new InvalidEndpointRequestException(
-					"Unknown database '" + database + "'; known: " + this.databases.getNames(), "Unknown database");
+			throw new EndpointProblem(WebEndpointResponse.STATUS_NOT_FOUND, "Unknown database",
+					"No replicated database is named '" + database + "'; known: " + this.databases.getNames())
+				.with("database", database);
 		}
+		if (!OPERATIONS.contains(operation)) {
+			throw new EndpointProblem(WebEndpointResponse.STATUS_BAD_REQUEST, "Unknown operation",
+					"Unknown operation '" + operation + "'; use sync, snapshot or restore")
+				.with("operation", operation);
+		}
+		if (!"restore".equals(operation) && (hasText(timestamp) || hasText(txid))) {
+			throw new EndpointProblem(WebEndpointResponse.STATUS_BAD_REQUEST, "Unexpected restore target",
+					"'" + operation + "' takes no 'timestamp' or 'txid'; only 'restore' does");
+		}
+		RestoreTarget target = "restore".equals(operation) ? target(timestamp, txid) : null;
 		try {
 			return switch (operation) {
 				case "sync" -> syncResult(found.sync());
 				case "snapshot" -> syncResult(found.snapshot());
-				case "restore" -> restoreResult(found.restoreInPlace(target(timestamp, txid)));
-				default -> throw new InvalidEndpointRequestException(
-						"Unknown operation '" + operation + "'; use sync, snapshot or restore", "Unknown operation");
+				default -> restoreResult(found.restoreInPlace(target));
 			};
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted", ex);
+			throw new EndpointProblem(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, "Interrupted",
+					"Operation '" + operation + "' on database '" + database + "' was interrupted");
 		}
-		catch (IOException | TimeoutException ex) {
-			throw new IllegalStateException(
-					"Operation '" + operation + "' on database '" + database + "' failed: " + ex.getMessage(), ex);
+		catch (TimeoutException ex) {
+			throw new EndpointProblem(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, "Connections still borrowed",
+					ex.getMessage());
+		}
+		catch (RestoreTargetException ex) {
+			EndpointProblem problem = new EndpointProblem(STATUS_UNPROCESSABLE_CONTENT, "Target not restorable",
+					ex.getMessage())
+				.with("target", ex.getTarget().toString());
+			RestorableRange range = ex.getRange();
+			if (range != null) {
+				problem.with("earliest", point(range.earliestTimestamp(), range.earliestTxid()))
+					.with("latest", point(range.latestTimestamp(), range.latestTxid()));
+			}
+			throw problem;
+		}
+		catch (NoBackupException ex) {
+			throw new EndpointProblem(STATUS_CONFLICT, "No backup", ex.getMessage());
+		}
+		catch (RestoreException ex) {
+			throw new EndpointProblem(STATUS_CONFLICT, "Restore not possible", ex.getMessage());
+		}
+		catch (IllegalStateException ex) {
+			throw new EndpointProblem(STATUS_CONFLICT, "Not possible now", ex.getMessage());
+		}
+		catch (IOException | RuntimeException ex) {
+			throw new EndpointProblem(WebEndpointResponse.STATUS_INTERNAL_SERVER_ERROR, "Operation failed",
+					"Operation '" + operation + "' on database '" + database + "' failed: " + ex.getMessage());
 		}
 	}
 
 	static RestoreTarget target(@Nullable String timestamp, @Nullable String txid) {
-		if (timestamp != null && !timestamp.isBlank() && txid != null && !txid.isBlank()) {
-			throw new InvalidEndpointRequestException("Give either 'timestamp' or 'txid', not both",
-					"Both timestamp and txid");
+		if (hasText(timestamp) && hasText(txid)) {
+			throw badTarget("Give either 'timestamp' or 'txid', not both");
 		}
-		if (timestamp != null && !timestamp.isBlank()) {
+		if (hasText(timestamp)) {
 			try {
 				return RestoreTarget.at(Instant.parse(timestamp));
 			}
 			catch (DateTimeParseException ex) {
-				throw new InvalidEndpointRequestException(
-						"'timestamp' must be ISO-8601 such as 2026-11-25T10:00:00Z, was '" + timestamp + "'",
-						"Invalid timestamp");
+				throw badTarget("'timestamp' must be an ISO-8601 instant, was '" + timestamp + "'");
 			}
 		}
-		if (txid != null && !txid.isBlank()) {
+		if (hasText(txid)) {
 			try {
 				long value = (txid.length() == 16) ? Long.parseUnsignedLong(txid, 16) : Long.parseLong(txid);
 				if (value <= 0) {
@@ -151,12 +220,41 @@ public class LitestreamEndpoint {
 				return RestoreTarget.txid(value);
 			}
 			catch (NumberFormatException ex) {
-				throw new InvalidEndpointRequestException(
-						"'txid' must be a positive decimal number or 16 hex digits, was '" + txid + "'",
-						"Invalid txid");
+				throw badTarget("'txid' must be a positive decimal number or 16 hex digits, was '" + txid + "'");
 			}
 		}
 		return RestoreTarget.latest();
+	}
+
+	private static EndpointProblem badTarget(String reason) {
+		return new EndpointProblem(WebEndpointResponse.STATUS_BAD_REQUEST, "Invalid restore target",
+				reason + ". " + ACCEPTED_TARGETS)
+			.with("accepted", List.of(Map.of("timestamp", "2026-11-25T10:00:00Z"), Map.of("txid", 42),
+					Map.of("txid", "000000000000002a"), Map.of()));
+	}
+
+	/**
+	 * Answers a request that carries keys the operation does not take.
+	 * @param unknown the unknown keys
+	 * @return the 400 answer
+	 */
+	static WebEndpointResponse<Map<String, Object>> unknownKeys(Collection<String> unknown) {
+		return new EndpointProblem(WebEndpointResponse.STATUS_BAD_REQUEST, "Unknown keys",
+				"Unknown key(s) " + unknown + "; 'restore' takes 'timestamp' or 'txid'. " + ACCEPTED_TARGETS)
+			.with("unknownKeys", List.copyOf(unknown))
+			.response();
+	}
+
+	private static boolean hasText(@Nullable String text) {
+		return text != null && !text.isBlank();
+	}
+
+	private static Map<String, Object> point(Instant timestamp, long txid) {
+		Map<String, Object> point = new LinkedHashMap<>();
+		point.put("timestamp", timestamp.toString());
+		point.put("txid", txid);
+		point.put("txidHex", LtxFileName.formatTxid(txid));
+		return point;
 	}
 
 	private static Map<String, Object> syncResult(LitestreamDatabase.SyncOutcome outcome) {
@@ -361,6 +459,49 @@ public class LitestreamEndpoint {
 	 * @param createdAt the header timestamp
 	 */
 	public record FileDescriptor(String name, long minTxid, long maxTxid, long size, Instant createdAt) {
+	}
+
+	/**
+	 * A failed operation as an RFC 9457 problem: status, title, detail and extension
+	 * members. Thrown inside the endpoint, answered as {@code application/problem+json}.
+	 */
+	static final class EndpointProblem extends InvalidEndpointRequestException {
+
+		private final int status;
+
+		private final String title;
+
+		private final Map<String, Object> extensions = new LinkedHashMap<>();
+
+		EndpointProblem(int status, String title, @Nullable String detail) {
+			super(String.valueOf(detail), title);
+			this.status = status;
+			this.title = title;
+		}
+
+		EndpointProblem with(String name, Object value) {
+			this.extensions.put(name, value);
+			return this;
+		}
+
+		int status() {
+			return this.status;
+		}
+
+		Map<String, Object> body() {
+			Map<String, Object> body = new LinkedHashMap<>();
+			body.put("type", "about:blank");
+			body.put("title", this.title);
+			body.put("status", this.status);
+			body.put("detail", getMessage());
+			body.putAll(this.extensions);
+			return body;
+		}
+
+		WebEndpointResponse<Map<String, Object>> response() {
+			return new WebEndpointResponse<>(body(), this.status, PROBLEM_JSON);
+		}
+
 	}
 
 }

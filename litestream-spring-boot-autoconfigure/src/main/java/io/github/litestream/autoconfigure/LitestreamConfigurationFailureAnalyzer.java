@@ -10,7 +10,8 @@ class LitestreamConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<Lit
 
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, LitestreamConfigurationException cause) {
-		return new FailureAnalysis("Litestream replication cannot start: " + cause.getMessage() + ".",
+		return new FailureAnalysis(
+				StartupRestoreFailureAnalyzer.sentence("Litestream replication cannot start: " + cause.getMessage()),
 				cause.getAction(), cause);
 	}
 

@@ -31,13 +31,16 @@ import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.context.EnvironmentAware;
 import org.springframework.core.Ordered;
+import org.springframework.core.env.Environment;
 
 /**
  * Wraps every SQLite {@link DataSource} bean in a {@link LitestreamDataSource} and
  * registers its replication runtime. Other DataSources are left alone.
  */
-final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, BeanFactoryAware, Ordered {
+final class LitestreamDataSourcePostProcessor
+		implements BeanPostProcessor, BeanFactoryAware, EnvironmentAware, Ordered {
 
 	private static final Logger logger = LoggerFactory.getLogger(LitestreamDataSourcePostProcessor.class);
 
@@ -52,6 +55,8 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 	/** The SQLite version at runtime, once checked. */
 	private @Nullable String sqliteVersion;
 
+	private @Nullable Environment environment;
+
 	LitestreamDataSourcePostProcessor(ObjectProvider<LitestreamProperties> properties,
 			ObjectProvider<LitestreamDatabases> databases, ObjectProvider<ReplicaClientFactory> factories) {
 		this.properties = properties;
@@ -62,6 +67,11 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 	@Override
 	public void setBeanFactory(BeanFactory beanFactory) throws BeansException {
 		this.beanFactory = (beanFactory instanceof ListableBeanFactory listable) ? listable : null;
+	}
+
+	@Override
+	public void setEnvironment(Environment environment) {
+		this.environment = environment;
 	}
 
 	/**
@@ -155,6 +165,7 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 
 	private LitestreamDatabase createDatabase(String name, Path path, String pathProperty,
 			LitestreamProperties properties) {
+		LitestreamPropertiesValidator.of(this.environment).validate(properties);
 		Path parent = path.getParent();
 		try {
 			Files.createDirectories(parent);
@@ -234,7 +245,7 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 			if (!names.add(name)) {
 				throw new LitestreamConfigurationException(property + ".name", replica.getName(),
 						"replica name '" + name + "' is used twice",
-						"Give each replica a unique " + "litestream.replicas[].name.");
+						"Give each replica a unique name in litestream.replicas[n].name.");
 			}
 			replicas.add(new Replica(name, client.location(), client, replica.getSyncInterval()));
 		}

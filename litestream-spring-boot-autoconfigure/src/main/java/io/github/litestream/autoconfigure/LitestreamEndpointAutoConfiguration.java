@@ -1,6 +1,7 @@
 package io.github.litestream.autoconfigure;
 
 import io.github.litestream.actuate.LitestreamEndpoint;
+import io.github.litestream.actuate.LitestreamEndpointRequestAdvisor;
 import io.github.litestream.jdbc.LitestreamDatabases;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
@@ -25,6 +26,13 @@ public final class LitestreamEndpointAutoConfiguration {
 	@ConditionalOnAvailableEndpoint
 	LitestreamEndpoint litestreamEndpoint(LitestreamDatabases databases) {
 		return new LitestreamEndpoint(databases);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnAvailableEndpoint(endpoint = LitestreamEndpoint.class)
+	static LitestreamEndpointRequestAdvisor litestreamEndpointRequestAdvisor() {
+		return new LitestreamEndpointRequestAdvisor();
 	}
 
 }

@@ -247,7 +247,7 @@ public class LitestreamProperties {
 
 		/**
 		 * Location of the replica: 's3://bucket/prefix', 'file:///absolute/dir' or a
-		 * plain directory path.
+		 * plain directory path. An S3 URL needs a prefix; no URL may carry credentials.
 		 */
 		private @Nullable URI url;
 

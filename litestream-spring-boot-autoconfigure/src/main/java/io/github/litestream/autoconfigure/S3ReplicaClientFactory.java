@@ -111,12 +111,15 @@ public final class S3ReplicaClientFactory implements ReplicaClientFactory, Dispo
 			prefix = prefix.isEmpty() ? target.database() : prefix + "/" + target.database();
 		}
 		else if (prefix.isEmpty()) {
-			// Allowed, as Litestream allows it, but the bucket root is easily shared by
-			// mistake with another database, whose files would then be mixed with these
-			logger.warn(
-					"Replica '{}' of database '{}' ({}) has no prefix: its files go to the root of bucket '{}'; "
-							+ "use 's3://{}/<prefix>' unless the bucket holds only this database",
-					target.replica(), target.database(), url, bucket, bucket);
+			// Litestream keys an empty path as "/0000/...": AWS S3 stores such keys, but
+			// S3-compatible servers reject them (S3Proxy answers every LIST with 400), so
+			// replication would fail on every request; dropping the slash would hide the
+			// files from Litestream. A prefix works everywhere.
+			throw new LitestreamConfigurationException(urlProperty, url,
+					"an S3 replica needs a prefix: with none, Litestream's layout puts the files at keys starting "
+							+ "with '/' ('/0000/...'), which many S3-compatible servers reject",
+					"Set " + urlProperty + " to 's3://" + bucket + "/<prefix>', for example 's3://" + bucket
+							+ "/app-db'.");
 		}
 		S3Client shared = this.s3Client.getIfAvailable();
 		URI endpoint = isSet(replica.getEndpoint()) ? replica.getEndpoint() : endpointOf(shared);

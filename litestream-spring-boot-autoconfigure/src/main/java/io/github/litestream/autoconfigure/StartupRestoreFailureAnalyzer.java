@@ -1,6 +1,10 @@
 package io.github.litestream.autoconfigure;
 
+import java.nio.file.NoSuchFileException;
+
+import io.github.litestream.core.RestoreException;
 import io.github.litestream.jdbc.StartupRestoreException;
+import io.github.litestream.ltx.LtxFormatException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -14,12 +18,40 @@ class StartupRestoreFailureAnalyzer extends AbstractFailureAnalyzer<StartupResto
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, StartupRestoreException cause) {
 		return new FailureAnalysis(
-				cause.getMessage() + ". The application did not start on an empty database, "
+				sentence(cause.getMessage()) + " The application did not start on an empty database, "
 						+ "because the replica may hold data.",
-				"Fix access to the replica (see the cause above) and restart; or restore the database with "
-						+ "'litestream restore'; or, to deliberately start with an empty database, set "
-						+ "litestream.restore.on-startup=never.",
+				damaged(cause) ? "The replica's files are damaged or incomplete (see the cause above); the official "
+						+ "'litestream restore' reads the same files and fails the same way. Restore from another "
+						+ "replica (list it first in litestream.replicas); or, if the damage is in a file newer than "
+						+ "a snapshot, restore an earlier TXID with 'litestream restore -txid', move the file to "
+						+ cause.getPath() + " and restart; or, to deliberately start with an empty database, set "
+						+ "litestream.restore.on-startup=never."
+						: "Fix access to the replica (see the cause above) and restart; or, to deliberately start "
+								+ "with an empty database, set litestream.restore.on-startup=never.",
 				cause);
+	}
+
+	/**
+	 * Whether the restore failed on the content of the replica (a file that fails its
+	 * checks, a missing file, a broken chain) rather than on reaching it.
+	 */
+	private static boolean damaged(StartupRestoreException failure) {
+		Throwable deepest = failure;
+		for (Throwable cause = failure.getCause(); cause != null && cause != deepest; cause = cause.getCause()) {
+			if (cause instanceof LtxFormatException || cause instanceof NoSuchFileException) {
+				return true;
+			}
+			deepest = cause;
+		}
+		return deepest instanceof RestoreException;
+	}
+
+	/**
+	 * Ends a message with exactly one full stop.
+	 */
+	static String sentence(String message) {
+		String trimmed = message.strip();
+		return (trimmed.endsWith(".") || trimmed.endsWith("!") || trimmed.endsWith("?")) ? trimmed : trimmed + ".";
 	}
 
 }

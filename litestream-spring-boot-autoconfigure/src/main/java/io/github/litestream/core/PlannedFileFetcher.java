@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -83,7 +84,7 @@ final class PlannedFileFetcher implements AutoCloseable {
 	 * @throws IOException the download's failure as thrown by the replica (a vanished
 	 * file stays a {@link java.nio.file.NoSuchFileException})
 	 */
-	LtxDecoder open(int index) throws IOException {
+	LtxDecoder open(int index, DownloadWait waiting) throws IOException {
 		LtxFileInfo file = this.files.get(index);
 		String source = this.client.location() + " level " + file.level() + " " + file.fileName();
 		if (this.executor == null) {
@@ -92,7 +93,7 @@ final class PlannedFileFetcher implements AutoCloseable {
 		}
 		Path path;
 		try {
-			path = this.downloads.get(index).get(FETCH_TIMEOUT_MINUTES, TimeUnit.MINUTES);
+			path = await(this.downloads.get(index), file, waiting);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -112,6 +113,35 @@ final class PlannedFileFetcher implements AutoCloseable {
 			throw new IOException("Download of " + source + " failed: " + ex.getCause(), ex.getCause());
 		}
 		return new LtxDecoder(new BufferedInputStream(Files.newInputStream(path), 64 * 1024), source);
+	}
+
+	private static Path await(Future<Path> download, LtxFileInfo file, DownloadWait waiting)
+			throws InterruptedException, ExecutionException, TimeoutException {
+		long started = System.nanoTime();
+		long deadline = started + TimeUnit.MINUTES.toNanos(FETCH_TIMEOUT_MINUTES);
+		while (true) {
+			long remaining = deadline - System.nanoTime();
+			if (remaining <= 0) {
+				throw new TimeoutException();
+			}
+			try {
+				return download.get(Math.min(remaining, RestoreProgress.PROGRESS_INTERVAL.toNanos()),
+						TimeUnit.NANOSECONDS);
+			}
+			catch (TimeoutException ex) {
+				waiting.waiting(file, Duration.ofNanos(System.nanoTime() - started));
+			}
+		}
+	}
+
+	/**
+	 * Told while the merge waits for a download.
+	 */
+	@FunctionalInterface
+	interface DownloadWait {
+
+		void waiting(LtxFileInfo file, Duration waited);
+
 	}
 
 	/**

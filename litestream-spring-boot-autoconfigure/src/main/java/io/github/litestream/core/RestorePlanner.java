@@ -60,8 +60,8 @@ public final class RestorePlanner {
 			}
 		}
 		if (start == null) {
-			throw new RestoreException("Cannot restore " + target + " from replica " + location
-					+ ": no snapshot at or before it; " + describeRange(files));
+			throw new RestoreTargetException("Cannot restore " + target + " from replica " + location
+					+ ": no snapshot at or before it; " + describeRange(files), target, RestorableRange.of(files));
 		}
 		List<LtxFileInfo> plan = new ArrayList<>();
 		plan.add(start);
@@ -83,20 +83,28 @@ public final class RestorePlanner {
 			plan.add(next);
 			current = next.maxTxid();
 		}
+		LtxFileInfo afterGap = null;
 		for (LtxFileInfo file : eligible) {
-			if (Long.compareUnsigned(file.maxTxid(), current) > 0) {
-				throw new RestoreException("Cannot restore " + target + " from replica " + location
-						+ ": files are missing between TXID " + LtxFileName.formatTxid(current + 1) + " and "
-						+ LtxFileName.formatTxid(file.minTxid()) + " (next file: level " + file.level() + " "
-						+ file.fileName() + "); the chain of backups is broken");
+			if (Long.compareUnsigned(file.maxTxid(), current) > 0
+					&& (afterGap == null || Long.compareUnsigned(file.minTxid(), afterGap.minTxid()) < 0)) {
+				afterGap = file;
 			}
+		}
+		if (afterGap != null) {
+			// The gap ends right before the lowest TXID any later file starts at.
+			throw new RestoreException("Cannot restore " + target + " from replica " + location
+					+ ": files are missing from TXID " + LtxFileName.formatTxid(current + 1) + " to "
+					+ LtxFileName.formatTxid(afterGap.minTxid() - 1) + " (next file: level " + afterGap.level() + " "
+					+ afterGap.fileName() + "); the chain of backups is broken");
 		}
 		if (target.timestamp() != null) {
 			requireExactTime(files, plan, current, target, location);
 		}
 		if (target.txid() != null && current != target.txid()) {
-			throw new RestoreException("Cannot restore " + target + " from replica " + location
-					+ ": it is not a TXID the replica can restore to exactly; " + describeRange(files));
+			throw new RestoreTargetException(
+					"Cannot restore " + target + " from replica " + location
+							+ ": it is not a TXID the replica can restore to exactly; " + describeRange(files),
+					target, RestorableRange.of(files));
 		}
 		Instant timestamp = plan.stream().map(LtxFileInfo::createdAt).max(Comparator.naturalOrder()).orElseThrow();
 		return new RestorePlan(List.copyOf(plan), current, timestamp);
@@ -135,12 +143,12 @@ public final class RestorePlanner {
 			// The target is the plan's own boundary: the state right after its last file.
 			return;
 		}
-		throw new RestoreException("Cannot restore " + target + " from replica " + location
+		throw new RestoreTargetException("Cannot restore " + target + " from replica " + location
 				+ " exactly: the transactions after TXID " + LtxFileName.formatTxid(current) + " (" + reached
 				+ ") up to TXID " + LtxFileName.formatTxid(covering.maxTxid()) + " (" + covering.createdAt()
 				+ ") survive only compacted into level " + covering.level() + " " + covering.fileName()
 				+ ", so the state in between is no longer known; restore to " + reached + " or to "
-				+ covering.createdAt() + " or later instead");
+				+ covering.createdAt() + " or later instead", target, RestorableRange.of(files));
 	}
 
 	/**
@@ -149,22 +157,14 @@ public final class RestorePlanner {
 	 * @return a sentence naming the earliest and latest restorable points
 	 */
 	static String describeRange(List<LtxFileInfo> files) {
-		LtxFileInfo earliest = null;
-		LtxFileInfo latest = null;
-		for (LtxFileInfo file : files) {
-			if (file.minTxid() == 1 && (earliest == null || file.createdAt().isBefore(earliest.createdAt()))) {
-				earliest = file;
-			}
-			if (latest == null || Long.compareUnsigned(file.maxTxid(), latest.maxTxid()) > 0) {
-				latest = file;
-			}
+		RestorableRange range = RestorableRange.of(files);
+		if (range != null) {
+			return range.toString();
 		}
-		if (earliest == null) {
-			return "the replica holds no snapshot (newest TXID " + LtxFileName.formatTxid(latest.maxTxid()) + ")";
-		}
-		return "the earliest restorable time is " + earliest.createdAt() + " (TXID "
-				+ LtxFileName.formatTxid(earliest.maxTxid()) + "), the newest TXID is "
-				+ LtxFileName.formatTxid(latest.maxTxid()) + " at " + latest.createdAt();
+		long newest = files.stream()
+			.mapToLong(LtxFileInfo::maxTxid)
+			.reduce(0, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+		return "the replica holds no snapshot (newest TXID " + LtxFileName.formatTxid(newest) + ")";
 	}
 
 	private static boolean within(LtxFileInfo file, RestoreTarget target) {

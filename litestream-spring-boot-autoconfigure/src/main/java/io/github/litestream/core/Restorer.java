@@ -26,6 +26,7 @@ import java.util.Optional;
 import io.github.litestream.ltx.LtxChecksum;
 import io.github.litestream.ltx.LtxCompactor;
 import io.github.litestream.ltx.LtxDecoder;
+import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ltx.LtxHeader;
 import io.github.litestream.ltx.LtxMerger;
 import io.github.litestream.ltx.PageEncoding;
@@ -116,42 +117,83 @@ public final class Restorer {
 			logger.info("Database {} exists; skipping restore", output);
 			return Optional.empty();
 		}
-		try (RestoreReservations.Reservation reservation = this.reservations.begin(client.location())) {
-			RestorePlan plan;
-			try {
-				plan = RestorePlanner.plan(RestorePlanner.listAll(client), options.target(), client.location());
+		PreparedRestore prepared;
+		try {
+			prepared = prepare(client, options.target());
+		}
+		catch (NoBackupException ex) {
+			if (options.ifReplicaExists()) {
+				logger.info("Replica {} holds no backup; skipping restore of {}", client.location(), output);
+				return Optional.empty();
 			}
-			catch (NoBackupException ex) {
-				if (options.ifReplicaExists()) {
-					logger.info("Replica {} holds no backup; skipping restore of {}", client.location(), output);
-					return Optional.empty();
-				}
+			throw ex;
+		}
+		try (prepared) {
+			return Optional.of(restore(prepared, output, options.integrityCheck(), output.toString()));
+		}
+	}
+
+	/**
+	 * Lists a replica and plans a restore, reserving the planned files against retention
+	 * in this JVM until the returned restore is closed. Nothing is downloaded or written.
+	 * @param client the replica to read
+	 * @param target what to restore
+	 * @return the planned restore; close it when done
+	 * @throws NoBackupException if the replica holds no backup
+	 * @throws RestoreTargetException if the target is outside what the replica can
+	 * restore
+	 * @throws IOException if listing fails or the files do not form a restorable chain
+	 */
+	public PreparedRestore prepare(ReplicaClient client, RestoreTarget target) throws IOException {
+		RestoreReservations.Reservation reservation = this.reservations.begin(client.location());
+		try {
+			RestorePlan plan = RestorePlanner.plan(RestorePlanner.listAll(client), target, client.location());
+			reservation.plan(plan.files());
+			return new PreparedRestore(client, target, plan, reservation);
+		}
+		catch (IOException | RuntimeException ex) {
+			reservation.close();
+			throw ex;
+		}
+	}
+
+	/**
+	 * Executes a prepared restore. When a planned file vanishes anyway (retention run by
+	 * another process), the restore plans once more and restores the new plan; it never
+	 * settles for an older state than the first plan reached.
+	 * @param prepared the planned restore, still open
+	 * @param output the database file to create or replace
+	 * @param integrityCheck the SQLite check to run before the rename
+	 * @param subject what is restored, for the log lines (the output path, or a database
+	 * name)
+	 * @return the result
+	 * @throws IOException if the restore fails; the output is then untouched
+	 */
+	public RestoreResult restore(PreparedRestore prepared, Path output, IntegrityCheck integrityCheck, String subject)
+			throws IOException {
+		ReplicaClient client = prepared.client();
+		RestorePlan plan = prepared.plan();
+		try {
+			return restore(client, plan, output, integrityCheck, prepared.target(), subject);
+		}
+		catch (RestoreException ex) {
+			NoSuchFileException vanished = vanished(ex);
+			if (vanished == null) {
 				throw ex;
 			}
-			reservation.plan(plan.files());
-			try {
-				return Optional.of(restore(client, plan, output, options.integrityCheck()));
+			logger.info("File {} planned for the restore of {} vanished (retention in another process?); "
+					+ "planning again", vanished.getMessage(), subject);
+			prepared.reservation().replan();
+			RestorePlan again = RestorePlanner.plan(RestorePlanner.listAll(client), prepared.target(),
+					client.location());
+			if (Long.compareUnsigned(again.txid(), plan.txid()) < 0) {
+				throw new RestoreException("Restore of " + subject + " from " + client.location() + " planned TXID "
+						+ LtxFileName.formatTxid(plan.txid()) + " but after file " + vanished.getMessage()
+						+ " vanished only TXID " + LtxFileName.formatTxid(again.txid())
+						+ " is restorable; the database file was not changed", ex);
 			}
-			catch (RestoreException ex) {
-				NoSuchFileException vanished = vanished(ex);
-				if (vanished == null) {
-					throw ex;
-				}
-				logger.info("File {} planned for the restore of {} vanished (retention in another process?); "
-						+ "planning again", vanished.getMessage(), output);
-				reservation.replan();
-				RestorePlan again = RestorePlanner.plan(RestorePlanner.listAll(client), options.target(),
-						client.location());
-				if (Long.compareUnsigned(again.txid(), plan.txid()) < 0) {
-					throw new RestoreException("Restore of " + output + " from " + client.location() + " planned TXID "
-							+ io.github.litestream.ltx.LtxFileName.formatTxid(plan.txid()) + " but after file "
-							+ vanished.getMessage() + " vanished only TXID "
-							+ io.github.litestream.ltx.LtxFileName.formatTxid(again.txid())
-							+ " is restorable; the database file was not changed", ex);
-				}
-				reservation.plan(again.files());
-				return Optional.of(restore(client, again, output, options.integrityCheck()));
-			}
+			prepared.replanned(again);
+			return restore(client, again, output, integrityCheck, prepared.target(), subject);
 		}
 	}
 
@@ -178,7 +220,13 @@ public final class Restorer {
 	 */
 	public RestoreResult restore(ReplicaClient client, RestorePlan plan, Path output, IntegrityCheck integrityCheck)
 			throws IOException {
+		return restore(client, plan, output, integrityCheck, null, output.toString());
+	}
+
+	private RestoreResult restore(ReplicaClient client, RestorePlan plan, Path output, IntegrityCheck integrityCheck,
+			@Nullable RestoreTarget restoreTarget, String subject) throws IOException {
 		long started = System.nanoTime();
+		RestoreProgress progress = RestoreProgress.start(subject, client.location(), restoreTarget, plan);
 		Path target = output.toAbsolutePath();
 		Path parent = target.getParent();
 		Files.createDirectories(parent);
@@ -202,7 +250,7 @@ public final class Restorer {
 						inputs.add(open(carried));
 					}
 					for (int i = 0; i < take; i++) {
-						inputs.add(fetcher.open(fetched++));
+						inputs.add(fetcher.open(fetched++, progress::downloading));
 					}
 					try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(next), 64 * 1024)) {
 						LtxCompactor.compact(inputs, out, PageEncoding.BLOCK);
@@ -213,6 +261,7 @@ public final class Restorer {
 				}
 				remaining = new ArrayList<>(remaining.subList(take, remaining.size()));
 				carried = next;
+				progress.merged(fetched);
 			}
 			List<LtxDecoder> inputs = new ArrayList<>();
 			LtxHeader header;
@@ -222,7 +271,7 @@ public final class Restorer {
 					inputs.add(open(carried));
 				}
 				for (int i = 0; i < remaining.size(); i++) {
-					inputs.add(fetcher.open(fetched++));
+					inputs.add(fetcher.open(fetched++, progress::downloading));
 				}
 				try (LtxMerger merger = new LtxMerger(inputs)) {
 					header = merger.header();
@@ -231,7 +280,7 @@ public final class Restorer {
 								"Restore plan does not start with a snapshot (first file covers TXID "
 										+ header.minTxid() + "); the replica " + client.location() + " is incomplete");
 					}
-					pages = writeDatabase(merger, header, tmp);
+					pages = writeDatabase(merger, header, tmp, progress);
 					merger.finish();
 				}
 			}
@@ -248,34 +297,55 @@ public final class Restorer {
 			LocalStore.fsyncDirectory(parent);
 			RestoreResult result = new RestoreResult(target, plan.txid(), plan.timestamp(), plan.files().size(),
 					header.commit(), header.pageSize(), Duration.ofNanos(System.nanoTime() - started));
-			logger.info("Restored {} to TXID {} from {} ({} files, {} pages) in {} ms", target,
-					io.github.litestream.ltx.LtxFileName.formatTxid(plan.txid()), client.location(),
-					plan.files().size(), pages, result.duration().toMillis());
+			progress.finished(plan.txid(), pages, result.duration());
 			return result;
 		}
 		catch (IOException | RuntimeException ex) {
-			Files.deleteIfExists(tmp);
-			if (ex instanceof RestoreException) {
-				throw ex;
-			}
-			throw new RestoreException("Restore of " + target + " from " + client.location() + " failed: "
-					+ ex.getMessage() + "; the database file was not changed", ex);
+			IOException failure = (ex instanceof RestoreException restoreFailure) ? restoreFailure
+					: new RestoreException("Restore of " + subject + " from " + client.location() + " failed: "
+							+ withoutFullStop(ex.getMessage()) + "; the database file was not changed", ex);
+			deleteQuietly(tmp, failure);
+			throw failure;
 		}
 		finally {
 			if (fetcher != null) {
 				fetcher.close();
 			}
 			for (Path intermediate : intermediates) {
-				Files.deleteIfExists(intermediate);
+				deleteQuietly(intermediate, null);
 			}
 		}
+	}
+
+	/**
+	 * Deletes a temporary file; a failure to delete never replaces the restore's outcome
+	 * (it is added to the failure, or logged after a success).
+	 */
+	private static void deleteQuietly(Path file, @Nullable Throwable outcome) {
+		try {
+			Files.deleteIfExists(file);
+		}
+		catch (IOException ex) {
+			if (outcome != null) {
+				outcome.addSuppressed(ex);
+			}
+			else {
+				logger.warn("Could not delete the temporary restore file {}: {}", file, ex.toString());
+			}
+		}
+	}
+
+	private static String withoutFullStop(@Nullable String message) {
+		String text = String.valueOf(message).strip();
+		return text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
 	}
 
 	/**
 	 * Writes the merged pages into a new file, checking that every page from 1 to the
 	 * commit size arrives (the lock page stays zero).
 	 */
-	private static int writeDatabase(LtxMerger merger, LtxHeader header, Path tmp) throws IOException {
+	private static int writeDatabase(LtxMerger merger, LtxHeader header, Path tmp, RestoreProgress progress)
+			throws IOException {
 		int pageSize = header.pageSize();
 		int lockPage = LtxChecksum.lockPage(pageSize);
 		byte[] page = new byte[pageSize];
@@ -298,6 +368,7 @@ public final class Restorer {
 				}
 				expected++;
 				written++;
+				progress.page(pgno, header.commit());
 			}
 			if (expected == lockPage && lockPage <= header.commit()) {
 				expected++;

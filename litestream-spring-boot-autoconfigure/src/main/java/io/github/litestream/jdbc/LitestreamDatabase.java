@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.NoBackupException;
+import io.github.litestream.core.PreparedRestore;
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationListener;
 import io.github.litestream.core.Replicator;
@@ -22,7 +23,6 @@ import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.ReplicatorStatus;
 import io.github.litestream.core.RestoreException;
 import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.RestorePlan;
 import io.github.litestream.core.RestorePlanner;
 import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.RestoreTarget;
@@ -175,8 +175,7 @@ public final class LitestreamDatabase {
 			try {
 				RestoreResult result = restorer.restore(replica.client(), getPath(), options).orElse(null);
 				if (result != null) {
-					logger.info("Restored database '{}' from replica '{}' ({}) to TXID {} in {} ms", getName(),
-							replica.name(), replica.url(), result.txid(), result.duration().toMillis());
+					// The restorer logged the restore (start, progress, summary).
 					this.listener.onRestore(getName(), result);
 					return;
 				}
@@ -353,14 +352,21 @@ public final class LitestreamDatabase {
 	}
 
 	/**
-	 * Rolls the live database back (or forward) to a state a replica holds, in place:
-	 * pauses the DataSource, waits for borrowed connections (bounded by
+	 * Rolls the live database back (or forward) to a state a replica holds, in place.
+	 * First lists the replicas and plans the restore (the first replica that can restore
+	 * the target is used); a target that cannot be restored fails here and changes
+	 * nothing: the DataSource is not paused and replication keeps running. Then pauses
+	 * the DataSource, waits for borrowed connections (bounded by
 	 * {@code litestream.restore.drain-timeout}), stops replication, restores into a
 	 * temporary file, verifies it, copies it into the live database through SQLite (so
 	 * every pooled connection stays valid and sees the restored state), resumes
-	 * replication with a full-database L0 file and resumes the DataSource.
+	 * replication with a full-database L0 file and resumes the DataSource. The planned
+	 * files are reserved against retention in this JVM until the restore ends.
 	 * @param target what to restore
 	 * @return the result
+	 * @throws io.github.litestream.core.RestoreTargetException if no replica can restore
+	 * the target; nothing was changed
+	 * @throws NoBackupException if no replica holds a backup; nothing was changed
 	 * @throws IOException if the restore fails; the live database is then unchanged
 	 * @throws TimeoutException if borrowed connections were not returned in time
 	 * @throws InterruptedException if interrupted
@@ -372,33 +378,35 @@ public final class LitestreamDatabase {
 			throw new IllegalStateException("Database '" + getName() + "' has no DataSource");
 		}
 		this.lock.lock();
-		try {
+		try (PreparedRestore prepared = prepare(target)) {
 			long started = System.nanoTime();
 			wrapper.pause(this.settings.drainTimeout());
+			Throwable outcome = null;
 			try {
 				boolean wasRunning = this.replicator != null;
 				stop();
 				try {
-					RestoreResult result = restoreAndCopy(target);
+					RestoreResult result = restoreAndCopy(prepared);
 					this.listener.onRestore(getName(), result);
-					logger.info("Restored database '{}' in place to TXID {} ({}) in {} ms", getName(), result.txid(),
-							target, (System.nanoTime() - started) / 1_000_000);
 					return new RestoreResult(result.output(), result.txid(), result.timestamp(), result.fileCount(),
 							result.pageCount(), result.pageSize(), Duration.ofNanos(System.nanoTime() - started));
 				}
+				catch (IOException | RuntimeException | Error ex) {
+					outcome = ex;
+					throw ex;
+				}
 				finally {
 					if (wasRunning) {
-						Replicator created = startReplicator();
-						this.replicator = created;
-						this.stopping = false;
-						// The restored state is not a delta of anything the replicas
-						// hold.
-						created.snapshot();
+						restartAfterRestore(outcome);
 					}
 				}
 			}
+			catch (IOException | RuntimeException | Error ex) {
+				outcome = ex;
+				throw ex;
+			}
 			finally {
-				wrapper.resume();
+				resume(wrapper, outcome);
 			}
 		}
 		finally {
@@ -406,37 +414,97 @@ public final class LitestreamDatabase {
 		}
 	}
 
-	private RestoreResult restoreAndCopy(RestoreTarget target) throws IOException {
-		Replica source = null;
-		RestorePlan plan = null;
+	/**
+	 * Plans the restore on the first replica that can restore the target.
+	 */
+	private PreparedRestore prepare(RestoreTarget target) throws IOException {
+		Restorer restorer = new Restorer(this.config.clock(), this.config.restoreParallelism());
 		RestoreException firstFailure = null;
 		for (Replica replica : this.replicas) {
 			try {
-				plan = RestorePlanner.plan(listFiles(replica), target, replica.client().location());
-				source = replica;
-				break;
+				return restorer.prepare(replica.client(), target);
 			}
 			catch (RestoreException ex) {
 				if (firstFailure == null) {
 					firstFailure = ex;
 				}
+				else {
+					firstFailure.addSuppressed(ex);
+				}
 			}
 		}
-		if (plan == null || source == null) {
-			throw (firstFailure != null) ? firstFailure
-					: new NoBackupException("Database '" + getName() + "' has no replica");
-		}
-		Path temp = getPath().resolveSibling("." + getPath().getFileName() + "-restore.db");
+		throw (firstFailure != null) ? firstFailure
+				: new NoBackupException("Database '" + getName() + "' has no replica");
+	}
+
+	/**
+	 * Restarts replication after an in-place restore. A failure to restart is added to
+	 * the restore's own failure instead of replacing it.
+	 */
+	private void restartAfterRestore(@Nullable Throwable outcome) throws IOException {
 		try {
-			RestoreResult result = new Restorer(this.config.clock(), this.config.restoreParallelism())
-				.restore(source.client(), plan, temp, this.settings.integrityCheck());
-			copyInto(temp);
-			return result;
+			Replicator created = startReplicator();
+			this.replicator = created;
+			this.stopping = false;
+			// The restored state is not a delta of anything the replicas hold.
+			created.snapshot();
 		}
-		finally {
-			Files.deleteIfExists(temp);
-			Files.deleteIfExists(temp.resolveSibling(temp.getFileName() + "-wal"));
-			Files.deleteIfExists(temp.resolveSibling(temp.getFileName() + "-shm"));
+		catch (IOException | RuntimeException ex) {
+			if (outcome == null) {
+				throw ex;
+			}
+			outcome.addSuppressed(ex);
+		}
+	}
+
+	private static void resume(LitestreamDataSource wrapper, @Nullable Throwable outcome) {
+		try {
+			wrapper.resume();
+		}
+		catch (RuntimeException ex) {
+			if (outcome == null) {
+				throw ex;
+			}
+			outcome.addSuppressed(ex);
+		}
+	}
+
+	private RestoreResult restoreAndCopy(PreparedRestore prepared) throws IOException {
+		Path temp = getPath().resolveSibling("." + getPath().getFileName() + "-restore.db");
+		RestoreResult result;
+		try {
+			result = new Restorer(this.config.clock(), this.config.restoreParallelism()).restore(prepared, temp,
+					this.settings.integrityCheck(), "database '" + getName() + "' in place");
+			copyInto(temp);
+		}
+		catch (IOException | RuntimeException ex) {
+			deleteTemporaries(temp, ex);
+			throw ex;
+		}
+		deleteTemporaries(temp, null);
+		return result;
+	}
+
+	/**
+	 * Deletes the temporary restore files. A failure to delete is added to the restore's
+	 * own failure instead of replacing it, and only logged after a restore that succeeded
+	 * (the live database holds the restored state by then).
+	 */
+	private void deleteTemporaries(Path temp, @Nullable Throwable outcome) {
+		for (String suffix : new String[] { "", "-wal", "-shm" }) {
+			Path file = temp.resolveSibling(temp.getFileName() + suffix);
+			try {
+				Files.deleteIfExists(file);
+			}
+			catch (IOException ex) {
+				if (outcome != null) {
+					outcome.addSuppressed(ex);
+				}
+				else {
+					logger.warn("Restored database '{}' but could not delete the temporary file {}: {}", getName(),
+							file, ex.toString());
+				}
+			}
 		}
 	}
 

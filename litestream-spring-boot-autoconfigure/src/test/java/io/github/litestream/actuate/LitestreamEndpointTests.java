@@ -1,20 +1,57 @@
 package io.github.litestream.actuate;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 
+import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.RestoreTarget;
+import io.github.litestream.jdbc.CompositeReplicationListener;
+import io.github.litestream.jdbc.LitestreamDataSource;
+import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
+import io.github.litestream.jdbc.Replica;
+import io.github.litestream.storage.file.FileReplicaClient;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteDataSource;
 
+import org.springframework.boot.actuate.endpoint.EndpointId;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.InvocationContext;
+import org.springframework.boot.actuate.endpoint.OperationType;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.invoke.OperationInvoker;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests for {@link LitestreamEndpoint}'s request handling.
+ * Tests for {@link LitestreamEndpoint}'s request handling: every failure is an answer
+ * with a status and an RFC 9457 problem details body.
  */
 class LitestreamEndpointTests {
+
+	@TempDir
+	Path dir;
+
+	private LitestreamDataSource dataSource;
+
+	@AfterEach
+	void tearDown() {
+		if (this.dataSource != null) {
+			this.dataSource.close();
+		}
+	}
 
 	@Test
 	void emptyRestoreBodyTargetsTheLatestState() {
@@ -44,12 +81,131 @@ class LitestreamEndpointTests {
 	}
 
 	@Test
-	void unknownDatabaseIsNotFoundOrABadRequest() {
+	void unknownDatabaseIsNotFoundWithAProblemBody() {
 		LitestreamEndpoint endpoint = new LitestreamEndpoint(new LitestreamDatabases());
 		assertThat(endpoint.databases().databases()).isEmpty();
 		assertThat(endpoint.database("missing")).isNull();
-		assertThatExceptionOfType(InvalidEndpointRequestException.class)
-			.isThrownBy(() -> endpoint.operate("missing", "sync", null, null));
+		WebEndpointResponse<Map<String, Object>> response = endpoint.operate("missing", "sync", null, null);
+		assertProblem(response, 404);
+		assertThat(response.getBody()).containsEntry("title", "Unknown database").containsEntry("database", "missing");
+	}
+
+	@Test
+	void malformedTargetIsABadRequestNamingTheAcceptedFormats() throws Exception {
+		LitestreamEndpoint endpoint = endpoint();
+		WebEndpointResponse<Map<String, Object>> response = endpoint.operate("app", "restore", "yesterday", null);
+		assertProblem(response, 400);
+		assertThat(response.getBody().get("detail")).asString()
+			.contains("'timestamp' must be an ISO-8601 instant, was 'yesterday'",
+					"{\"timestamp\":\"2026-11-25T10:00:00Z\"}", "{\"txid\":42}", "16 hex digits");
+		assertProblem(endpoint.operate("app", "restore", null, "abc"), 400);
+		assertProblem(endpoint.operate("app", "restore", "2026-11-25T10:00:00Z", "42"), 400);
+		assertProblem(endpoint.operate("app", "rewind", null, null), 400);
+		assertProblem(endpoint.operate("app", "sync", null, "42"), 400);
+	}
+
+	@Test
+	void targetOutsideTheRestorableRangeIsUnprocessableNamingTheRange() throws Exception {
+		LitestreamEndpoint endpoint = endpoint();
+		long txid = execute("CREATE TABLE t (id INTEGER PRIMARY KEY)", "INSERT INTO t DEFAULT VALUES");
+		List<String> files = replicaFiles();
+
+		WebEndpointResponse<Map<String, Object>> past = endpoint.operate("app", "restore", null,
+				Long.toString(txid + 100));
+		assertProblem(past, 422);
+		assertThat(past.getBody()).containsKeys("earliest", "latest").containsEntry("title", "Target not restorable");
+		assertThat(past.getBody().get("latest")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+			.containsEntry("txid", txid)
+			.containsKeys("timestamp", "txidHex");
+		assertThat(past.getBody().get("detail")).asString().contains("the newest TXID is");
+
+		WebEndpointResponse<Map<String, Object>> early = endpoint.operate("app", "restore",
+				Instant.now().minusSeconds(3600).toString(), null);
+		assertProblem(early, 422);
+		assertThat(early.getBody().get("detail")).asString().contains("the earliest restorable time is");
+
+		assertThat(replicaFiles()).isEqualTo(files);
+		assertThat(this.dataSource.isPaused()).isFalse();
+	}
+
+	@Test
+	void restoreToTheLatestStateAnswersWithTheResult() throws Exception {
+		LitestreamEndpoint endpoint = endpoint();
+		long txid = execute("CREATE TABLE t (id INTEGER PRIMARY KEY)", "INSERT INTO t DEFAULT VALUES");
+		WebEndpointResponse<Map<String, Object>> response = endpoint.operate("app", "restore", null,
+				Long.toString(txid));
+		assertThat(response.getStatus()).isEqualTo(200);
+		assertThat(response.getBody()).containsEntry("txid", txid).containsKeys("files", "durationMillis");
+	}
+
+	@Test
+	void unknownKeysAreRejectedBeforeTheOperationRuns() {
+		LitestreamEndpointRequestAdvisor advisor = new LitestreamEndpointRequestAdvisor();
+		OperationInvoker failing = (context) -> {
+			throw new AssertionError("the operation must not run");
+		};
+		OperationInvoker invoker = advisor.apply(EndpointId.of("litestream"), OperationType.WRITE, null, failing);
+		Object result = invoker.invoke(new InvocationContext(SecurityContext.NONE,
+				Map.of("database", "app", "operation", "restore", "foo", 1)));
+		assertThat(result).isInstanceOf(WebEndpointResponse.class);
+		@SuppressWarnings("unchecked")
+		WebEndpointResponse<Map<String, Object>> response = (WebEndpointResponse<Map<String, Object>>) result;
+		assertProblem(response, 400);
+		assertThat(response.getBody()).containsEntry("unknownKeys", List.of("foo"));
+		OperationInvoker passing = advisor.apply(EndpointId.of("litestream"), OperationType.WRITE, null,
+				(context) -> "ran");
+		assertThat(passing.invoke(new InvocationContext(SecurityContext.NONE,
+				Map.of("database", "app", "operation", "restore", "txid", "42"))))
+			.isEqualTo("ran");
+		assertThat(advisor.apply(EndpointId.of("health"), OperationType.WRITE, null, failing)).isSameAs(failing);
+	}
+
+	private static void assertProblem(WebEndpointResponse<Map<String, Object>> response, int status) {
+		assertThat(response.getStatus()).isEqualTo(status);
+		assertThat(response.getContentType()).hasToString("application/problem+json");
+		assertThat(response.getBody()).containsEntry("status", status).containsKeys("type", "title", "detail");
+	}
+
+	private LitestreamEndpoint endpoint() throws Exception {
+		Path db = this.dir.resolve("app.db");
+		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
+		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ZERO));
+		CompositeReplicationListener listener = new CompositeReplicationListener();
+		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
+			.monitorInterval(Duration.ofMillis(50))
+			// No compaction while a test compares the replica's files before and after
+			.levels(List.of(Duration.ofHours(1))), replicas, listener);
+		LitestreamDatabase database = new LitestreamDatabase(config, replicas,
+				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(300)), listener);
+		SQLiteDataSource sqlite = new SQLiteDataSource();
+		sqlite.setUrl("jdbc:sqlite:" + db);
+		this.dataSource = new LitestreamDataSource(sqlite, database);
+		database.start();
+		LitestreamDatabases databases = new LitestreamDatabases();
+		databases.register(database);
+		this.database = database;
+		return new LitestreamEndpoint(databases);
+	}
+
+	private LitestreamDatabase database;
+
+	private long execute(String... sql) throws Exception {
+		try (Connection connection = this.dataSource.getConnection();
+				Statement statement = connection.createStatement()) {
+			for (String s : sql) {
+				statement.execute(s);
+			}
+		}
+		return this.database.sync().txid();
+	}
+
+	private List<String> replicaFiles() throws Exception {
+		try (Stream<Path> files = Files.walk(this.dir.resolve("replica"))) {
+			return files.filter(Files::isRegularFile)
+				.map((file) -> this.dir.relativize(file).toString())
+				.sorted()
+				.toList();
+		}
 	}
 
 }

@@ -19,7 +19,6 @@ import io.github.litestream.testsupport.S3ServerExtension;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -31,8 +30,6 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.test.system.CapturedOutput;
-import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -42,7 +39,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Tests for the S3 replica wiring of {@link LitestreamAutoConfiguration}, against the
  * test run's S3 server.
  */
-@ExtendWith(OutputCaptureExtension.class)
 class S3ReplicaAutoConfigurationTests {
 
 	@RegisterExtension
@@ -149,17 +145,18 @@ class S3ReplicaAutoConfigurationTests {
 	}
 
 	@Test
-	void emptyPrefixLogsAWarning(CapturedOutput output) {
+	void emptyPrefixFailsStartupInsteadOfFailingEveryList() {
 		String bucket = s3.server().createBucket("root");
-		// S3Proxy rejects the keys an empty prefix gives ('/0000/...'), so nothing is
-		// listed here: the warning is logged when the client is created
-		runner("s3://" + bucket).withUserConfiguration(S3ClientConfiguration.class)
-			.withPropertyValues("litestream.restore.on-startup=never", "litestream.shutdown-sync-timeout=1s")
-			.run((context) -> {
-				assertThat(context).hasNotFailed();
-				assertThat(output).contains("Replica 's3' of database 'dataSource'", "has no prefix",
-						"root of bucket '" + bucket + "'");
-			});
+		// S3Proxy answers LIST prefix=/0000/ (Litestream's keys for an empty prefix) with
+		// 400: replication used to start and fail on every request
+		runner("s3://" + bucket + "/").withUserConfiguration(S3ClientConfiguration.class).run((context) -> {
+			FailureAnalysis analysis = new LitestreamConfigurationFailureAnalyzer()
+				.analyze(context.getStartupFailure());
+			assertThat(analysis).isNotNull();
+			assertThat(analysis.getDescription()).contains("litestream.replicas[0].url", "s3://" + bucket + "/",
+					"needs a prefix");
+			assertThat(analysis.getAction()).contains("s3://" + bucket + "/app-db");
+		});
 	}
 
 	@Test

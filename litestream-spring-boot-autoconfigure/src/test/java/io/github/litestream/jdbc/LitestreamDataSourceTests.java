@@ -1,17 +1,21 @@
 package io.github.litestream.jdbc;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 
 import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.core.RestoreException;
 import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.core.Restorer;
@@ -49,8 +53,10 @@ class LitestreamDataSourceTests {
 		CompositeReplicationListener listener = new CompositeReplicationListener();
 		// The poll for commits made outside this JVM never runs during a test: every
 		// commit must reach the engine through the DataSource's notification.
-		ReplicatorConfig config = LitestreamDatabase
-			.config(ReplicatorConfig.builder("app", db).monitorInterval(Duration.ofHours(1)), replicas, listener);
+		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
+			.monitorInterval(Duration.ofHours(1))
+			// No compaction while a test compares the replica's files before and after
+			.levels(List.of(Duration.ofHours(1))), replicas, listener);
 		this.database = new LitestreamDatabase(config, replicas,
 				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(300)), listener);
 		SQLiteDataSource sqlite = new SQLiteDataSource();
@@ -123,6 +129,37 @@ class LitestreamDataSourceTests {
 					.executeQuery("SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY id)")) {
 			assertThat(rs.next()).isTrue();
 			assertThat(rs.getString(1)).isEqualTo("a,d");
+		}
+	}
+
+	@Test
+	void restoreToAnUnrestorableTargetChangesNothing() throws Exception {
+		execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO t (v) VALUES ('a')");
+		long txid = this.database.sync().txid();
+		List<String> before = replicaFiles();
+		try (Connection borrowed = this.dataSource.getConnection()) {
+			// Pausing would wait for this connection and time out: the request must fail
+			// on its target before it pauses anything.
+			assertThatExceptionOfType(RestoreException.class)
+				.isThrownBy(() -> this.database.restoreInPlace(RestoreTarget.txid(txid + 1000)))
+				.withMessageContaining("the newest TXID is");
+			assertThatExceptionOfType(RestoreException.class)
+				.isThrownBy(() -> this.database.restoreInPlace(RestoreTarget.at(Instant.now().minusSeconds(3600))))
+				.withMessageContaining("the earliest restorable time is");
+			assertThat(borrowed.isValid(1)).isTrue();
+		}
+		assertThat(this.dataSource.isPaused()).isFalse();
+		assertThat(this.database.isRunning()).isTrue();
+		assertThat(replicaFiles()).isEqualTo(before);
+		assertThat(count()).isEqualTo(1);
+	}
+
+	private List<String> replicaFiles() throws Exception {
+		try (Stream<Path> files = Files.walk(this.dir.resolve("replica"))) {
+			return files.filter(Files::isRegularFile)
+				.map((file) -> this.dir.relativize(file).toString())
+				.sorted()
+				.toList();
 		}
 	}
 

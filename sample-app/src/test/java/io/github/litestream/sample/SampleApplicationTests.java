@@ -92,6 +92,43 @@ class SampleApplicationTests {
 	}
 
 	@Test
+	void endpointFailuresAreProblemDetails() {
+		awaitCaughtUp();
+		ResponseEntity<Map<String, Object>> past = post("/actuator/litestream/dataSource/restore",
+				Map.of("txid", Long.MAX_VALUE));
+		assertThat(past.getStatusCode().value()).isEqualTo(422);
+		assertThat(past.getHeaders().getContentType()).hasToString("application/problem+json");
+		assertThat(past.getBody()).containsEntry("status", 422).containsKeys("title", "detail", "earliest", "latest");
+
+		ResponseEntity<Map<String, Object>> malformed = post("/actuator/litestream/dataSource/restore",
+				Map.of("timestamp", "yesterday"));
+		assertThat(malformed.getStatusCode().value()).isEqualTo(400);
+		assertThat(malformed.getHeaders().getContentType()).hasToString("application/problem+json");
+		assertThat(malformed.getBody().get("detail")).asString().contains("{\"timestamp\":\"2026-11-25T10:00:00Z\"}");
+
+		ResponseEntity<Map<String, Object>> unknownKey = post("/actuator/litestream/dataSource/restore",
+				Map.of("foo", 1));
+		assertThat(unknownKey.getStatusCode().value()).isEqualTo(400);
+		assertThat(unknownKey.getBody()).containsEntry("unknownKeys", List.of("foo"));
+
+		ResponseEntity<Map<String, Object>> unknownDatabase = post("/actuator/litestream/nope/sync", Map.of());
+		assertThat(unknownDatabase.getStatusCode().value()).isEqualTo(404);
+		assertThat(unknownDatabase.getHeaders().getContentType()).hasToString("application/problem+json");
+	}
+
+	private ResponseEntity<Map<String, Object>> post(String uri, Map<String, Object> body) {
+		return client().post()
+			.uri(uri)
+			.contentType(MediaType.APPLICATION_JSON)
+			.body(body)
+			.retrieve()
+			.onStatus((status) -> true, (request, response) -> {
+			})
+			.toEntity(new ParameterizedTypeReference<>() {
+			});
+	}
+
+	@Test
 	void healthShowsLitestreamUpWithDetails() {
 		awaitCaughtUp();
 		Map<String, Object> health = client().get()
