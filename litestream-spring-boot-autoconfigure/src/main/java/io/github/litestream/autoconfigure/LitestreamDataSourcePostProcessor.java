@@ -11,6 +11,7 @@ import java.util.Set;
 
 import javax.sql.DataSource;
 
+import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.jdbc.CompositeReplicationListener;
 import io.github.litestream.jdbc.LitestreamDataSource;
@@ -150,7 +151,8 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 				.levels(properties.getLevels())
 				.snapshots(properties.getSnapshot().getInterval(), properties.getSnapshot().getRetention())
 				.l0Retention(properties.getL0Retention())
-				.restoreParallelism(properties.getRestore().getParallelism()), replicas, listener);
+				.restoreParallelism(properties.getRestore().getParallelism())
+				.lease(leaseConfig(properties.getLease())), replicas, listener);
 		}
 		catch (IllegalArgumentException | NullPointerException ex) {
 			throw invalidEngineSetting(ex);
@@ -160,6 +162,10 @@ final class LitestreamDataSourcePostProcessor implements BeanPostProcessor, Bean
 				restore.getOnStartup() == LitestreamProperties.OnStartup.IF_MISSING, restore.getIntegrityCheck(),
 				restore.getDrainTimeout());
 		return new LitestreamDatabase(config, replicas, settings, listener);
+	}
+
+	private static LeaseConfig leaseConfig(LitestreamProperties.Lease lease) {
+		return new LeaseConfig(lease.isEnabled(), lease.getTtl(), lease.getRenewInterval());
 	}
 
 	private static LitestreamConfigurationException invalidEngineSetting(RuntimeException ex) {
