@@ -170,6 +170,24 @@ final class ReplicaLease {
 	}
 
 	/**
+	 * Stops the lease thread without releasing the lease, as a process killed with
+	 * SIGKILL leaves it. A test seam.
+	 */
+	void abandon() {
+		this.running = false;
+		signal();
+		Thread thread = this.thread;
+		if (thread != null) {
+			try {
+				thread.join(TimeUnit.SECONDS.toMillis(10));
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	/**
 	 * Whether the engine may write to the replica now.
 	 * @return whether leases are disabled, or the lease is held and not past its fencing
 	 * bound
@@ -508,6 +526,11 @@ final class ReplicaLease {
 	}
 
 	private void waitFor(@Nullable LeaseRecord other, String why, long retryNanos) {
+		if (this.state == State.FENCED && other != null) {
+			// Another instance holds it now: this one is a contender again
+			this.state = State.WAITING;
+			this.version = null;
+		}
 		boolean changed = !why.equals(this.detail);
 		this.record = other;
 		this.detail = why;

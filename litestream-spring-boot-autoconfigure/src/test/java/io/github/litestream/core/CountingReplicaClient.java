@@ -29,6 +29,9 @@ final class CountingReplicaClient implements ReplicaClient {
 
 	final AtomicInteger deletes = new AtomicInteger();
 
+	/** Reads of the lease object, not in total(). */
+	final AtomicInteger leaseReads = new AtomicInteger();
+
 	/** Writes of the lease object (acquisitions, renewals, releases), not in total(). */
 	final AtomicInteger leaseWrites = new AtomicInteger();
 
@@ -94,6 +97,7 @@ final class CountingReplicaClient implements ReplicaClient {
 
 	@Override
 	public @Nullable LeaseObject readLease() throws IOException {
+		this.leaseReads.incrementAndGet();
 		return this.delegate.readLease();
 	}
 
