@@ -97,6 +97,8 @@ final class ReplicaLease {
 
 	private long nextAttemptNanos;
 
+	private @Nullable String waitingFor;
+
 	private int failures;
 
 	private volatile boolean running;
@@ -531,7 +533,10 @@ final class ReplicaLease {
 			this.state = State.WAITING;
 			this.version = null;
 		}
-		boolean changed = !why.equals(this.detail);
+		// Logged once per holder, not at each of its renewals
+		String waitingFor = (other != null) ? other.owner() + "/" + other.instance() + "/" + other.generation() : why;
+		boolean changed = !waitingFor.equals(this.waitingFor);
+		this.waitingFor = waitingFor;
 		this.record = other;
 		this.detail = why;
 		this.failures = 0;
