@@ -163,7 +163,7 @@ final class ReplicaLease {
 			}
 		}
 		State before = this.state;
-		if (before == State.HELD || before == State.FENCED || before == State.CONFLICT) {
+		if (before == State.HELD || before == State.FENCED || (before == State.CONFLICT && this.version != null)) {
 			release();
 		}
 		if (before != State.DISABLED) {
@@ -278,6 +278,10 @@ final class ReplicaLease {
 			step();
 			awaitNext();
 		}
+		if (this.state == State.CONFLICT) {
+			// Let another instance (perhaps the rightful writer) take it without waiting
+			release();
+		}
 	}
 
 	private void step() {
@@ -359,7 +363,12 @@ final class ReplicaLease {
 						this.config.renewInterval().toNanos());
 				return;
 			}
-			boolean ours = this.identity.instance().equals(other.instance()) && stored.version().equals(this.version);
+			// Only this engine writes its instance ID: a lease that names it (renewed by
+			// an
+			// attempt whose answer was lost, or annotated by a contender) was not taken
+			// by
+			// anyone since
+			boolean ours = this.identity.instance().equals(other.instance());
 			if (!ours && !other.isExpiredAt(now)) {
 				long untilExpiry = Duration.between(now, other.expiresAt()).toNanos() + MIN_RETRY_NANOS;
 				waitFor(other, "held by " + other.owner() + " until " + other.expiresAt(),
@@ -466,7 +475,9 @@ final class ReplicaLease {
 		if (current != null && current.generation() == mine.generation()
 				&& this.identity.instance().equals(current.instance())) {
 			this.version = stored.version();
-			this.record = current.withRequestedBy(current.requestedBy()).withExpiry(renewed.expiresAt());
+			// Renewed next with what is stored, so a handover request (requested_by)
+			// stays
+			this.record = current.withExpiry(renewed.expiresAt());
 			this.nextAttemptNanos = System.nanoTime();
 			return;
 		}

@@ -219,6 +219,21 @@ class ReplicaLeaseTests {
 	}
 
 	@Test
+	void handoverRequestWrittenIntoTheLeaseIsKeptByTheHolder() throws Exception {
+		ReplicaClient client = client("file", "handover");
+		ReplicaLease holder = lease(client, SHORT, "holder:1");
+		holder.start();
+		LeaseObject stored = client.readLease();
+		LeaseRecord asked = LeaseRecord.parse(stored.content()).withRequestedBy("newcomer:2");
+		client.replaceLease(asked.encode(), stored.version());
+		await().atMost(Duration.ofSeconds(10)).until(() -> storedLease(client).expiresAt().isAfter(asked.expiresAt()));
+		LeaseRecord renewed = storedLease(client);
+		assertThat(renewed.requestedBy()).isEqualTo("newcomer:2");
+		assertThat(renewed.generation()).isEqualTo(1);
+		assertThat(holder.mayWrite()).isTrue();
+	}
+
+	@Test
 	void leaseObjectKeepsLitestreamsFieldsAndReadsLitestreamsLease() throws Exception {
 		ReplicaClient client = client("file", "format");
 		ReplicaLease holder = lease(client, SHORT, "host:42");
