@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 
 import io.github.litestream.core.NoBackupException;
+import io.github.litestream.core.LeaseStatus;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicatorStatus;
 import io.github.litestream.core.RestorableRange;
@@ -285,8 +286,9 @@ public class LitestreamEndpoint {
 			replicas.put(replica.name(),
 					(replicaStatus != null)
 							? new ReplicaDescriptor(replica.url(), replicaStatus.txid(), replicaStatus.lagSeconds(),
-									replicaStatus.lastSyncAt(), replicaStatus.lastError())
-							: new ReplicaDescriptor(replica.url(), -1, 0.0, null, null));
+									replicaStatus.lastSyncAt(), replicaStatus.lastError(),
+									LeaseDescriptor.of(replicaStatus.lease()))
+							: new ReplicaDescriptor(replica.url(), -1, 0.0, null, null, null));
 		}
 		long size = size(database);
 		if (status == null) {
@@ -335,7 +337,7 @@ public class LitestreamEndpoint {
 		return new ReplicaDetailDescriptor((status != null) ? status.url() : null,
 				(status != null) ? status.txid() : -1, (status != null) ? status.lagSeconds() : 0.0,
 				(status != null) ? status.lastSyncAt() : null, (status != null) ? status.lastError() : listError,
-				restorable, levels);
+				(status != null) ? status.lease() : null, restorable, levels);
 	}
 
 	/**
@@ -372,9 +374,31 @@ public class LitestreamEndpoint {
 	 * up
 	 * @param lastSyncAt when the last upload finished
 	 * @param lastError the last upload failure
+	 * @param lease the replica's lease, {@code null} before the engine started
 	 */
 	public record ReplicaDescriptor(String url, long txid, double lagSeconds, @Nullable Instant lastSyncAt,
-			@Nullable String lastError) {
+			@Nullable String lastError, @Nullable LeaseDescriptor lease) {
+	}
+
+	/**
+	 * The lease of a replica: who may write it.
+	 *
+	 * @param state {@code DISABLED}, {@code WAITING}, {@code HELD}, {@code FENCED},
+	 * {@code CONFLICT} or {@code STOPPED} (see {@link LeaseStatus#state()})
+	 * @param holder the holder ({@code host:pid}), {@code null} when unknown
+	 * @param held whether this instance holds it
+	 * @param epoch the lease generation
+	 * @param expiresAt when it expires unless renewed
+	 * @param detail why it is not {@code HELD}
+	 */
+	public record LeaseDescriptor(String state, @Nullable String holder, boolean held, long epoch,
+			@Nullable Instant expiresAt, @Nullable String detail) {
+
+		static LeaseDescriptor of(LeaseStatus lease) {
+			return new LeaseDescriptor(lease.state(), lease.holder(), lease.held(), lease.epoch(), lease.expiresAt(),
+					lease.detail());
+		}
+
 	}
 
 	/**
@@ -402,13 +426,14 @@ public class LitestreamEndpoint {
 	 * @param lagSeconds the lag in seconds
 	 * @param lastSyncAt when the last upload finished
 	 * @param lastError the last failure
+	 * @param lease the replica's lease
 	 * @param restorable the restorable range, {@code null} when the replica holds no
 	 * snapshot
 	 * @param levels files by level
 	 */
 	public record ReplicaDetailDescriptor(@Nullable String url, long txid, double lagSeconds,
-			@Nullable Instant lastSyncAt, @Nullable String lastError, @Nullable RestorableDescriptor restorable,
-			Map<String, LevelDescriptor> levels) {
+			@Nullable Instant lastSyncAt, @Nullable String lastError, @Nullable LeaseDescriptor lease,
+			@Nullable RestorableDescriptor restorable, Map<String, LevelDescriptor> levels) {
 	}
 
 	/**

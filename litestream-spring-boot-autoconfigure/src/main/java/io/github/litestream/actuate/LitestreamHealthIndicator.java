@@ -4,10 +4,12 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.github.litestream.core.LeaseStatus;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicatorStatus;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
@@ -16,8 +18,11 @@ import org.springframework.boot.health.contributor.Status;
 /**
  * Health of replication: UP while every replica of every database lags less than
  * {@code litestream.health.max-lag}, DOWN (with the lagging replicas in the details) when
- * one does not or its engine failed, OUT_OF_SERVICE while replication stops. Never shows
- * credentials: replica locations are the clients' own credential-free form.
+ * one does not or its engine failed, OUT_OF_SERVICE while replication stops. A replica's
+ * lease decides instead of its lag when this instance may not write it: OUT_OF_SERVICE
+ * while it waits for another instance's lease, DOWN when it stopped writing under its own
+ * (not renewed in time, or a conflicting file met); the lease is in the details. Never
+ * shows credentials: replica locations are the clients' own credential-free form.
  */
 public class LitestreamHealthIndicator extends AbstractHealthIndicator {
 
@@ -73,14 +78,14 @@ public class LitestreamHealthIndicator extends AbstractHealthIndicator {
 				if (replica.lastError() != null) {
 					replicaDetails.put("lastError", replica.lastError());
 				}
+				Status leaseStatus = leaseStatus(replica.lease(), replicaDetails);
 				// A replica that could not even be read has no position, so no lag: it is
 				// DOWN as well.
 				boolean unreachable = replica.txid() < 0 && replica.lastError() != null;
 				boolean lagging = unreachable || replica.lagSeconds() >= maxLagSeconds;
-				replicaDetails.put("status", lagging ? Status.DOWN.getCode() : Status.UP.getCode());
-				if (lagging) {
-					status = worse(status, Status.DOWN);
-				}
+				Status replicaStatus = (leaseStatus != null) ? leaseStatus : lagging ? Status.DOWN : Status.UP;
+				replicaDetails.put("status", replicaStatus.getCode());
+				status = worse(status, replicaStatus);
 				replicas.put(replica.name(), replicaDetails);
 			}
 			details.put("replicas", replicas);
@@ -88,6 +93,43 @@ public class LitestreamHealthIndicator extends AbstractHealthIndicator {
 		}
 		builder.withDetail("maxLagSeconds", maxLagSeconds);
 		builder.status(status);
+	}
+
+	/**
+	 * The status a replica's lease imposes, which replaces the lag check: an instance
+	 * waiting for a lease another instance holds is OUT_OF_SERVICE (it replicates
+	 * nothing, by design), one that stopped writing under its own lease (fenced,
+	 * conflict) is DOWN.
+	 * @return the status, or {@code null} when the lease is held or disabled
+	 */
+	private static @Nullable Status leaseStatus(LeaseStatus lease, Map<String, Object> details) {
+		if ("DISABLED".equals(lease.state())) {
+			return null;
+		}
+		Map<String, Object> leaseDetails = new LinkedHashMap<>();
+		leaseDetails.put("state", lease.state());
+		if (lease.holder() != null) {
+			leaseDetails.put("holder", lease.holder());
+		}
+		leaseDetails.put("held", lease.held());
+		leaseDetails.put("epoch", lease.epoch());
+		if (lease.expiresAt() != null) {
+			leaseDetails.put("expiresAt", lease.expiresAt().toString());
+		}
+		if (lease.detail() != null) {
+			leaseDetails.put("detail", lease.detail());
+		}
+		details.put("lease", leaseDetails);
+		if ("WAITING".equals(lease.state()) && lease.holder() == null) {
+			// Not known to be held by another: the replica may be unreachable, which the
+			// lag check reports
+			return null;
+		}
+		return switch (lease.state()) {
+			case "WAITING" -> Status.OUT_OF_SERVICE;
+			case "FENCED", "CONFLICT" -> Status.DOWN;
+			default -> null;
+		};
 	}
 
 	private static Status worse(Status current, Status candidate) {

@@ -12,6 +12,7 @@ import java.util.Set;
 
 import javax.sql.DataSource;
 
+import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.SqliteWalResetBug;
 import io.github.litestream.jdbc.CompositeReplicationListener;
@@ -198,7 +199,8 @@ final class LitestreamDataSourcePostProcessor
 				.levels(properties.getLevels())
 				.snapshots(properties.getSnapshot().getInterval(), properties.getSnapshot().getRetention())
 				.l0Retention(properties.getL0Retention())
-				.restoreParallelism(properties.getRestore().getParallelism()), replicas, listener);
+				.restoreParallelism(properties.getRestore().getParallelism())
+				.lease(leaseConfig(properties.getLease())), replicas, listener);
 		}
 		catch (IllegalArgumentException | NullPointerException ex) {
 			throw invalidEngineSetting(ex);
@@ -208,6 +210,10 @@ final class LitestreamDataSourcePostProcessor
 				restore.getOnStartup() == LitestreamProperties.OnStartup.IF_MISSING, restore.getIntegrityCheck(),
 				restore.getDrainTimeout());
 		return new LitestreamDatabase(config, replicas, settings, listener);
+	}
+
+	private static LeaseConfig leaseConfig(LitestreamProperties.Lease lease) {
+		return new LeaseConfig(lease.isEnabled(), lease.getTtl(), lease.getRenewInterval());
 	}
 
 	private static LitestreamConfigurationException invalidEngineSetting(RuntimeException ex) {

@@ -106,6 +106,11 @@ public class LitestreamProperties {
 	 */
 	private boolean allowUnsafeSqliteVersion;
 
+	/**
+	 * Single-writer lease settings.
+	 */
+	private final Lease lease = new Lease();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -212,6 +217,10 @@ public class LitestreamProperties {
 
 	public void setAllowUnsafeSqliteVersion(boolean allowUnsafeSqliteVersion) {
 		this.allowUnsafeSqliteVersion = allowUnsafeSqliteVersion;
+	}
+
+	public Lease getLease() {
+		return this.lease;
 	}
 
 	/**
@@ -570,6 +579,57 @@ public class LitestreamProperties {
 
 		public void setMaxLag(Duration maxLag) {
 			this.maxLag = maxLag;
+		}
+
+	}
+
+	/**
+	 * Single-writer lease settings: each replica is written only by the instance that
+	 * holds its lease, kept in the replica as the object {@code lock.json}.
+	 */
+	public static class Lease {
+
+		/**
+		 * Whether to write a replica only while holding its lease. When disabled, every
+		 * instance writes, and only conditional creates keep two histories from
+		 * interleaving.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * How long a lease lasts after its last renewal. An instance killed without
+		 * releasing its lease is succeeded this long after its last renewal. The holder
+		 * stops writing when two thirds of it have passed without a renewal.
+		 */
+		private Duration ttl = ReplicationDefaults.LEASE_TTL;
+
+		/**
+		 * How often the holder renews its lease; at most a third of the TTL.
+		 */
+		private Duration renewInterval = ReplicationDefaults.LEASE_RENEW_INTERVAL;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getTtl() {
+			return this.ttl;
+		}
+
+		public void setTtl(Duration ttl) {
+			this.ttl = ttl;
+		}
+
+		public Duration getRenewInterval() {
+			return this.renewInterval;
+		}
+
+		public void setRenewInterval(Duration renewInterval) {
+			this.renewInterval = renewInterval;
 		}
 
 	}

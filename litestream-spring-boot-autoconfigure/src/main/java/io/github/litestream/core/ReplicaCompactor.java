@@ -105,6 +105,9 @@ final class ReplicaCompactor {
 
 	private @Nullable Thread thread;
 
+	/** Gates every write and delete on the replica (DESIGN 4.14). */
+	private ReplicaLease lease;
+
 	ReplicaCompactor(ReplicatorConfig config, ReplicaConfig replica, RestoreReservations reservations) {
 		this(config, replica, reservations, null);
 	}
@@ -124,6 +127,14 @@ final class ReplicaCompactor {
 		this.listener = config.listener();
 		this.reservations = reservations;
 		this.scratch = config.metaDirectory().resolve(".compact-" + replica.name() + ".ltx.tmp");
+		this.lease = ReplicaLease.disabled(config, replica);
+	}
+
+	/**
+	 * Writes and deletes only under the given lease.
+	 */
+	void guardedBy(ReplicaLease lease) {
+		this.lease = lease;
 	}
 
 	void start() {
@@ -193,6 +204,10 @@ final class ReplicaCompactor {
 	}
 
 	private void runLevel(int level, Instant now) {
+		if (!this.lease.mayWrite()) {
+			// Not this engine's replica to write now: not even its reads are needed
+			return;
+		}
 		long position = (this.uploaded != null) ? this.uploaded.getAsLong() : Long.MIN_VALUE;
 		if (this.uploaded != null && (position <= 0 || this.passedAt.getOrDefault(level, -1L) == position)) {
 			return;
@@ -214,6 +229,13 @@ final class ReplicaCompactor {
 				logger.info("Compaction of level {} of replica '{}' of database '{}' recovered", level, this.replica,
 						this.database);
 			}
+		}
+		catch (LeaseNotHeldException ex) {
+			logger.debug("{}", ex.getMessage());
+		}
+		catch (ForeignFileException ex) {
+			this.lease.conflict(ex.getMessage());
+			this.listener.onUploadRejected(this.database, this.replica, ex.getMessage());
 		}
 		catch (IOException | RuntimeException ex) {
 			String message = String.valueOf(ex.getMessage());
@@ -324,10 +346,8 @@ final class ReplicaCompactor {
 						+ LtxFileName.formatTxid(header.minTxid()) + " instead of 1");
 			}
 			Instant timestamp = Instant.ofEpochMilli(header.timestamp());
-			LtxFileInfo written;
-			try (InputStream in = new BufferedInputStream(Files.newInputStream(this.scratch), 64 * 1024)) {
-				written = this.client.writeFile(level, header.minTxid(), header.maxTxid(), timestamp, in);
-			}
+			LtxFileInfo written = ConditionalUpload.create(this.client, this.lease, level, header.minTxid(),
+					header.maxTxid(), timestamp, this.scratch);
 			Duration took = Duration.ofNanos(System.nanoTime() - started);
 			logger.debug("Compacted {} files into level {} {} of replica '{}' of database '{}' in {} ms", inputs.size(),
 					level, written.fileName(), this.replica, this.database, took.toMillis());
@@ -482,8 +502,10 @@ final class ReplicaCompactor {
 		if (files.isEmpty()) {
 			return;
 		}
-		List<LtxFileInfo> deleted = this.reservations.deleteUnreserved(this.client.location(), files,
-				this.client::deleteFiles);
+		List<LtxFileInfo> deleted = this.reservations.deleteUnreserved(this.client.location(), files, (batch) -> {
+			this.lease.checkWrite("a deletion of " + batch.size() + " files");
+			this.client.deleteFiles(batch);
+		});
 		if (deleted.size() < files.size()) {
 			logger.debug("Retention kept {} files of level {} of replica '{}' that a restore in progress reads",
 					files.size() - deleted.size(), level, this.replica);

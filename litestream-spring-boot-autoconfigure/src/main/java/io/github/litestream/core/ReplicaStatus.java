@@ -14,7 +14,31 @@ import org.jspecify.annotations.Nullable;
  * caught up
  * @param lastSyncAt when the last upload finished
  * @param lastError the message of the last failure, {@code null} after a success
+ * @param lease the replica's lease as this engine sees it
  */
 public record ReplicaStatus(String name, String location, long txid, double lagSeconds, @Nullable Instant lastSyncAt,
-		@Nullable String lastError) {
+		@Nullable String lastError, LeaseStatus lease) {
+
+	/**
+	 * Creates a status without a lease ({@link LeaseStatus#DISABLED}).
+	 * @param name the replica name
+	 * @param location where the replica is
+	 * @param txid the highest TXID the replica holds, -1 while unknown
+	 * @param lagSeconds seconds since the oldest commit the replica does not hold yet
+	 * @param lastSyncAt when the last upload finished
+	 * @param lastError the message of the last failure
+	 */
+	public ReplicaStatus(String name, String location, long txid, double lagSeconds, @Nullable Instant lastSyncAt,
+			@Nullable String lastError) {
+		this(name, location, txid, lagSeconds, lastSyncAt, lastError, LeaseStatus.DISABLED);
+	}
+
+	/**
+	 * Whether the engine writes this replica: its lease is held or disabled.
+	 * @return {@code false} while waiting for the lease, fenced or in conflict
+	 */
+	public boolean writable() {
+		return this.lease.held() && "HELD".equals(this.lease.state()) || "DISABLED".equals(this.lease.state());
+	}
+
 }

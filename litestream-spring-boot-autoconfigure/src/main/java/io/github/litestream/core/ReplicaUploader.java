@@ -70,10 +70,47 @@ final class ReplicaUploader {
 
 	private @Nullable Thread thread;
 
+	/** Gates every write to the replica (DESIGN 4.14). */
+	private ReplicaLease lease;
+
+	/** The lease term under which {@link #position} was read. */
+	private long attachedTerm;
+
 	ReplicaUploader(Replicator replicator, ReplicaConfig config) {
 		this.replicator = replicator;
 		this.config = config;
 		this.client = config.client();
+		this.lease = ReplicaLease.disabled(replicator.config(), config);
+	}
+
+	/**
+	 * Writes only under the given lease.
+	 */
+	void guardedBy(ReplicaLease lease) {
+		this.lease = lease;
+	}
+
+	ReplicaLease lease() {
+		return this.lease;
+	}
+
+	/**
+	 * Whether the lease lets this uploader write; when it does not, the loop waits and
+	 * nothing is sent. A lease acquired anew (another holder may have written meanwhile)
+	 * makes the position unknown, so it is read again before the next upload.
+	 * @return whether uploads may go ahead now
+	 */
+	private boolean leaseAllowsUpload() {
+		if (!this.lease.mayWrite()) {
+			return false;
+		}
+		long term = this.lease.term();
+		if (term != this.attachedTerm) {
+			this.attachedTerm = term;
+			setPosition(-1);
+			return false;
+		}
+		return true;
 	}
 
 	String name() {
@@ -93,9 +130,14 @@ final class ReplicaUploader {
 	}
 
 	/**
-	 * Whether local files wait for this replica (or it is still uploading one).
+	 * Whether local files wait for this replica (or it is still uploading one), which may
+	 * write it.
 	 */
 	boolean hasPending() {
+		// A replica this engine may not write waits for nothing local: cuts go on
+		if (!this.lease.mayWrite()) {
+			return false;
+		}
 		return this.uploading || this.position < 0 || this.position < this.replicator.txid();
 	}
 
@@ -104,6 +146,7 @@ final class ReplicaUploader {
 	 */
 	void initialize() {
 		try {
+			this.attachedTerm = this.lease.term();
 			readPosition();
 		}
 		catch (IOException ex) {
@@ -234,7 +277,8 @@ final class ReplicaUploader {
 		if (oldest != null) {
 			lag = Math.max(0, Duration.between(oldest, now).toNanos() / 1e9);
 		}
-		return new ReplicaStatus(name(), location(), current, lag, this.lastUploadAt, this.lastError);
+		return new ReplicaStatus(name(), location(), current, lag, this.lastUploadAt, this.lastError,
+				this.lease.status());
 	}
 
 	private void run() {
@@ -246,6 +290,12 @@ final class ReplicaUploader {
 					continue;
 				}
 				long seen = wakeups();
+				if (!leaseAllowsUpload()) {
+					if (this.position >= 0) {
+						await(TimeUnit.SECONDS.toNanos(1), seen);
+					}
+					continue;
+				}
 				if (this.position >= this.replicator.txid()) {
 					await(TimeUnit.SECONDS.toNanos(1), seen);
 					continue;
@@ -267,6 +317,15 @@ final class ReplicaUploader {
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
 				return;
+			}
+			catch (LeaseNotHeldException ex) {
+				// The lease was lost between the check and the write: wait for it
+				logger.debug("{}", ex.getMessage());
+			}
+			catch (ForeignFileException ex) {
+				this.lease.conflict(ex.getMessage());
+				this.lastError = ex.getMessage();
+				this.replicator.listener().onUploadRejected(this.replicator.name(), name(), ex.getMessage());
 			}
 			catch (IOException | RuntimeException ex) {
 				recordFailure(ex);
@@ -503,10 +562,8 @@ final class ReplicaUploader {
 			header = LtxHeader.decode(in.readNBytes(LtxHeader.SIZE));
 		}
 		Instant timestamp = Instant.ofEpochMilli(header.timestamp());
-		LtxFileInfo info;
-		try (InputStream in = Files.newInputStream(file)) {
-			info = this.client.writeFile(level, minTxid, name.maxTxid(), timestamp, in);
-		}
+		LtxFileInfo info = ConditionalUpload.create(this.client, this.lease, level, minTxid, name.maxTxid(), timestamp,
+				file);
 		this.lastUploadAt = this.replicator.config().clock().instant();
 		UploadResult result = new UploadResult(level, minTxid, name.maxTxid(), info.size(), timestamp,
 				Duration.ofNanos(System.nanoTime() - started));

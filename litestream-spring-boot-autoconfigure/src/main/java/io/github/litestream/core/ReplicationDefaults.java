@@ -59,6 +59,15 @@ public final class ReplicationDefaults {
 	/** Level that holds full snapshots, as in Litestream. */
 	public static final int SNAPSHOT_LEVEL = 9;
 
+	/**
+	 * How long a replica's lease lasts after its last renewal; Litestream's leaser uses
+	 * the same.
+	 */
+	public static final Duration LEASE_TTL = Duration.ofSeconds(30);
+
+	/** How often the holder renews a replica's lease. */
+	public static final Duration LEASE_RENEW_INTERVAL = Duration.ofSeconds(10);
+
 	private ReplicationDefaults() {
 	}
 

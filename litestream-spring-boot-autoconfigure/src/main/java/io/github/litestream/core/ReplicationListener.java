@@ -109,4 +109,35 @@ public interface ReplicationListener {
 	default void onRetention(String database, String replica, int level, int deleted) {
 	}
 
+	/**
+	 * Called when this engine acquired the lease of a replica (a new generation), and may
+	 * write it.
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @param lease the lease
+	 */
+	default void onLeaseAcquired(String database, String replica, LeaseStatus lease) {
+	}
+
+	/**
+	 * Called when this engine lost the lease of a replica or stopped writing under it: it
+	 * was not renewed in time, another process took it over, or a conflicting file was
+	 * met.
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @param reason why
+	 */
+	default void onLeaseLost(String database, String replica, String reason) {
+	}
+
+	/**
+	 * Called when an upload was refused because a different file of the same name exists
+	 * on the replica (another writer's history); the engine stops writing that replica.
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @param reason what was met
+	 */
+	default void onUploadRejected(String database, String replica, String reason) {
+	}
+
 }

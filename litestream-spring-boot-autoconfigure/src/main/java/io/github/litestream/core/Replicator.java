@@ -87,6 +87,9 @@ public final class Replicator implements AutoCloseable {
 	/** Compaction, snapshots and retention, one thread per replica (issue 3). */
 	private final List<ReplicaCompactor> compactors = new ArrayList<>();
 
+	/** One lease per replica: the right to write it (DESIGN 4.14). */
+	private final List<ReplicaLease> leases = new ArrayList<>();
+
 	/** Guards the WAL and database state below; held while an L0 file is cut. */
 	private final ReentrantLock lock = new ReentrantLock();
 
@@ -187,6 +190,61 @@ public final class Replicator implements AutoCloseable {
 			this.uploaders.add(uploader);
 			this.compactors.add(new ReplicaCompactor(config, replica, RestoreReservations.jvm(), uploader::position));
 		}
+		guardWritesWithLeases();
+	}
+
+	/**
+	 * Puts every replica's writers (uploads, compaction, snapshots, retention) under that
+	 * replica's lease; a change of the lease wakes the uploader.
+	 */
+	private void guardWritesWithLeases() {
+		ReplicaLease.Identity identity = ReplicaLease.Identity.local();
+		for (int i = 0; i < this.uploaders.size(); i++) {
+			ReplicaUploader uploader = this.uploaders.get(i);
+			ReplicaLease lease = new ReplicaLease(this.config, this.config.replicas().get(i), identity, uploader::wake);
+			this.leases.add(lease);
+			uploader.guardedBy(lease);
+			this.compactors.get(i).guardedBy(lease);
+		}
+	}
+
+	/**
+	 * Takes (or starts waiting for) every replica's lease, before the replicas' positions
+	 * are read.
+	 */
+	private void startLeases() {
+		for (ReplicaLease lease : this.leases) {
+			lease.start();
+		}
+	}
+
+	/**
+	 * Releases the leases after the last write, so a successor need not wait for them to
+	 * expire.
+	 */
+	private void releaseLeases() {
+		for (ReplicaLease lease : this.leases) {
+			lease.stop();
+		}
+	}
+
+	/**
+	 * Waits until every replica this engine may write holds {@code txid}; replicas whose
+	 * lease it does not hold are not waited for.
+	 */
+	private boolean awaitReplicatedWhereWritable(long txid, Duration timeout) throws InterruptedException {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		for (ReplicaUploader uploader : this.uploaders) {
+			if (!uploader.lease().mayWrite()) {
+				logger.warn("Database '{}' stops without a final upload to replica '{}': {}", this.name,
+						uploader.name(), uploader.lease().status().detail());
+				continue;
+			}
+			if (!uploader.awaitPosition(txid, deadline)) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	/**
@@ -243,6 +301,7 @@ public final class Replicator implements AutoCloseable {
 			this.connections.limitWalSize(this.config.truncatePageCount() * frameSize());
 			this.store.open();
 			recoverLocalState();
+			startLeases();
 			for (ReplicaUploader uploader : this.uploaders) {
 				uploader.initialize();
 			}
@@ -251,6 +310,7 @@ public final class Replicator implements AutoCloseable {
 		}
 		catch (IOException | RuntimeException ex) {
 			this.state = State.FAILED;
+			releaseLeases();
 			// The engine's SQLite connections may close now (SQLite keeps the locks of
 			// the application's connections), but the descriptor of the database file
 			// may not: closing it would drop every lock this process holds on the file
@@ -377,7 +437,7 @@ public final class Replicator implements AutoCloseable {
 		}
 		boolean replicated;
 		try {
-			replicated = awaitReplicated(target, this.config.shutdownSyncTimeout());
+			replicated = awaitReplicatedWhereWritable(target, this.config.shutdownSyncTimeout());
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -402,6 +462,7 @@ public final class Replicator implements AutoCloseable {
 		for (ReplicaCompactor compactor : this.compactors) {
 			compactor.stop();
 		}
+		releaseLeases();
 		stopThread(this.syncThread, STOP_GRACE);
 		this.lock.lock();
 		try {

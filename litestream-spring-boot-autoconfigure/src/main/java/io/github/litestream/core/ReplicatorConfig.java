@@ -43,6 +43,8 @@ public final class ReplicatorConfig {
 
 	private final Duration retryMaxBackoff;
 
+	private final LeaseConfig lease;
+
 	private final PageEncoding pageEncoding;
 
 	private final Clock clock;
@@ -102,6 +104,7 @@ public final class ReplicatorConfig {
 					"litestream.restore.parallelism must be at least 1, was '" + builder.restoreParallelism + "'");
 		}
 		this.restoreParallelism = builder.restoreParallelism;
+		this.lease = Objects.requireNonNull(builder.lease, "lease");
 	}
 
 	/**
@@ -145,6 +148,15 @@ public final class ReplicatorConfig {
 			throw new IllegalArgumentException(property + " must be zero or positive, was '" + value + "'");
 		}
 		return value;
+	}
+
+	/**
+	 * Returns the lease settings: whether one writer per replica is enforced, and the
+	 * lease's TTL and renewal interval.
+	 * @return the lease settings
+	 */
+	public LeaseConfig lease() {
+		return this.lease;
 	}
 
 	/**
@@ -355,6 +367,8 @@ public final class ReplicatorConfig {
 
 		private Duration retryMaxBackoff = ReplicationDefaults.RETRY_MAX_BACKOFF;
 
+		private LeaseConfig lease = LeaseConfig.DEFAULT;
+
 		// Frame-encoded pages are readable by every Litestream v0.5.x (DESIGN section 3).
 		private PageEncoding pageEncoding = PageEncoding.FRAME;
 
@@ -538,6 +552,16 @@ public final class ReplicatorConfig {
 		 */
 		public Builder restoreParallelism(int restoreParallelism) {
 			this.restoreParallelism = restoreParallelism;
+			return this;
+		}
+
+		/**
+		 * Sets the lease settings.
+		 * @param lease the lease settings; {@link LeaseConfig#DEFAULT} by default
+		 * @return this builder
+		 */
+		public Builder lease(LeaseConfig lease) {
+			this.lease = lease;
 			return this;
 		}
 

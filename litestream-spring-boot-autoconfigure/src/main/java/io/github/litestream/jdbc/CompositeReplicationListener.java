@@ -3,6 +3,7 @@ package io.github.litestream.jdbc;
 import java.time.Duration;
 import java.util.List;
 
+import io.github.litestream.core.LeaseStatus;
 import io.github.litestream.core.ReplicationListener;
 import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.SyncResult;
@@ -73,6 +74,21 @@ public final class CompositeReplicationListener implements ReplicationListener {
 	@Override
 	public void onRestore(String database, RestoreResult result) {
 		each((l) -> l.onRestore(database, result));
+	}
+
+	@Override
+	public void onLeaseAcquired(String database, String replica, LeaseStatus lease) {
+		each((l) -> l.onLeaseAcquired(database, replica, lease));
+	}
+
+	@Override
+	public void onLeaseLost(String database, String replica, String reason) {
+		each((l) -> l.onLeaseLost(database, replica, reason));
+	}
+
+	@Override
+	public void onUploadRejected(String database, String replica, String reason) {
+		each((l) -> l.onUploadRejected(database, replica, reason));
 	}
 
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.ToDoubleFunction;
 
 import io.github.litestream.autoconfigure.S3RequestListenerFactory;
+import io.github.litestream.core.LeaseStatus;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicationListener;
 import io.github.litestream.core.ReplicatorStatus;
@@ -47,6 +48,14 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * replicas count the uploads (PUT) the engine reports.</li>
  * <li>{@code litestream.replica.bytes} (counter, bytes): bytes uploaded.</li>
  * <li>{@code litestream.restore} (timer): restores.</li>
+ * <li>{@code litestream.lease.acquisitions} (counter): times this instance acquired a
+ * replica's lease (a new generation).</li>
+ * <li>{@code litestream.lease.lost} (counter): times it stopped writing under a lease it
+ * held (not renewed in time, taken over, or a conflicting file met).</li>
+ * <li>{@code litestream.lease.held} (gauge): 1 while this instance holds the replica's
+ * lease or leases are disabled, 0 otherwise.</li>
+ * <li>{@code litestream.uploads.rejected} (counter): uploads refused because a different
+ * file of the same name was on the replica.</li>
  * </ul>
  */
 public class LitestreamMetrics implements MeterBinder, ReplicationListener, S3RequestListenerFactory {
@@ -105,6 +114,15 @@ public class LitestreamMetrics implements MeterBinder, ReplicationListener, S3Re
 					}
 				}
 				bytes(registry, name, replica.name());
+				Gauge
+					.builder("litestream.lease.held", database,
+							replica(replica.name(), (status) -> status.writable() ? 1 : 0))
+					.tags("database", name, "replica", replica.name())
+					.description("1 while this instance may write the replica under its lease, 0 otherwise")
+					.register(registry);
+				leaseAcquisitions(registry, name, replica.name());
+				leasesLost(registry, name, replica.name());
+				uploadsRejected(registry, name, replica.name());
 			}
 			sync(registry, name);
 			syncErrors(registry, name);
@@ -250,6 +268,42 @@ public class LitestreamMetrics implements MeterBinder, ReplicationListener, S3Re
 			return;
 		}
 		this.registries.forEach((registry) -> operations(registry, database, replica, "PUT", "error").increment());
+	}
+
+	private static Counter leaseAcquisitions(MeterRegistry registry, String database, String replica) {
+		return Counter.builder("litestream.lease.acquisitions")
+			.tags("database", database, "replica", replica)
+			.description("Times this instance acquired the replica's lease")
+			.register(registry);
+	}
+
+	private static Counter leasesLost(MeterRegistry registry, String database, String replica) {
+		return Counter.builder("litestream.lease.lost")
+			.tags("database", database, "replica", replica)
+			.description("Times this instance stopped writing under a lease it held")
+			.register(registry);
+	}
+
+	private static Counter uploadsRejected(MeterRegistry registry, String database, String replica) {
+		return Counter.builder("litestream.uploads.rejected")
+			.tags("database", database, "replica", replica)
+			.description("Uploads refused because another file of the same name was on the replica")
+			.register(registry);
+	}
+
+	@Override
+	public void onLeaseAcquired(String database, String replica, LeaseStatus lease) {
+		this.registries.forEach((registry) -> leaseAcquisitions(registry, database, replica).increment());
+	}
+
+	@Override
+	public void onLeaseLost(String database, String replica, String reason) {
+		this.registries.forEach((registry) -> leasesLost(registry, database, replica).increment());
+	}
+
+	@Override
+	public void onUploadRejected(String database, String replica, String reason) {
+		this.registries.forEach((registry) -> uploadsRejected(registry, database, replica).increment());
 	}
 
 	@Override

@@ -11,6 +11,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The storage SPI: reads and writes the LTX files of one replica location, laid out as
  * Litestream v0.5 lays them out so that either tool restores the other's backups.
@@ -65,11 +67,22 @@ import java.util.Objects;
  * <li><b>Interrupts</b>: an operation on an interrupted thread may fail with an
  * {@link IOException} (for example {@link java.nio.channels.ClosedByInterruptException});
  * the interrupt status stays set.</li>
+ * <li><b>Conditional writes</b> ({@link #createFile}, {@link #createLease},
+ * {@link #replaceLease}) that find the target in another state than required write
+ * nothing and throw {@link java.nio.file.FileAlreadyExistsException} or
+ * {@link LeaseConflictException}: not failures of the replica, and retrying the same call
+ * cannot succeed.</li>
  * </ul>
  * Implementations never put credentials in {@link #location()}, messages or
  * {@link Object#toString()}.
  */
 public interface ReplicaClient extends AutoCloseable {
+
+	/**
+	 * The name of the lease object at the root of a replica, as Litestream's leaser names
+	 * it.
+	 */
+	String LEASE_OBJECT_NAME = "lock.json";
 
 	/**
 	 * Returns the type of this backend, as in the replica URL scheme.
@@ -208,6 +221,98 @@ public interface ReplicaClient extends AutoCloseable {
 	 * @throws IOException as described in the error contract
 	 */
 	void deleteAll() throws IOException;
+
+	/**
+	 * Writes one file only if no file of that name exists: the conditional create every
+	 * upload of the engine uses, so that an existing file is never overwritten, even by a
+	 * writer that wrongly believes it owns the replica. Otherwise as {@link #writeFile}.
+	 * <p>
+	 * When a file of that name exists, nothing is written and
+	 * {@link java.nio.file.FileAlreadyExistsException} is thrown, whose message is the
+	 * full location of the file; the caller decides whether the existing file is the same
+	 * one (for example an earlier attempt whose answer was lost) by reading it. Backends
+	 * make the check and the write one atomic step where the store allows it (S3
+	 * {@code If-None-Match: *}; a hard link on a file replica). This default, for clients
+	 * that cannot, checks the listing first and is not atomic.
+	 * @param level the level
+	 * @param minTxid the first transaction ID of the file
+	 * @param maxTxid the last transaction ID of the file
+	 * @param timestamp the LTX header timestamp
+	 * @param data the content of the file, read to its end unless the file exists
+	 * @return the written file
+	 * @throws java.nio.file.FileAlreadyExistsException if a file of that name exists; its
+	 * message is the full location of the file
+	 * @throws ReplicaException if the replica cannot store the file
+	 * @throws IOException as described in the error contract, including failures of
+	 * {@code data}
+	 */
+	default LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		LtxFileInfo.checkLevel(level);
+		LtxFileInfo.checkTxidRange(minTxid, maxTxid);
+		for (LtxFileInfo file : listFiles(level, minTxid)) {
+			if (file.minTxid() == minTxid && file.maxTxid() == maxTxid) {
+				throw new java.nio.file.FileAlreadyExistsException(
+						location() + " level " + level + " " + file.fileName());
+			}
+		}
+		return writeFile(level, minTxid, maxTxid, timestamp, data);
+	}
+
+	/**
+	 * Returns where the lease object of this replica lives, for messages: Litestream's
+	 * name, {@value #LEASE_OBJECT_NAME}, at the root of the replica.
+	 * @return for example {@code "s3://bucket/app-db/lock.json"}
+	 */
+	default String leaseLocation() {
+		return location() + "/" + LEASE_OBJECT_NAME;
+	}
+
+	/**
+	 * Reads the lease object of this replica (see {@link #createLease}).
+	 * @return the object with its version, or {@code null} when there is none
+	 * @throws ReplicaException if the lease object cannot be read
+	 * @throws UnsupportedOperationException if this client keeps no lease (the default)
+	 * @throws IOException as described in the error contract
+	 */
+	default @Nullable LeaseObject readLease() throws IOException {
+		throw new UnsupportedOperationException(getClass().getName() + " does not support leases");
+	}
+
+	/**
+	 * Creates the lease object of this replica if there is none, atomically: of several
+	 * writers (in any process, on any host) calling this at once, exactly one succeeds.
+	 * The lease object, {@value #LEASE_OBJECT_NAME} at the root of the replica, is not an
+	 * LTX file: it is never listed, and {@link #deleteAll()} leaves it.
+	 * @param content the bytes to store (small: one request, held in memory)
+	 * @return the version of the stored object, to name in {@link #replaceLease}
+	 * @throws LeaseConflictException if a lease object exists; nothing was written
+	 * @throws ReplicaException if the replica cannot store it; it may or may not have
+	 * been stored (a lost answer): read it to find out
+	 * @throws UnsupportedOperationException if this client keeps no lease (the default)
+	 * @throws IOException as described in the error contract
+	 */
+	default String createLease(byte[] content) throws IOException {
+		throw new UnsupportedOperationException(getClass().getName() + " does not support leases");
+	}
+
+	/**
+	 * Replaces the lease object only if it is still exactly the given version, atomically
+	 * (a compare-and-swap): of several writers naming the same version, at most one
+	 * succeeds.
+	 * @param content the bytes to store
+	 * @param expectedVersion the version read or written last
+	 * @return the version of the stored object
+	 * @throws LeaseConflictException if the object is gone or has another version;
+	 * nothing was written
+	 * @throws ReplicaException if the replica cannot store it; it may or may not have
+	 * been stored (a lost answer): read it to find out
+	 * @throws UnsupportedOperationException if this client keeps no lease (the default)
+	 * @throws IOException as described in the error contract
+	 */
+	default String replaceLease(byte[] content, String expectedVersion) throws IOException {
+		throw new UnsupportedOperationException(getClass().getName() + " does not support leases");
+	}
 
 	/**
 	 * Releases resources this client owns (connections, threads); does nothing by

@@ -13,6 +13,7 @@ import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.litestream.actuate.LitestreamEndpoint;
 import io.github.litestream.actuate.LitestreamHealthIndicator;
+import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.ReplicationDefaults;
 import io.github.litestream.jdbc.LitestreamDataSource;
 import io.github.litestream.jdbc.LitestreamDatabase;
@@ -160,9 +161,11 @@ class LitestreamAutoConfigurationTests {
 			MeterRegistry registry = context.getBean(MeterRegistry.class);
 			context.getBean(LitestreamMetrics.class).bindTo(registry);
 			Gauge lag = registry.get("litestream.replica.lag").tag("database", "dataSource").gauge();
-			// The first L0 file is written at start; the lag is 0 once the replica holds
-			// it.
+			// The first L0 file is written at start, after the lease is acquired; the lag
+			// is 0 once the replica holds it.
 			await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(lag.value()).isEqualTo(0.0));
+			assertThat(registry.get("litestream.lease.held").tag("replica", "file").gauge().value()).isEqualTo(1.0);
+			assertThat(registry.find("litestream.lease.acquisitions").counter()).isNotNull();
 			assertThat(registry.find("litestream.txid").gauge()).isNotNull();
 			assertThat(registry.find("litestream.sync").timer()).isNotNull();
 		});
@@ -268,6 +271,19 @@ class LitestreamAutoConfigurationTests {
 		assertThat(properties.getShutdownSyncTimeout()).isEqualTo(ReplicationDefaults.SHUTDOWN_SYNC_TIMEOUT);
 		assertThat(new LitestreamProperties.Replica().getSyncInterval()).isEqualTo(ReplicationDefaults.SYNC_INTERVAL);
 		assertThat(properties.getRestore().getOnStartup()).isEqualTo(LitestreamProperties.OnStartup.IF_MISSING);
+		assertThat(properties.getLease().isEnabled()).isEqualTo(LeaseConfig.DEFAULT.enabled());
+		assertThat(properties.getLease().getTtl()).isEqualTo(ReplicationDefaults.LEASE_TTL);
+		assertThat(properties.getLease().getRenewInterval()).isEqualTo(ReplicationDefaults.LEASE_RENEW_INTERVAL);
+	}
+
+	@Test
+	void leaseRenewIntervalAboveAThirdOfTheTtlFailsStartupNamingTheProperty() {
+		runner().withPropertyValues("litestream.lease.ttl=3s", "litestream.lease.renew-interval=2s")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("litestream.lease.renew-interval")
+				.hasMessageContaining("PT2S"));
 	}
 
 	@Test

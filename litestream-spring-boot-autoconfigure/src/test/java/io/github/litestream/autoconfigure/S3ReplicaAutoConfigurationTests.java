@@ -99,7 +99,10 @@ class S3ReplicaAutoConfigurationTests {
 				context.getBean(io.github.litestream.metrics.LitestreamMetrics.class).bindTo(registry);
 				writeRows(context.getBean(DataSource.class));
 				assertThat(database.sync().replicated()).isTrue();
-				assertThat(keys(bucket)).isNotEmpty().allMatch((key) -> key.startsWith("backups/app/0000/"));
+				// The L0 files, and the replica's lease
+				assertThat(keys(bucket)).contains("backups/app/lock.json")
+					.allMatch((key) -> key.startsWith("backups/app/0000/") || key.equals("backups/app/lock.json"))
+					.anyMatch((key) -> key.startsWith("backups/app/0000/"));
 				assertThat(count(registry, "PUT", "success")).isPositive();
 				assertThat(count(registry, "PUT", "error")).isZero();
 				// S3 replicas report every kind of request, so every kind has its meter
@@ -124,7 +127,9 @@ class S3ReplicaAutoConfigurationTests {
 				LitestreamDatabase database = context.getBean(LitestreamDatabases.class).get("dataSource");
 				writeRows(context.getBean(DataSource.class));
 				assertThat(database.sync().replicated()).isTrue();
-				assertThat(keys(bucket)).isNotEmpty().allMatch((key) -> key.startsWith("db/0000/"));
+				assertThat(keys(bucket)).contains("db/lock.json")
+					.allMatch((key) -> key.startsWith("db/0000/") || key.equals("db/lock.json"))
+					.anyMatch((key) -> key.startsWith("db/0000/"));
 			});
 	}
 

@@ -7,9 +7,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A real replica client wrapped to count the operations the engine makes on it, and to
@@ -26,6 +28,12 @@ final class CountingReplicaClient implements ReplicaClient {
 	final AtomicInteger writes = new AtomicInteger();
 
 	final AtomicInteger deletes = new AtomicInteger();
+
+	/** Reads of the lease object, not in total(). */
+	final AtomicInteger leaseReads = new AtomicInteger();
+
+	/** Writes of the lease object (acquisitions, renewals, releases), not in total(). */
+	final AtomicInteger leaseWrites = new AtomicInteger();
 
 	/**
 	 * Number of upcoming writes that fail with a retryable error before reaching storage.
@@ -70,6 +78,39 @@ final class CountingReplicaClient implements ReplicaClient {
 			throw new ReplicaException("Injected failure writing " + minTxid + "-" + maxTxid, true, null);
 		}
 		return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+	}
+
+	@Override
+	public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		this.writes.incrementAndGet();
+		if (this.failingWrites.getAndUpdate((n) -> Math.max(0, n - 1)) > 0) {
+			throw new ReplicaException("Injected failure writing " + minTxid + "-" + maxTxid, true, null);
+		}
+		return this.delegate.createFile(level, minTxid, maxTxid, timestamp, data);
+	}
+
+	@Override
+	public String leaseLocation() {
+		return this.delegate.leaseLocation();
+	}
+
+	@Override
+	public @Nullable LeaseObject readLease() throws IOException {
+		this.leaseReads.incrementAndGet();
+		return this.delegate.readLease();
+	}
+
+	@Override
+	public String createLease(byte[] content) throws IOException {
+		this.leaseWrites.incrementAndGet();
+		return this.delegate.createLease(content);
+	}
+
+	@Override
+	public String replaceLease(byte[] content, String expectedVersion) throws IOException {
+		this.leaseWrites.incrementAndGet();
+		return this.delegate.replaceLease(content, expectedVersion);
 	}
 
 	@Override

@@ -23,6 +23,13 @@ class RecordingListener implements ReplicationListener {
 
 	final List<UploadResult> uploads = new CopyOnWriteArrayList<>();
 
+	final List<String> rejectedUploads = new CopyOnWriteArrayList<>();
+
+	@Override
+	public void onUploadRejected(String database, String replica, String reason) {
+		this.rejectedUploads.add(reason);
+	}
+
 	@Override
 	public void onSync(String database, SyncResult sync) {
 		this.syncs.add(sync);

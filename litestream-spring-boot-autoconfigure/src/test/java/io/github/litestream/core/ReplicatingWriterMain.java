@@ -41,6 +41,9 @@ public final class ReplicatingWriterMain {
 			.monitorInterval(Duration.ofMillis(100))
 			.minCheckpointPageCount(300)
 			.checkpointInterval(Duration.ofSeconds(2))
+			// A run killed with SIGKILL leaves its lease behind: the next run takes it
+			// over once it expired, sooner than the 30 s default
+			.lease(new LeaseConfig(true, Duration.ofSeconds(3), Duration.ofSeconds(1)))
 			.build());
 		replicator.start();
 		Thread writer = new Thread(() -> write(connection, replicator), "writer");

@@ -19,9 +19,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
+import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -388,6 +390,32 @@ class RestoreRetentionTests {
 		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 				throws IOException {
 			return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			return this.delegate.createFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public String leaseLocation() {
+			return this.delegate.leaseLocation();
+		}
+
+		@Override
+		public @Nullable LeaseObject readLease() throws IOException {
+			return this.delegate.readLease();
+		}
+
+		@Override
+		public String createLease(byte[] content) throws IOException {
+			return this.delegate.createLease(content);
+		}
+
+		@Override
+		public String replaceLease(byte[] content, String expectedVersion) throws IOException {
+			return this.delegate.replaceLease(content, expectedVersion);
 		}
 
 		@Override

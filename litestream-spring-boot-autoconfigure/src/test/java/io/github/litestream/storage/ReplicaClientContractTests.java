@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -75,6 +77,29 @@ public abstract class ReplicaClientContractTests {
 	 */
 	protected @Nullable List<String> rawObjectNames() throws Exception {
 		return null;
+	}
+
+	/**
+	 * Creates a client on another replica location of the same backend, named
+	 * {@code name}; two calls with the same name give two clients (as two processes would
+	 * have) on the same location. Tests that need it are skipped when a backend returns
+	 * {@code null}.
+	 * @param name a short name, unique per location within a test
+	 * @return the client, or {@code null}
+	 * @throws Exception if the client cannot be created
+	 */
+	protected @Nullable ReplicaClient createClientAt(String name) throws Exception {
+		return null;
+	}
+
+	/**
+	 * Whether the backend replaces the lease object atomically when several writers name
+	 * the same version at once. Every store the engine supports in production does (AWS
+	 * S3, a file replica); some test servers only check the version and then write.
+	 * @return {@code true} unless the backend says otherwise
+	 */
+	protected boolean replacesLeaseAtomically() {
+		return true;
 	}
 
 	@BeforeEach
@@ -461,6 +486,220 @@ public abstract class ReplicaClientContractTests {
 		assertThatIllegalArgumentException().isThrownBy(() -> this.client.writeFile(-1, 1, 1, TIMESTAMP, data));
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> this.client.deleteFiles(List.of(new LtxFileInfo(10, 1, 1, 0, TIMESTAMP))));
+	}
+
+	// ---------------------------------------------------------------- conditional writes
+
+	@Test
+	void createFileWritesAFileThatDoesNotExist() throws IOException {
+		byte[] content = bytes(5_000, 7);
+		LtxFileInfo created = this.client.createFile(0, 1, 1, TIMESTAMP, new ByteArrayInputStream(content));
+		assertThat(created).isEqualTo(new LtxFileInfo(0, 1, 1, content.length, TIMESTAMP_MILLIS));
+		assertThat(this.client.listFiles(0)).containsExactly(created);
+		assertThat(read(0, 1, 1)).isEqualTo(content);
+	}
+
+	@Test
+	void createFileNeverReplacesAnExistingFileAndNamesIt() throws IOException {
+		byte[] first = bytes(5_000, 1);
+		write(0, 1, 2, first);
+		assertThatExceptionOfType(FileAlreadyExistsException.class)
+			.isThrownBy(() -> this.client.createFile(0, 1, 2, TIMESTAMP, new ByteArrayInputStream(bytes(6_000, 2))))
+			.withMessageContaining(LtxFileName.format(1, 2));
+		assertThat(read(0, 1, 2)).isEqualTo(first);
+		assertThat(this.client.listFiles(0)).singleElement()
+			.satisfies((file) -> assertThat(file.size()).isEqualTo(5_000));
+	}
+
+	@Test
+	void createFileOfAnotherRangeOrLevelIsNotAConflict() throws IOException {
+		write(0, 1, 2, bytes(100, 1));
+		this.client.createFile(0, 1, 3, TIMESTAMP, new ByteArrayInputStream(bytes(100, 2)));
+		this.client.createFile(1, 1, 2, TIMESTAMP, new ByteArrayInputStream(bytes(100, 3)));
+		assertThat(this.client.listFiles(0)).hasSize(2);
+		assertThat(this.client.listFiles(1)).hasSize(1);
+	}
+
+	@Test
+	void replicaWithoutLeaseReadsNoLease() throws IOException {
+		assertThat(this.client.readLease()).isNull();
+	}
+
+	@Test
+	void createdLeaseReadsBackWithTheReturnedVersion() throws IOException {
+		byte[] content = "{\"generation\":1}".getBytes(StandardCharsets.UTF_8);
+		String version = this.client.createLease(content);
+		LeaseObject lease = this.client.readLease();
+		assertThat(lease).isNotNull();
+		assertThat(lease.content()).isEqualTo(content);
+		assertThat(lease.version()).isEqualTo(version);
+	}
+
+	@Test
+	void createLeaseFailsWhenALeaseExistsAndKeepsIt() throws IOException {
+		byte[] content = "{\"generation\":1}".getBytes(StandardCharsets.UTF_8);
+		this.client.createLease(content);
+		assertThatExceptionOfType(LeaseConflictException.class)
+			.isThrownBy(() -> this.client.createLease("{\"generation\":2}".getBytes(StandardCharsets.UTF_8)));
+		assertThat(this.client.readLease().content()).isEqualTo(content);
+	}
+
+	@Test
+	void replaceLeaseSucceedsOnlyWithTheCurrentVersion() throws IOException {
+		String first = this.client.createLease("{\"generation\":1}".getBytes(StandardCharsets.UTF_8));
+		byte[] second = "{\"generation\":1,\"expires_at\":\"x\"}".getBytes(StandardCharsets.UTF_8);
+		String secondVersion = this.client.replaceLease(second, first);
+		assertThat(secondVersion).isNotEqualTo(first);
+		assertThatExceptionOfType(LeaseConflictException.class)
+			.isThrownBy(() -> this.client.replaceLease("{\"generation\":9}".getBytes(StandardCharsets.UTF_8), first));
+		LeaseObject lease = this.client.readLease();
+		assertThat(lease.content()).isEqualTo(second);
+		assertThat(lease.version()).isEqualTo(secondVersion);
+	}
+
+	@Test
+	void replaceLeaseFailsWhenThereIsNoLease() {
+		assertThatExceptionOfType(LeaseConflictException.class)
+			.isThrownBy(() -> this.client.replaceLease("{}".getBytes(StandardCharsets.UTF_8), "\"0123\""));
+	}
+
+	@Test
+	void leaseObjectIsNeverListedAndSurvivesDeleteAll() throws IOException {
+		this.client.createLease("{\"generation\":1}".getBytes(StandardCharsets.UTF_8));
+		write(0, 1, 1, bytes(10, 1));
+		for (int level = LtxFileInfo.MIN_LEVEL; level <= LtxFileInfo.MAX_LEVEL; level++) {
+			assertThat(this.client.listFiles(level)).allSatisfy((file) -> assertThat(file.level()).isZero());
+		}
+		this.client.deleteAll();
+		assertThat(this.client.readLease()).isNotNull();
+		assertThat(this.client.leaseLocation()).startsWith(this.client.location()).endsWith("lock.json");
+	}
+
+	@Test
+	void fiftyRacesOfTwoContendersForAFreshLeaseHaveExactlyOneWinnerEachTime() throws Exception {
+		assumeThat(createClientAt("probe")).as("backend offers other locations").isNotNull();
+		ExecutorService executor = Executors.newFixedThreadPool(2);
+		try {
+			for (int race = 0; race < 50; race++) {
+				ReplicaClient[] contenders = { createClientAt("race-" + race), createClientAt("race-" + race) };
+				CountDownLatch start = new CountDownLatch(1);
+				List<Future<Boolean>> outcomes = new ArrayList<>();
+				for (int i = 0; i < 2; i++) {
+					ReplicaClient contender = contenders[i];
+					byte[] content = ("{\"owner\":\"contender-" + i + "\"}").getBytes(StandardCharsets.UTF_8);
+					outcomes.add(executor.submit(() -> {
+						start.await();
+						try {
+							contender.createLease(content);
+							return true;
+						}
+						catch (LeaseConflictException ex) {
+							return false;
+						}
+					}));
+				}
+				start.countDown();
+				boolean first = outcomes.get(0).get(WAIT_SECONDS, TimeUnit.SECONDS);
+				boolean second = outcomes.get(1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+				assertThat(first ^ second).as("exactly one of two contenders wins race %d", race).isTrue();
+				String winner = "contender-" + (first ? 0 : 1);
+				assertThat(new String(contenders[0].readLease().content(), StandardCharsets.UTF_8)).contains(winner);
+				for (ReplicaClient contender : contenders) {
+					contender.close();
+				}
+			}
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	@Test
+	void fiftyRacesOfTwoContendersTakingOverOneVersionHaveExactlyOneWinnerEachTime() throws Exception {
+		assumeThat(replacesLeaseAtomically()).as("backend replaces the lease atomically").isTrue();
+		ReplicaClient other = createClientAt("takeover");
+		assumeThat(other).as("backend offers other locations").isNotNull();
+		ReplicaClient mine = createClientAt("takeover");
+		String version = mine.createLease("{\"generation\":0}".getBytes(StandardCharsets.UTF_8));
+		ExecutorService executor = Executors.newFixedThreadPool(2);
+		try {
+			for (int race = 0; race < 50; race++) {
+				String expected = version;
+				CountDownLatch start = new CountDownLatch(1);
+				List<Future<String>> outcomes = new ArrayList<>();
+				ReplicaClient[] contenders = { mine, other };
+				for (int i = 0; i < 2; i++) {
+					ReplicaClient contender = contenders[i];
+					byte[] content = ("{\"generation\":" + (race + 1) + ",\"owner\":\"contender-" + i + "\"}")
+						.getBytes(StandardCharsets.UTF_8);
+					outcomes.add(executor.submit(() -> {
+						start.await();
+						try {
+							return contender.replaceLease(content, expected);
+						}
+						catch (LeaseConflictException ex) {
+							return null;
+						}
+					}));
+				}
+				start.countDown();
+				String first = outcomes.get(0).get(WAIT_SECONDS, TimeUnit.SECONDS);
+				String second = outcomes.get(1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+				assertThat(first == null ^ second == null).as("exactly one of two contenders wins race %d", race)
+					.isTrue();
+				version = (first != null) ? first : second;
+				assertThat(mine.readLease().version()).isEqualTo(version);
+			}
+		}
+		finally {
+			executor.shutdownNow();
+			mine.close();
+			other.close();
+		}
+	}
+
+	@Test
+	void fiftyRacesOfTwoContendersCreatingOneFileHaveExactlyOneWinnerEachTime() throws Exception {
+		ReplicaClient other = createClientAt("files");
+		assumeThat(other).as("backend offers other locations").isNotNull();
+		ReplicaClient mine = createClientAt("files");
+		ExecutorService executor = Executors.newFixedThreadPool(2);
+		try {
+			for (int race = 1; race <= 50; race++) {
+				long txid = race;
+				CountDownLatch start = new CountDownLatch(1);
+				List<Future<Boolean>> outcomes = new ArrayList<>();
+				ReplicaClient[] contenders = { mine, other };
+				for (int i = 0; i < 2; i++) {
+					ReplicaClient contender = contenders[i];
+					byte[] content = bytes(2_000, i);
+					outcomes.add(executor.submit(() -> {
+						start.await();
+						try {
+							contender.createFile(0, txid, txid, TIMESTAMP, new ByteArrayInputStream(content));
+							return true;
+						}
+						catch (FileAlreadyExistsException ex) {
+							return false;
+						}
+					}));
+				}
+				start.countDown();
+				boolean first = outcomes.get(0).get(WAIT_SECONDS, TimeUnit.SECONDS);
+				boolean second = outcomes.get(1).get(WAIT_SECONDS, TimeUnit.SECONDS);
+				assertThat(first ^ second).as("exactly one of two writers creates file %d", race).isTrue();
+				byte[] stored;
+				try (InputStream in = mine.openFile(0, txid, txid)) {
+					stored = in.readAllBytes();
+				}
+				assertThat(stored).isEqualTo(bytes(2_000, first ? 0 : 1));
+			}
+		}
+		finally {
+			executor.shutdownNow();
+			mine.close();
+			other.close();
+		}
 	}
 
 	/**

@@ -148,7 +148,10 @@ class SampleApplicationTests {
 		assertThat(prometheus).contains("litestream_replica_lag_seconds{database=\"dataSource\",replica=\"local\"}",
 				"litestream_replica_txid", "litestream_txid", "litestream_db_size_bytes", "litestream_wal_size_bytes",
 				"litestream_sync_seconds_count", "litestream_sync_errors_total", "litestream_replica_operations_total",
-				"litestream_replica_bytes_total", "litestream_restore_seconds_count");
+				"litestream_replica_bytes_total", "litestream_restore_seconds_count",
+				"litestream_lease_held{database=\"dataSource\",replica=\"local\"} 1.0",
+				"litestream_lease_acquisitions_total", "litestream_lease_lost_total",
+				"litestream_uploads_rejected_total");
 	}
 
 	@Test
@@ -159,7 +162,9 @@ class SampleApplicationTests {
 			.body(new ParameterizedTypeReference<>() {
 			});
 		assertThat(body).containsKey("databases");
-		assertThat(body.get("databases")).asString().contains("dataSource", "pageSize", "walSize", "local");
+		assertThat(body.get("databases")).asString()
+			.contains("dataSource", "pageSize", "walSize", "local", "lease", "state=HELD", "held=true", "epoch=",
+					"expiresAt=");
 	}
 
 	private ResponseEntity<Map<String, Object>> createNote(String text) {

@@ -3,28 +3,41 @@ package io.github.litestream.storage.file;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.storage.LeaseConflictException;
+import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
@@ -42,6 +55,10 @@ import org.jspecify.annotations.Nullable;
  * sees a partial file and a written file survives a power loss. Directories are created
  * as needed; the root is never deleted.
  * <p>
+ * New files written by the engine are created with {@link #createFile}, which never
+ * replaces a file. The lease object ({@code <root>/lock.json}) is created and replaced
+ * with the atomic steps described at {@link #createLease} and {@link #replaceLease}.
+ * <p>
  * Failures that need someone to act (permission denied, a root that is not a directory or
  * cannot be created, a read-only file system) are non-retryable
  * {@link ReplicaException}s; other I/O failures are retryable.
@@ -56,6 +73,14 @@ public final class FileReplicaClient implements ReplicaClient {
 	private static final String TEMP_MARKER = ".tmp-";
 
 	private static final int COPY_BUFFER_SIZE = 64 * 1024;
+
+	private static final Duration LEASE_MUTEX_TIMEOUT = Duration.ofSeconds(10);
+
+	/**
+	 * One lock per lease mutex file in this JVM: a replica directory is a resource of the
+	 * process, shared by every client on it (see {@link #withLeaseMutex}).
+	 */
+	private static final ConcurrentHashMap<Path, ReentrantLock> LEASE_MUTEXES = new ConcurrentHashMap<>();
 
 	// Windows cannot open a directory as a channel; NTFS journals the rename instead
 	private static final boolean DIRECTORY_SYNC_SUPPORTED = File.separatorChar == '/';
@@ -211,18 +236,10 @@ public final class FileReplicaClient implements ReplicaClient {
 		Instant createdAt = timestamp.truncatedTo(ChronoUnit.MILLIS);
 		Path directory = target.getParent();
 		createDirectories(directory);
-		Path temp = directory.resolve("." + target.getFileName() + TEMP_MARKER
-				+ Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1));
+		Path temp = tempFile(target);
 		boolean renamed = false;
 		try {
-			long size;
-			try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
-					StandardOpenOption.WRITE)) {
-				size = copy(data, channel);
-				// Set before the sync so that force(true) makes the timestamp durable too
-				Files.setLastModifiedTime(temp, FileTime.from(createdAt));
-				channel.force(true);
-			}
+			long size = writeTemp(temp, data, createdAt);
 			Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
 			renamed = true;
 			// The rename is only durable once the directory entry is
@@ -240,6 +257,273 @@ public final class FileReplicaClient implements ReplicaClient {
 				deleteQuietly(temp);
 			}
 		}
+	}
+
+	private static Path tempFile(Path target) {
+		return target.resolveSibling("." + target.getFileName() + TEMP_MARKER
+				+ Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1));
+	}
+
+	/**
+	 * Writes and syncs a new temporary file, stamped with the timestamp.
+	 * @return the number of bytes written
+	 */
+	private static long writeTemp(Path temp, InputStream data, Instant createdAt) throws IOException {
+		try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+			long size = copy(data, channel);
+			// Set before the sync so that force(true) makes the timestamp durable too
+			Files.setLastModifiedTime(temp, FileTime.from(createdAt));
+			channel.force(true);
+			return size;
+		}
+	}
+
+	/**
+	 * Creates the file only if no file of that name exists. The file is written and
+	 * synced under a temporary name, then given its name with a hard link, which the
+	 * operating system refuses atomically when the name exists ({@code link(2)}; atomic
+	 * on NFS too, the classic way NFS clients take locks). On a file system without hard
+	 * links the temporary file is renamed after a check that the name is free, which is
+	 * not atomic: only the lease then keeps two writers apart.
+	 */
+	@Override
+	public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		Path target = filePath(level, minTxid, maxTxid);
+		Objects.requireNonNull(timestamp, "timestamp");
+		Objects.requireNonNull(data, "data");
+		Instant createdAt = timestamp.truncatedTo(ChronoUnit.MILLIS);
+		Path directory = target.getParent();
+		createDirectories(directory);
+		if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+			// Spares writing the data when the answer is known already
+			throw exists(target);
+		}
+		Path temp = tempFile(target);
+		try {
+			long size = writeTemp(temp, data, createdAt);
+			link(temp, target);
+			syncDirectory(directory);
+			return new LtxFileInfo(level, minTxid, maxTxid, size, createdAt);
+		}
+		catch (SourceException ex) {
+			throw ex.getCause();
+		}
+		catch (FileAlreadyExistsException ex) {
+			throw exists(target);
+		}
+		catch (IOException ex) {
+			throw failure("write LTX file", target, ex, true);
+		}
+		finally {
+			deleteQuietly(temp);
+		}
+	}
+
+	private static void link(Path temp, Path target) throws IOException {
+		try {
+			Files.createLink(target, temp);
+		}
+		catch (UnsupportedOperationException ex) {
+			if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+				throw new FileAlreadyExistsException(target.toString());
+			}
+			Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+		}
+	}
+
+	private static FileAlreadyExistsException exists(Path target) {
+		return new FileAlreadyExistsException(target.toUri().toString());
+	}
+
+	// ---------------------------------------------------------------- lease
+
+	/**
+	 * Returns the path of the lease object, {@code <root>/lock.json}.
+	 * @return the path, which may not exist
+	 */
+	public Path leasePath() {
+		return this.root.resolve(LEASE_OBJECT_NAME);
+	}
+
+	@Override
+	public String leaseLocation() {
+		return leasePath().toUri().toString();
+	}
+
+	@Override
+	public @Nullable LeaseObject readLease() throws IOException {
+		Path path = leasePath();
+		try {
+			byte[] content = Files.readAllBytes(path);
+			return new LeaseObject(content, version(content));
+		}
+		catch (NoSuchFileException ex) {
+			return null;
+		}
+		catch (IOException ex) {
+			throw failure("read lease object", path, ex, false);
+		}
+	}
+
+	/**
+	 * Creates the lease object with a hard link from a synced temporary file (see
+	 * {@link #createFile}), under the lease mutex.
+	 */
+	@Override
+	public String createLease(byte[] content) throws IOException {
+		Objects.requireNonNull(content, "content");
+		Path path = leasePath();
+		return withLeaseMutex(() -> {
+			if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+				throw new LeaseConflictException("Lease object '" + path.toUri() + "' already exists");
+			}
+			Path temp = tempFile(path);
+			try {
+				writeLeaseTemp(temp, content);
+				link(temp, path);
+				syncDirectory(this.root);
+			}
+			catch (FileAlreadyExistsException ex) {
+				throw new LeaseConflictException("Lease object '" + path.toUri() + "' already exists");
+			}
+			finally {
+				deleteQuietly(temp);
+			}
+			return version(content);
+		});
+	}
+
+	/**
+	 * Replaces the lease object with an atomic rename over it, after comparing its
+	 * version under the lease mutex: every writer of the lease object takes the mutex, so
+	 * nothing changes it between the comparison and the rename.
+	 */
+	@Override
+	public String replaceLease(byte[] content, String expectedVersion) throws IOException {
+		Objects.requireNonNull(content, "content");
+		Objects.requireNonNull(expectedVersion, "expectedVersion");
+		Path path = leasePath();
+		return withLeaseMutex(() -> {
+			byte[] current;
+			try {
+				current = Files.readAllBytes(path);
+			}
+			catch (NoSuchFileException ex) {
+				throw new LeaseConflictException("Lease object '" + path.toUri() + "' does not exist");
+			}
+			if (!version(current).equals(expectedVersion)) {
+				throw new LeaseConflictException("Lease object '" + path.toUri() + "' has version " + version(current)
+						+ ", not " + expectedVersion);
+			}
+			Path temp = tempFile(path);
+			try {
+				writeLeaseTemp(temp, content);
+				Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+				syncDirectory(this.root);
+			}
+			finally {
+				deleteQuietly(temp);
+			}
+			return version(content);
+		});
+	}
+
+	private static void writeLeaseTemp(Path temp, byte[] content) throws IOException {
+		try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+			ByteBuffer buffer = ByteBuffer.wrap(content);
+			while (buffer.hasRemaining()) {
+				channel.write(buffer);
+			}
+			channel.force(true);
+		}
+	}
+
+	/**
+	 * The version of a lease object: a hash of its bytes. Every lease write carries a new
+	 * expiry, so two writes never store the same bytes.
+	 */
+	private static String version(byte[] content) {
+		try {
+			byte[] digest = MessageDigest.getInstance("SHA-256").digest(content);
+			return HexFormat.of().formatHex(digest, 0, 16);
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException("SHA-256 is required of every Java platform", ex);
+		}
+	}
+
+	/**
+	 * Runs a read-compare-write of the lease object under its mutex: a lock of this JVM
+	 * (so that two clients of the same directory in one process never hold the file lock
+	 * at once, which POSIX would merge and drop on the first close) and an exclusive
+	 * {@code fcntl} lock of {@code <root>/.lock.json.lock}, which the operating system
+	 * releases if the process dies. On NFS the file lock needs NFSv4 or a lock manager
+	 * (NFSv3 with {@code lockd}); without one, locking fails and so do lease writes.
+	 */
+	private String withLeaseMutex(LeaseOperation operation) throws IOException {
+		Path mutex = this.root.resolve("." + LEASE_OBJECT_NAME + ".lock");
+		ReentrantLock jvmLock = LEASE_MUTEXES.computeIfAbsent(mutex, (key) -> new ReentrantLock());
+		try {
+			if (!jvmLock.tryLock(LEASE_MUTEX_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
+				throw mutexTimeout(mutex);
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new InterruptedIOException("Interrupted while waiting for the lease mutex '" + mutex + "'");
+		}
+		try {
+			Files.createDirectories(this.root);
+			try (FileChannel channel = FileChannel.open(mutex, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+				long deadline = System.nanoTime() + LEASE_MUTEX_TIMEOUT.toNanos();
+				long pause = 1;
+				FileLock lock;
+				while ((lock = channel.tryLock()) == null) {
+					if (System.nanoTime() - deadline > 0) {
+						throw mutexTimeout(mutex);
+					}
+					// fcntl has no timed wait: poll with a short capped backoff
+					Thread.sleep(pause);
+					pause = Math.min(pause * 2, 50);
+				}
+				try {
+					return operation.run();
+				}
+				finally {
+					lock.release();
+				}
+			}
+		}
+		catch (LeaseConflictException | ReplicaException ex) {
+			throw ex;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new InterruptedIOException("Interrupted while waiting for the lease mutex '" + mutex + "'");
+		}
+		catch (IOException ex) {
+			throw failure("write lease object", leasePath(), ex, true);
+		}
+		finally {
+			jvmLock.unlock();
+		}
+	}
+
+	private ReplicaException mutexTimeout(Path mutex) {
+		return new ReplicaException("Cannot write lease object '" + leasePath() + "' of file replica '" + this.location
+				+ "': its mutex '" + mutex + "' stayed locked for " + LEASE_MUTEX_TIMEOUT.toSeconds()
+				+ " s. This may be temporary; the operation can be retried.", true, null);
+	}
+
+	/**
+	 * A read-compare-write of the lease object.
+	 */
+	@FunctionalInterface
+	private interface LeaseOperation {
+
+		String run() throws IOException;
+
 	}
 
 	private static long copy(InputStream data, FileChannel channel) throws IOException {

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -44,6 +45,8 @@ import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
 import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.storage.LeaseConflictException;
+import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
@@ -117,6 +120,12 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * the {@code PutObject} or {@code CompleteMultipartUpload} succeeds, so readers never see
  * a partial file; a failed multipart upload is aborted (and {@link #deleteAll()} aborts
  * any left by a crash).
+ *
+ * <h2>Conditional writes</h2> {@link #createFile} never replaces an object
+ * ({@code If-None-Match: *}), and the lease object {@code <prefix>/lock.json} (the key of
+ * Litestream's leaser) is created with {@code If-None-Match: *} and replaced with
+ * {@code If-Match: <ETag>}, so that of several writers exactly one succeeds. AWS S3 and
+ * S3Proxy honour both headers; a store that ignores them gives no such guarantee.
  *
  * <h2>Downloads</h2> {@link #download} asks for the first part-size byte range of the
  * object, so a file no larger than one part (most files) costs one {@code GetObject}, as
@@ -224,6 +233,9 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private static final AtomicInteger UPLOAD_THREADS = new AtomicInteger();
 
 	private static final int COPY_BUFFER_SIZE = 64 * 1024;
+
+	/** A lease is a few hundred bytes; anything far larger is not one. */
+	private static final int MAX_LEASE_SIZE = 64 * 1024;
 
 	private final S3Client s3;
 
@@ -890,6 +902,25 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
+		return write(level, minTxid, maxTxid, timestamp, data, false);
+	}
+
+	/**
+	 * Creates the file only if no object of that key exists: {@code PutObject} with
+	 * {@code If-None-Match: *}, or for a multipart upload a {@code HeadObject} before it
+	 * starts (so no parts are sent in vain) and {@code If-None-Match: *} on
+	 * {@code CompleteMultipartUpload}. S3 answers {@code 412 Precondition Failed} when
+	 * the key exists, atomically. A retried request whose first attempt stored the object
+	 * also meets it: the caller compares the bytes.
+	 */
+	@Override
+	public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		return write(level, minTxid, maxTxid, timestamp, data, true);
+	}
+
+	private LtxFileInfo write(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data,
+			boolean ifAbsent) throws IOException {
 		String key = key(level, minTxid, maxTxid);
 		Objects.requireNonNull(timestamp, "timestamp");
 		Objects.requireNonNull(data, "data");
@@ -905,10 +936,10 @@ public final class S3ReplicaClient implements ReplicaClient {
 				length = reader.fill(buffer, length);
 			}
 			if (length < this.partSize || !reader.hasMore()) {
-				uploaded = putObject(key, buffer, length, metadata);
+				uploaded = putObject(key, buffer, length, metadata, ifAbsent);
 			}
 			else {
-				uploaded = multipartUpload(key, buffer, reader, metadata);
+				uploaded = multipartUpload(key, buffer, reader, metadata, ifAbsent);
 			}
 		}
 		catch (SourceException ex) {
@@ -918,7 +949,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 		return new LtxFileInfo(level, minTxid, maxTxid, uploaded.size(), createdAt);
 	}
 
-	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata) throws IOException {
+	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata, boolean ifAbsent)
+			throws IOException {
 		PutObjectRequest request = this.encryption
 			.onPut(PutObjectRequest.builder()
 				.bucket(this.bucket)
@@ -926,7 +958,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 				.contentType(CONTENT_TYPE)
 				.contentLength((long) length)
 				.metadata(metadata)
-				.storageClass(this.storageClass))
+				.storageClass(this.storageClass)
+				.ifNoneMatch(ifAbsent ? "*" : null))
 			.build();
 		try {
 			SdkResponse response = execute(S3Operation.PUT, "PutObject",
@@ -934,6 +967,9 @@ public final class S3ReplicaClient implements ReplicaClient {
 			return new Uploaded(length, eTagOf(response));
 		}
 		catch (SdkException ex) {
+			if (ifAbsent && isConditionFailure(ex)) {
+				throw alreadyExists(key, ex);
+			}
 			throw failure("write LTX file '" + objectUri(key) + "'", ex);
 		}
 	}
@@ -953,9 +989,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 		return null;
 	}
 
-	private Uploaded multipartUpload(String key, byte[] buffer, PartReader reader, Map<String, String> metadata)
-			throws IOException {
+	private Uploaded multipartUpload(String key, byte[] buffer, PartReader reader, Map<String, String> metadata,
+			boolean ifAbsent) throws IOException {
 		String action = "write LTX file '" + objectUri(key) + "' as a multipart upload";
+		if (ifAbsent) {
+			checkAbsent(key);
+		}
 		CreateMultipartUploadRequest create = this.encryption
 			.onCreateMultipartUpload(CreateMultipartUploadRequest.builder()
 				.bucket(this.bucket)
@@ -978,7 +1017,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 			long size = (this.uploadConcurrency <= 1) ? uploadParts(key, uploadId, buffer, reader, action, parts)
 					: uploadPartsConcurrently(key, uploadId, buffer, reader, action, parts);
 			parts.sort(Comparator.comparing(CompletedPart::partNumber));
-			return completeMultipartUpload(key, uploadId, parts, size, action);
+			return completeMultipartUpload(key, uploadId, parts, size, action, ifAbsent);
 		}
 		catch (IOException | RuntimeException | Error ex) {
 			abortQuietly(key, uploadId, ex);
@@ -1117,13 +1156,14 @@ public final class S3ReplicaClient implements ReplicaClient {
 	}
 
 	private Uploaded completeMultipartUpload(String key, String uploadId, List<CompletedPart> parts, long size,
-			String action) throws IOException {
+			String action, boolean ifAbsent) throws IOException {
 		CompleteMultipartUploadRequest request = this.encryption
 			.onCompleteMultipartUpload(CompleteMultipartUploadRequest.builder()
 				.bucket(this.bucket)
 				.key(key)
 				.uploadId(uploadId)
-				.multipartUpload((upload) -> upload.parts(parts)))
+				.multipartUpload((upload) -> upload.parts(parts))
+				.ifNoneMatch(ifAbsent ? "*" : null))
 			.build();
 		try {
 			SdkResponse response = execute(S3Operation.PUT, "CompleteMultipartUpload",
@@ -1134,6 +1174,9 @@ public final class S3ReplicaClient implements ReplicaClient {
 			Uploaded completed = ("NoSuchUpload".equals(S3Failures.errorCode(ex))) ? completedEarlier(key, size) : null;
 			if (completed != null) {
 				return completed;
+			}
+			if (ifAbsent && isConditionFailure(ex)) {
+				throw alreadyExists(key, ex);
 			}
 			throw failure(action, ex);
 		}
@@ -1154,6 +1197,124 @@ public final class S3ReplicaClient implements ReplicaClient {
 		}
 		catch (SdkException | IOException ex) {
 			return null;
+		}
+	}
+
+	/**
+	 * Whether S3 refused a conditional write: {@code 412 Precondition Failed}, or
+	 * {@code 409 ConditionalRequestConflict} (another conditional write of the same key
+	 * was in progress).
+	 */
+	private static boolean isConditionFailure(SdkException ex) {
+		int status = S3Failures.statusCode(ex);
+		return status == 412 || (status == 409 && "ConditionalRequestConflict".equals(S3Failures.errorCode(ex)));
+	}
+
+	private FileAlreadyExistsException alreadyExists(String key, SdkException cause) {
+		FileAlreadyExistsException exists = new FileAlreadyExistsException(objectUri(key));
+		exists.initCause(cause);
+		return exists;
+	}
+
+	private void checkAbsent(String key) throws IOException {
+		HeadObjectRequest request = this.encryption.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(key))
+			.build();
+		try {
+			execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request), (response) -> 0);
+		}
+		catch (SdkException ex) {
+			if (S3Failures.statusCode(ex) == 404) {
+				return;
+			}
+			throw failure("check whether '" + objectUri(key) + "' exists", ex);
+		}
+		throw new FileAlreadyExistsException(objectUri(key));
+	}
+
+	// ---------------------------------------------------------------- lease
+
+	/**
+	 * Returns the key of the lease object: {@code <prefix>/lock.json}, or
+	 * {@code lock.json} with an empty prefix, as Litestream's leaser builds it.
+	 * @return the key
+	 */
+	public String leaseKey() {
+		return this.prefix.isEmpty() ? LEASE_OBJECT_NAME : this.prefix + "/" + LEASE_OBJECT_NAME;
+	}
+
+	@Override
+	public String leaseLocation() {
+		return objectUri(leaseKey());
+	}
+
+	@Override
+	public @Nullable LeaseObject readLease() throws IOException {
+		String key = leaseKey();
+		GetObjectRequest request = this.encryption.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key))
+			.build();
+		try (ResponseInputStream<GetObjectResponse> stream = execute(S3Operation.GET, "GetObject",
+				() -> this.s3.getObject(request), (response) -> orZero(response.response().contentLength()))) {
+			byte[] content = stream.readNBytes(MAX_LEASE_SIZE + 1);
+			if (content.length > MAX_LEASE_SIZE) {
+				throw new ReplicaException("Lease object '" + objectUri(key) + "' is larger than " + MAX_LEASE_SIZE
+						+ " bytes: it is not a lease. Remove it.", false, null);
+			}
+			String eTag = stream.response().eTag();
+			return new LeaseObject(content, (eTag != null) ? eTag : "");
+		}
+		catch (SdkException ex) {
+			if (S3Failures.statusCode(ex) == 404) {
+				return null;
+			}
+			throw failure("read lease object '" + objectUri(key) + "'", ex);
+		}
+	}
+
+	@Override
+	public String createLease(byte[] content) throws IOException {
+		return putLease(content, null);
+	}
+
+	@Override
+	public String replaceLease(byte[] content, String expectedVersion) throws IOException {
+		Objects.requireNonNull(expectedVersion, "expectedVersion");
+		return putLease(content, expectedVersion);
+	}
+
+	/**
+	 * Writes the lease object with {@code If-None-Match: *} (create) or
+	 * {@code If-Match: <ETag>} (replace), as Litestream's leaser does.
+	 */
+	private String putLease(byte[] content, @Nullable String expectedVersion) throws IOException {
+		Objects.requireNonNull(content, "content");
+		String key = leaseKey();
+		// Encrypted like every other object; no storage class: the lease is rewritten
+		// every few seconds, which infrequent-access classes bill as early deletions.
+		PutObjectRequest.Builder builder = this.encryption.onPut(PutObjectRequest.builder()
+			.bucket(this.bucket)
+			.key(key)
+			.contentType("application/json")
+			.contentLength((long) content.length));
+		if (expectedVersion == null) {
+			builder.ifNoneMatch("*");
+		}
+		else {
+			builder.ifMatch(expectedVersion);
+		}
+		PutObjectRequest request = builder.build();
+		try {
+			PutObjectResponse response = execute(S3Operation.PUT, "PutObject",
+					() -> this.s3.putObject(request, body(content, content.length)), (done) -> content.length);
+			return (response.eTag() != null) ? response.eTag() : "";
+		}
+		catch (SdkException ex) {
+			// 404: replaced with If-Match, but deleted meanwhile (Litestream releases by
+			// deleting)
+			if (isConditionFailure(ex) || (expectedVersion != null && S3Failures.statusCode(ex) == 404)) {
+				throw new LeaseConflictException("Lease object '" + objectUri(key) + "' "
+						+ ((expectedVersion == null) ? "already exists" : "is no longer version " + expectedVersion));
+			}
+			throw failure("write lease object '" + objectUri(key) + "'", ex);
 		}
 	}
 

@@ -43,6 +43,11 @@ class FileReplicaClientTests extends ReplicaClientContractTests {
 	}
 
 	@Override
+	protected ReplicaClient createClientAt(String name) {
+		return new FileReplicaClient(this.temp.resolve("other").resolve(name));
+	}
+
+	@Override
 	protected List<String> rawObjectNames() throws IOException {
 		if (!Files.exists(this.root)) {
 			return List.of();

@@ -1,0 +1,17 @@
+package io.github.litestream.core;
+
+import java.io.IOException;
+
+/**
+ * A write to a replica was not made because this engine does not hold a valid lease of
+ * it. Not a failure of the replica: the writer waits until the lease is held again.
+ */
+final class LeaseNotHeldException extends IOException {
+
+	private static final long serialVersionUID = 1L;
+
+	LeaseNotHeldException(String message) {
+		super(message);
+	}
+
+}

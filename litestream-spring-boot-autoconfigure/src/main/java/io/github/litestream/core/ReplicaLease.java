@@ -1,0 +1,599 @@
+package io.github.litestream.core;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.github.litestream.storage.LeaseConflictException;
+import io.github.litestream.storage.LeaseObject;
+import io.github.litestream.storage.ReplicaClient;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lease of one replica (DESIGN 4.14): the right of one engine at a time to write it,
+ * kept in the replica itself as the lease object {@code lock.json} ({@link LeaseRecord})
+ * and changed only with the conditional writes of {@link ReplicaClient}: created with
+ * {@link ReplicaClient#createLease} (S3 {@code If-None-Match: *}), renewed, released and
+ * taken over with {@link ReplicaClient#replaceLease} ({@code If-Match: <ETag>}).
+ * <p>
+ * Its own thread ({@code litestream-<db>-lease-<replica>}) acquires the lease when there
+ * is none or it expired or was released (a new generation: the epoch), then renews it
+ * every renew interval. The engine writes to the replica only while {@link #mayWrite()}:
+ * the lease is held and, on the monotonic clock ({@link System#nanoTime()}), less than
+ * {@link LeaseConfig#fenceAfter()} has passed since the last successful acquisition or
+ * renewal was sent. Others see the lease expire a third of the TTL later, by their wall
+ * clocks: that margin covers clock skew and a write in flight. A holder that cannot renew
+ * is therefore {@code FENCED} before its lease can expire; it takes the lease again as a
+ * new holder (a new generation) once the replica answers, and the engine then reads the
+ * replica's position again ({@link #term()}).
+ * <p>
+ * The safety of a take-over rests on the store replacing the lease object atomically
+ * under {@code If-Match}, as AWS S3 and the file replica do; releases write an expired
+ * lease with {@code If-Match} rather than deleting it, so generations keep rising.
+ */
+final class ReplicaLease {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReplicaLease.class);
+
+	/** Shortest pause before reading a lease again after a conflict or failure. */
+	private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+	/** Longest single wait of the lease thread; it re-reads the clock after it. */
+	private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+	enum State {
+
+		DISABLED, WAITING, HELD, FENCED, CONFLICT, STOPPED
+
+	}
+
+	private final String database;
+
+	private final String replica;
+
+	private final ReplicaClient client;
+
+	private final LeaseConfig config;
+
+	private final Identity identity;
+
+	private final ReplicatorConfig engine;
+
+	private final Runnable onChange;
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	private final Condition changed = this.lock.newCondition();
+
+	private volatile State state;
+
+	/** When writing must stop, on the monotonic clock; valid while {@code HELD}. */
+	private volatile long validUntilNanos;
+
+	/** Incremented by every acquisition, so writers know to read the replica again. */
+	private volatile long term;
+
+	private volatile @Nullable LeaseRecord record;
+
+	private volatile @Nullable String detail;
+
+	/** The version of {@link #record} in the store, while this engine holds it. */
+	private @Nullable String version;
+
+	/** Bytes of a write whose answer was lost: if the store holds them, they are ours. */
+	private byte @Nullable [] unconfirmed;
+
+	private long unconfirmedSentNanos;
+
+	private long nextAttemptNanos;
+
+	private @Nullable String waitingFor;
+
+	private int failures;
+
+	private volatile boolean running;
+
+	private @Nullable Thread thread;
+
+	ReplicaLease(ReplicatorConfig engine, ReplicaConfig replica, Identity identity, Runnable onChange) {
+		this(engine, engine.lease(), replica, identity, onChange);
+	}
+
+	private ReplicaLease(ReplicatorConfig engine, LeaseConfig config, ReplicaConfig replica, Identity identity,
+			Runnable onChange) {
+		this.engine = engine;
+		this.database = engine.name();
+		this.replica = replica.name();
+		this.client = replica.client();
+		this.config = config;
+		this.identity = identity;
+		this.onChange = onChange;
+		this.state = this.config.enabled() ? State.WAITING : State.DISABLED;
+	}
+
+	/**
+	 * Returns a lease that always allows writing (until a conflict), for writers used
+	 * without a {@link Replicator}.
+	 */
+	static ReplicaLease disabled(ReplicatorConfig engine, ReplicaConfig replica) {
+		return new ReplicaLease(engine, LeaseConfig.DISABLED, replica, new Identity("none", "none"), () -> {
+		});
+	}
+
+	/**
+	 * Makes a first attempt to acquire the lease on the calling thread, so an uncontended
+	 * engine starts as the holder, then starts the lease thread.
+	 */
+	void start() {
+		if (this.state != State.WAITING) {
+			return;
+		}
+		this.running = true;
+		step();
+		Thread thread = new Thread(this::run, "litestream-" + this.database + "-lease-" + this.replica);
+		thread.setDaemon(true);
+		this.thread = thread;
+		thread.start();
+	}
+
+	/**
+	 * Stops the lease thread and releases the lease if this engine holds it, so a
+	 * successor need not wait for it to expire. Call after the last write.
+	 */
+	void stop() {
+		this.running = false;
+		signal();
+		Thread thread = this.thread;
+		if (thread != null && thread != Thread.currentThread()) {
+			try {
+				thread.join(TimeUnit.SECONDS.toMillis(10));
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+		State before = this.state;
+		if (before == State.HELD || before == State.FENCED || (before == State.CONFLICT && this.version != null)) {
+			release();
+		}
+		if (before != State.DISABLED) {
+			this.state = State.STOPPED;
+		}
+	}
+
+	/**
+	 * Stops the lease thread without releasing the lease, as a process killed with
+	 * SIGKILL leaves it. A test seam.
+	 */
+	void abandon() {
+		this.running = false;
+		signal();
+		Thread thread = this.thread;
+		if (thread != null) {
+			try {
+				thread.join(TimeUnit.SECONDS.toMillis(10));
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	/**
+	 * Whether the engine may write to the replica now.
+	 * @return whether leases are disabled, or the lease is held and not past its fencing
+	 * bound
+	 */
+	boolean mayWrite() {
+		State current = this.state;
+		return current == State.DISABLED || (current == State.HELD && System.nanoTime() - this.validUntilNanos < 0);
+	}
+
+	/**
+	 * Checks {@link #mayWrite()} right before a write request.
+	 * @param what the write, for the message
+	 * @throws LeaseNotHeldException if the engine may not write
+	 */
+	void checkWrite(String what) throws LeaseNotHeldException {
+		if (!mayWrite()) {
+			throw new LeaseNotHeldException("Not writing " + what + " to replica '" + this.replica + "' of database '"
+					+ this.database + "': " + describeState());
+		}
+	}
+
+	/**
+	 * Returns a number that changes whenever the lease is acquired anew; writers that saw
+	 * another value must read the replica's position again before writing.
+	 * @return the acquisition count; 0 while leases are disabled
+	 */
+	long term() {
+		return this.term;
+	}
+
+	State state() {
+		return this.state;
+	}
+
+	/**
+	 * Records that a different file was met under a name the engine was creating: two
+	 * histories. The engine writes nothing more to this replica until it restarts, and
+	 * releases the lease so that another instance can take it.
+	 * @param message what was met, for status and logs
+	 */
+	void conflict(String message) {
+		State before = this.state;
+		if (before == State.CONFLICT || before == State.STOPPED) {
+			return;
+		}
+		this.state = State.CONFLICT;
+		this.detail = message;
+		logger.error("Replica '{}' of database '{}' holds a file this engine did not write: {}. Nothing more is "
+				+ "written to it until the application restarts.", this.replica, this.database, message);
+		if (before == State.HELD || before == State.FENCED) {
+			this.engine.listener().onLeaseLost(this.database, this.replica, message);
+		}
+		this.running = false;
+		signal();
+		this.onChange.run();
+	}
+
+	LeaseStatus status() {
+		State current = this.state;
+		if (current == State.DISABLED) {
+			return LeaseStatus.DISABLED;
+		}
+		LeaseRecord seen = this.record;
+		boolean held = current == State.HELD || current == State.FENCED;
+		return new LeaseStatus(current.name(), (seen != null) ? seen.owner() : null, held,
+				(seen != null) ? seen.generation() : 0, (seen != null) ? seen.expiresAt() : null,
+				(current == State.HELD) ? null : describeState());
+	}
+
+	private String describeState() {
+		String why = this.detail;
+		return switch (this.state) {
+			case DISABLED -> "leases are disabled";
+			case HELD -> "the lease is held";
+			case WAITING -> "waiting for the lease" + ((why != null) ? " (" + why + ")" : "");
+			case FENCED -> "the lease was not renewed in time" + ((why != null) ? " (" + why + ")" : "");
+			case CONFLICT -> "conflict: " + why;
+			case STOPPED -> "stopped";
+		};
+	}
+
+	// ---------------------------------------------------------------- thread
+
+	private void run() {
+		while (this.running) {
+			step();
+			awaitNext();
+		}
+		if (this.state == State.CONFLICT) {
+			// Let another instance (perhaps the rightful writer) take it without waiting
+			release();
+		}
+	}
+
+	private void step() {
+		long now = System.nanoTime();
+		State current = this.state;
+		if (current == State.HELD && now - this.validUntilNanos >= 0) {
+			fence("the replica did not answer for " + this.config.fenceAfter().toMillis() + " ms");
+			current = State.FENCED;
+		}
+		if (now - this.nextAttemptNanos < 0) {
+			return;
+		}
+		if (current == State.HELD) {
+			renew();
+		}
+		else if (current == State.WAITING || current == State.FENCED) {
+			acquire();
+		}
+	}
+
+	private void awaitNext() {
+		long wait = Math.min(MAX_WAIT_NANOS, this.nextAttemptNanos - System.nanoTime());
+		if (this.state == State.HELD) {
+			wait = Math.min(wait, this.validUntilNanos - System.nanoTime());
+		}
+		this.lock.lock();
+		try {
+			if (this.running && wait > 0) {
+				this.changed.awaitNanos(wait);
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			this.running = false;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private void signal() {
+		this.lock.lock();
+		try {
+			this.changed.signalAll();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	// ---------------------------------------------------------------- protocol
+
+	private void acquire() {
+		LeaseObject stored;
+		try {
+			stored = this.client.readLease();
+		}
+		catch (IOException | RuntimeException ex) {
+			failed("read", ex);
+			return;
+		}
+		if (stored != null && this.unconfirmed != null && Arrays.equals(stored.content(), this.unconfirmed)) {
+			// A write whose answer was lost did arrive
+			held(LeaseRecord.parse(this.unconfirmed), stored.version(), this.unconfirmedSentNanos);
+			return;
+		}
+		this.unconfirmed = null;
+		Instant now = this.engine.clock().instant();
+		long generation = 1;
+		if (stored != null) {
+			LeaseRecord other;
+			try {
+				other = LeaseRecord.parse(stored.content());
+			}
+			catch (IllegalArgumentException ex) {
+				waitFor(null,
+						"the lease object '" + this.client.leaseLocation() + "' is not a lease (" + ex.getMessage()
+								+ "); remove it if no process is writing this replica",
+						this.config.renewInterval().toNanos());
+				return;
+			}
+			// Only this engine writes its instance ID: a lease that names it (renewed by
+			// an
+			// attempt whose answer was lost, or annotated by a contender) was not taken
+			// by
+			// anyone since
+			boolean ours = this.identity.instance().equals(other.instance());
+			if (!ours && !other.isExpiredAt(now)) {
+				long untilExpiry = Duration.between(now, other.expiresAt()).toNanos() + MIN_RETRY_NANOS;
+				waitFor(other, "held by " + other.owner() + " until " + other.expiresAt(),
+						Math.min(this.config.renewInterval().toNanos(), untilExpiry));
+				return;
+			}
+			generation = other.generation() + 1;
+		}
+		LeaseRecord mine = new LeaseRecord(generation, now.plus(this.config.ttl()), this.identity.owner(),
+				this.identity.instance(), this.database, now, null);
+		byte[] content = mine.encode();
+		long sent = System.nanoTime();
+		try {
+			String written = (stored == null) ? this.client.createLease(content)
+					: this.client.replaceLease(content, stored.version());
+			held(mine, written, sent);
+		}
+		catch (LeaseConflictException ex) {
+			// Someone else was faster: read again soon to learn who
+			this.nextAttemptNanos = System.nanoTime() + MIN_RETRY_NANOS;
+		}
+		catch (IOException | RuntimeException ex) {
+			this.unconfirmed = content;
+			this.unconfirmedSentNanos = sent;
+			failed("acquire", ex);
+		}
+	}
+
+	private void held(LeaseRecord mine, String written, long sentNanos) {
+		if (this.state == State.CONFLICT) {
+			this.record = mine;
+			this.version = written;
+			return;
+		}
+		boolean fenced = this.state == State.FENCED;
+		this.record = mine;
+		this.version = written;
+		this.unconfirmed = null;
+		this.validUntilNanos = sentNanos + this.config.fenceAfter().toNanos();
+		this.nextAttemptNanos = sentNanos + this.config.renewInterval().toNanos();
+		this.failures = 0;
+		this.detail = null;
+		this.term++;
+		this.state = State.HELD;
+		logger.info("Database '{}' holds the lease of replica '{}' ({}), generation {}, until {}{}", this.database,
+				this.replica, this.client.leaseLocation(), mine.generation(), mine.expiresAt(),
+				fenced ? " (taken again after it was not renewed in time)" : "");
+		this.engine.listener().onLeaseAcquired(this.database, this.replica, status());
+		this.onChange.run();
+	}
+
+	private void renew() {
+		LeaseRecord mine = this.record;
+		String expected = this.version;
+		if (mine == null || expected == null) {
+			this.state = State.WAITING;
+			return;
+		}
+		LeaseRecord renewed = mine.withExpiry(this.engine.clock().instant().plus(this.config.ttl()));
+		long sent = System.nanoTime();
+		try {
+			this.version = this.client.replaceLease(renewed.encode(), expected);
+			this.record = renewed;
+			this.validUntilNanos = sent + this.config.fenceAfter().toNanos();
+			this.nextAttemptNanos = sent + this.config.renewInterval().toNanos();
+			if (this.failures > 0) {
+				logger.info("Renewed the lease of replica '{}' of database '{}' after {} failed attempts", this.replica,
+						this.database, this.failures);
+			}
+			this.failures = 0;
+		}
+		catch (LeaseConflictException ex) {
+			renewConflicted(mine, renewed);
+		}
+		catch (IOException | RuntimeException ex) {
+			failed("renew", ex);
+			// Retry well before the fencing bound
+			this.nextAttemptNanos = Math.min(this.nextAttemptNanos, this.validUntilNanos);
+		}
+	}
+
+	/**
+	 * A renewal found another version: our own lost-answer write, a contender asking for
+	 * a handover (same holder and generation, {@code requested_by} set), or a new holder.
+	 */
+	private void renewConflicted(LeaseRecord mine, LeaseRecord renewed) {
+		LeaseObject stored;
+		try {
+			stored = this.client.readLease();
+		}
+		catch (IOException | RuntimeException ex) {
+			failed("read", ex);
+			return;
+		}
+		LeaseRecord current = null;
+		if (stored != null) {
+			try {
+				current = LeaseRecord.parse(stored.content());
+			}
+			catch (IllegalArgumentException ex) {
+				// Not ours any more either way
+			}
+		}
+		if (current != null && current.generation() == mine.generation()
+				&& this.identity.instance().equals(current.instance())) {
+			this.version = stored.version();
+			// Renewed next with what is stored, so a handover request (requested_by)
+			// stays
+			this.record = current.withExpiry(renewed.expiresAt());
+			this.nextAttemptNanos = System.nanoTime();
+			return;
+		}
+		String holder = (current != null) ? current.owner() + " (generation " + current.generation() + ")"
+				: "nobody (the lease object is gone or unreadable)";
+		lose(current, "taken over by " + holder);
+	}
+
+	private void release() {
+		LeaseRecord mine = this.record;
+		String expected = this.version;
+		if (mine == null || expected == null || !this.identity.instance().equals(mine.instance())) {
+			return;
+		}
+		try {
+			this.client.replaceLease(mine.withExpiry(LeaseRecord.RELEASED).encode(), expected);
+			this.record = mine.withExpiry(LeaseRecord.RELEASED);
+			this.version = null;
+			logger.info("Database '{}' released the lease of replica '{}' (generation {})", this.database, this.replica,
+					mine.generation());
+		}
+		catch (LeaseConflictException ex) {
+			logger.debug("Lease of replica '{}' of database '{}' was taken over before it was released", this.replica,
+					this.database);
+		}
+		catch (IOException | RuntimeException ex) {
+			logger.warn("Could not release the lease of replica '{}' of database '{}'; it expires by itself at {}: {}",
+					this.replica, this.database, mine.expiresAt(), ex.getMessage());
+		}
+	}
+
+	private void fence(String why) {
+		if (this.state != State.HELD) {
+			return;
+		}
+		this.state = State.FENCED;
+		this.detail = why;
+		logger.warn(
+				"Database '{}' stops writing replica '{}': its lease was not renewed within {} ms ({}); it takes "
+						+ "the lease again once the replica answers",
+				this.database, this.replica, this.config.fenceAfter().toMillis(), why);
+		this.engine.listener().onLeaseLost(this.database, this.replica, "not renewed in time: " + why);
+		this.onChange.run();
+	}
+
+	private void lose(@Nullable LeaseRecord current, String why) {
+		if (this.state == State.CONFLICT) {
+			return;
+		}
+		this.state = State.WAITING;
+		this.record = current;
+		this.version = null;
+		this.detail = why;
+		this.nextAttemptNanos = System.nanoTime() + this.config.renewInterval().toNanos();
+		logger.warn("Database '{}' lost the lease of replica '{}': {}; nothing more is written to it until the lease "
+				+ "is taken again", this.database, this.replica, why);
+		this.engine.listener().onLeaseLost(this.database, this.replica, why);
+		this.onChange.run();
+	}
+
+	private void waitFor(@Nullable LeaseRecord other, String why, long retryNanos) {
+		if (this.state == State.FENCED && other != null) {
+			// Another instance holds it now: this one is a contender again
+			this.state = State.WAITING;
+			this.version = null;
+		}
+		// Logged once per holder, not at each of its renewals
+		String waitingFor = (other != null) ? other.owner() + "/" + other.instance() + "/" + other.generation() : why;
+		boolean changed = !waitingFor.equals(this.waitingFor);
+		this.waitingFor = waitingFor;
+		this.record = other;
+		this.detail = why;
+		this.failures = 0;
+		this.nextAttemptNanos = System.nanoTime() + Math.max(MIN_RETRY_NANOS, retryNanos);
+		if (changed) {
+			logger.info("Database '{}' waits for the lease of replica '{}': {}; nothing is written to it meanwhile",
+					this.database, this.replica, why);
+		}
+	}
+
+	private void failed(String action, Exception ex) {
+		this.failures++;
+		String message = action + " failed: " + ex.getMessage();
+		if (this.failures == 1) {
+			logger.warn("Could not {} the lease of replica '{}' ({}) of database '{}', retrying: {}", action,
+					this.replica, this.client.leaseLocation(), this.database, ex.getMessage());
+		}
+		if (this.state != State.HELD) {
+			this.detail = message;
+		}
+		long backoff = Math.min(this.config.renewInterval().toNanos(),
+				MIN_RETRY_NANOS << Math.min(this.failures - 1, 10));
+		this.nextAttemptNanos = System.nanoTime() + backoff;
+	}
+
+	/**
+	 * Who holds a lease: {@code host:pid} as Litestream writes it, and an ID unique to
+	 * one engine run.
+	 *
+	 * @param owner {@code host:pid}
+	 * @param instance a random UUID
+	 */
+	record Identity(String owner, String instance) {
+
+		static Identity local() {
+			String host;
+			try {
+				host = InetAddress.getLocalHost().getHostName();
+			}
+			catch (UnknownHostException ex) {
+				host = "unknown";
+			}
+			long pid = ProcessHandle.current().pid();
+			return new Identity(host + ":" + pid, UUID.randomUUID().toString());
+		}
+
+	}
+
+}

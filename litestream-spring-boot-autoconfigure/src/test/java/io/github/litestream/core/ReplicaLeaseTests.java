@@ -1,0 +1,503 @@
+package io.github.litestream.core;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.storage.LeaseObject;
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.ReplicaClient;
+import io.github.litestream.storage.ReplicaException;
+import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.storage.s3.S3ReplicaClient;
+import io.github.litestream.testsupport.S3ServerExtension;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The single-writer lease (DESIGN 4.14) on real file replicas and a real S3 server:
+ * acquisition races, take-over after expiry or release, fencing of a holder that cannot
+ * renew, and the conditional creates that keep two histories apart even without a lease.
+ */
+class ReplicaLeaseTests {
+
+	@RegisterExtension
+	static final S3ServerExtension s3 = new S3ServerExtension();
+
+	/** Short enough for tests; the renewal at most a third of it, as the rule asks. */
+	private static final LeaseConfig SHORT = new LeaseConfig(true, Duration.ofMillis(1500), Duration.ofMillis(300));
+
+	@TempDir
+	Path dir;
+
+	private final List<AutoCloseable> closeables = new ArrayList<>();
+
+	private final List<ReplicaLease> leases = new ArrayList<>();
+
+	@AfterEach
+	void closeAll() throws Exception {
+		for (ReplicaLease lease : this.leases) {
+			lease.abandon();
+		}
+		for (int i = this.closeables.size() - 1; i >= 0; i--) {
+			this.closeables.get(i).close();
+		}
+	}
+
+	private ReplicaClient client(String backend, String location) {
+		if (backend.equals("file")) {
+			return new FileReplicaClient(this.dir.resolve(location));
+		}
+		return S3ReplicaClient.builder(s3.server().client(), bucket()).prefix(location).build();
+	}
+
+	private @Nullable String bucket;
+
+	private String bucket() {
+		if (this.bucket == null) {
+			this.bucket = s3.server().createBucket("lease");
+		}
+		return this.bucket;
+	}
+
+	private ReplicaLease lease(ReplicaClient client, LeaseConfig config, String owner) {
+		ReplicatorConfig engine = ReplicatorConfig.builder("app", this.dir.resolve("app.db"))
+			.replica(ReplicaConfig.of("r", client))
+			.lease(config)
+			.build();
+		ReplicaLease lease = new ReplicaLease(engine, engine.replicas().get(0),
+				new ReplicaLease.Identity(owner, UUID.randomUUID().toString()), () -> {
+				});
+		this.leases.add(lease);
+		return lease;
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "file", "s3" })
+	void fiftyRacesOfTwoInstancesForAFreshLeaseLeaveExactlyOneHolderEachTime(String backend) throws Exception {
+		ExecutorService executor = Executors.newFixedThreadPool(2);
+		try {
+			for (int race = 0; race < 50; race++) {
+				ReplicaLease first = lease(client(backend, "race-" + race), SHORT, "first:1");
+				ReplicaLease second = lease(client(backend, "race-" + race), SHORT, "second:2");
+				CountDownLatch go = new CountDownLatch(1);
+				List<Future<?>> starts = new ArrayList<>();
+				for (ReplicaLease lease : List.of(first, second)) {
+					starts.add(executor.submit(() -> {
+						go.await();
+						lease.start();
+						return null;
+					}));
+				}
+				go.countDown();
+				for (Future<?> start : starts) {
+					start.get(30, TimeUnit.SECONDS);
+				}
+				assertThat(first.mayWrite() ^ second.mayWrite()).as("exactly one holder after race %d", race).isTrue();
+				ReplicaLease winner = first.mayWrite() ? first : second;
+				ReplicaLease loser = (winner == first) ? second : first;
+				assertThat(winner.status().epoch()).isEqualTo(1);
+				await().atMost(Duration.ofSeconds(10))
+					.untilAsserted(() -> assertThat(loser.status().holder()).isEqualTo(winner.status().holder()));
+				assertThat(loser.state()).isEqualTo(ReplicaLease.State.WAITING);
+				assertThat(loser.status().state()).isEqualTo("WAITING");
+				first.stop();
+				second.stop();
+			}
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "file", "s3" })
+	void holderKilledWithoutReleaseIsSucceededOnlyAfterItsLeaseExpires(String backend) throws Exception {
+		ReplicaLease holder = lease(client(backend, "killed"), SHORT, "holder:1");
+		holder.start();
+		assertThat(holder.mayWrite()).isTrue();
+		// Killed with SIGKILL: no release, no more renewals
+		holder.abandon();
+		Instant expiresAt = holder.status().expiresAt();
+		ReplicaLease successor = lease(client(backend, "killed"), SHORT, "successor:2");
+		Overlap overlap = Overlap.watch(holder, successor);
+		successor.start();
+		await().atMost(Duration.ofSeconds(10)).until(successor::mayWrite);
+		overlap.stop();
+		assertThat(overlap.seen()).as("both could write at once").isFalse();
+		LeaseRecord taken = storedLease(client(backend, "killed"));
+		assertThat(taken.generation()).isEqualTo(2);
+		assertThat(taken.owner()).isEqualTo("successor:2");
+		assertThat(taken.acquiredAt()).as("taken over only after the expiry").isAfterOrEqualTo(expiresAt);
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "file", "s3" })
+	void releasedLeaseIsTakenWithoutWaitingForItsExpiry(String backend) throws Exception {
+		ReplicaLease holder = lease(client(backend, "released"), SHORT, "holder:1");
+		holder.start();
+		Instant expiresAt = holder.status().expiresAt();
+		holder.stop();
+		assertThat(storedLease(client(backend, "released")).isReleased()).isTrue();
+		ReplicaLease successor = lease(client(backend, "released"), SHORT, "successor:2");
+		successor.start();
+		assertThat(successor.mayWrite()).isTrue();
+		LeaseRecord taken = storedLease(client(backend, "released"));
+		assertThat(taken.generation()).isEqualTo(2);
+		assertThat(taken.acquiredAt()).isBefore(expiresAt);
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "file", "s3" })
+	void holderThatCannotRenewStopsWritingBeforeItsLeaseExpiresAndThenWaits(String backend) throws Exception {
+		FailingLeaseWrites flaky = new FailingLeaseWrites(client(backend, "fenced"));
+		ReplicaLease holder = lease(flaky, SHORT, "holder:1");
+		holder.start();
+		Instant expiresAt = holder.status().expiresAt();
+		ReplicaLease contender = lease(client(backend, "fenced"), SHORT, "contender:2");
+		contender.start();
+		assertThat(contender.mayWrite()).isFalse();
+		Overlap overlap = Overlap.watch(holder, contender);
+		flaky.failing.set(true);
+		await().atMost(Duration.ofSeconds(10)).until(() -> holder.state() == ReplicaLease.State.FENCED);
+		Instant fencedSeenAt = Instant.now();
+		expiresAt = storedLease(client(backend, "fenced")).expiresAt();
+		assertThat(fencedSeenAt).as("fenced before the lease others see expires").isBefore(expiresAt);
+		assertThat(holder.mayWrite()).isFalse();
+		assertThat(holder.status().state()).isEqualTo("FENCED");
+		await().atMost(Duration.ofSeconds(10)).until(contender::mayWrite);
+		// The replica answers the old holder again: it finds the new holder and waits
+		flaky.failing.set(false);
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(holder.status().holder()).isEqualTo("contender:2"));
+		assertThat(holder.state()).isEqualTo(ReplicaLease.State.WAITING);
+		assertThat(holder.mayWrite()).isFalse();
+		overlap.stop();
+		assertThat(overlap.seen()).as("both could write at once").isFalse();
+	}
+
+	@Test
+	void holderThatCouldNotRenewTakesItsUntouchedLeaseAgainAsANewGeneration() throws Exception {
+		FailingLeaseWrites flaky = new FailingLeaseWrites(client("file", "again"));
+		ReplicaLease holder = lease(flaky, SHORT, "holder:1");
+		holder.start();
+		long term = holder.term();
+		flaky.failing.set(true);
+		await().atMost(Duration.ofSeconds(10)).until(() -> holder.state() == ReplicaLease.State.FENCED);
+		flaky.failing.set(false);
+		await().atMost(Duration.ofSeconds(10)).until(holder::mayWrite);
+		assertThat(holder.term()).as("writers read the replica again").isGreaterThan(term);
+		assertThat(storedLease(client("file", "again")).generation()).isEqualTo(2);
+	}
+
+	@Test
+	void handoverRequestWrittenIntoTheLeaseIsKeptByTheHolder() throws Exception {
+		ReplicaClient client = client("file", "handover");
+		ReplicaLease holder = lease(client, SHORT, "holder:1");
+		holder.start();
+		LeaseObject stored = client.readLease();
+		LeaseRecord asked = LeaseRecord.parse(stored.content()).withRequestedBy("newcomer:2");
+		client.replaceLease(asked.encode(), stored.version());
+		await().atMost(Duration.ofSeconds(10)).until(() -> storedLease(client).expiresAt().isAfter(asked.expiresAt()));
+		LeaseRecord renewed = storedLease(client);
+		assertThat(renewed.requestedBy()).isEqualTo("newcomer:2");
+		assertThat(renewed.generation()).isEqualTo(1);
+		assertThat(holder.mayWrite()).isTrue();
+	}
+
+	@Test
+	void leaseObjectKeepsLitestreamsFieldsAndReadsLitestreamsLease() throws Exception {
+		ReplicaClient client = client("file", "format");
+		ReplicaLease holder = lease(client, SHORT, "host:42");
+		holder.start();
+		String json = new String(client.readLease().content(), StandardCharsets.UTF_8);
+		assertThat(json).startsWith("{\"generation\":1,\"expires_at\":\"").contains("\"owner\":\"host:42\"");
+		holder.stop();
+		// As Litestream's leaser writes it (Go's RFC 3339 with nanoseconds), unexpired
+		ReplicaClient other = client("file", "litestream");
+		String expiry = Instant.now().plusSeconds(60).toString();
+		other.createLease(("{\"generation\":7,\"expires_at\":\"" + expiry + "\",\"owner\":\"litestream-host:99\"}")
+			.getBytes(StandardCharsets.UTF_8));
+		ReplicaLease waiting = lease(other, SHORT, "ours:1");
+		waiting.start();
+		assertThat(waiting.mayWrite()).isFalse();
+		assertThat(waiting.status().holder()).isEqualTo("litestream-host:99");
+		assertThat(waiting.status().epoch()).isEqualTo(7);
+	}
+
+	// ---------------------------------------------------------------- engine
+
+	private Replicator replicator(Path db, ReplicaClient client, LeaseConfig lease, RecordingListener listener)
+			throws Exception {
+		Replicator replicator = new Replicator(ReplicatorConfig.builder("app", db)
+			.replica(new ReplicaConfig("file", client, Duration.ofMillis(50)))
+			.monitorInterval(Duration.ofMillis(50))
+			.lease(lease)
+			.listener(listener)
+			.build());
+		replicator.start();
+		this.closeables.add(replicator);
+		return replicator;
+	}
+
+	private Connection connect(Path db) throws Exception {
+		Connection connection = TestDatabases.open(db);
+		this.closeables.add(connection);
+		return connection;
+	}
+
+	@Test
+	void secondInstanceReplicatesNothingKeepsItsLocalCutsAndTakesOverWhenTheFirstStops() throws Exception {
+		Path first = this.dir.resolve("first/app.db");
+		Path second = this.dir.resolve("second/app.db");
+		Files.createDirectories(first.getParent());
+		Files.createDirectories(second.getParent());
+		Connection one = connect(first);
+		TestDatabases.execute(one, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO t (v) VALUES ('a')");
+		Replicator holder = replicator(first, client("file", "replica"), SHORT, new RecordingListener());
+		holder.notifyCommit();
+		long txid = holder.sync();
+		assertThat(holder.awaitReplicated(txid, Duration.ofSeconds(10))).isTrue();
+
+		Connection two = connect(second);
+		TestDatabases.execute(two, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+		CountingReplicaClient counting = new CountingReplicaClient(client("file", "replica"));
+		Replicator waiting = replicator(second, counting, SHORT, new RecordingListener());
+		for (int i = 0; i < 20; i++) {
+			TestDatabases.execute(two, "INSERT INTO t (v) VALUES ('second-" + i + "')");
+			waiting.notifyCommit();
+		}
+		long localTxid = waiting.sync();
+		await().atMost(Duration.ofSeconds(10)).until(() -> counting.leaseReads.get() >= 3);
+		assertThat(waiting.txid()).as("local cuts go on").isEqualTo(localTxid).isPositive();
+		assertThat(counting.writes.get()).as("uploads while waiting").isZero();
+		assertThat(counting.deletes.get()).as("deletes while waiting").isZero();
+		assertThat(counting.leaseWrites.get()).as("lease writes while another holds it").isZero();
+		LeaseStatus lease = waiting.status().replicas().get(0).lease();
+		assertThat(lease.state()).isEqualTo("WAITING");
+		assertThat(lease.held()).isFalse();
+		assertThat(lease.holder()).isNotNull();
+
+		holder.stop();
+		await().atMost(Duration.ofSeconds(10)).until(() -> waiting.status().replicas().get(0).lease().held());
+		TestDatabases.execute(two, "INSERT INTO t (v) VALUES ('after')");
+		waiting.notifyCommit();
+		long last = waiting.sync();
+		assertThat(waiting.awaitReplicated(last, Duration.ofSeconds(20))).isTrue();
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(client("file", "replica"), restored, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.queryLong(restored, "SELECT count(*) FROM t")).isEqualTo(21);
+		assertThat(TestDatabases.queryLong(restored, "SELECT count(*) FROM t WHERE v = 'a'")).isZero();
+	}
+
+	@Test
+	void conditionalCreateMeetingADifferentFileStopsTheWriterEvenWithoutALease() throws Exception {
+		Path db = this.dir.resolve("app.db");
+		Connection connection = connect(db);
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+		RecordingListener listener = new RecordingListener();
+		ReplicaClient replica = client("file", "replica");
+		Replicator replicator = replicator(db, replica, LeaseConfig.DISABLED, listener);
+		replicator.notifyCommit();
+		long txid = replicator.sync();
+		assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(10))).isTrue();
+		// Another writer's next file, under the name this engine uploads next
+		byte[] foreign = "another history".getBytes(StandardCharsets.UTF_8);
+		replica.writeFile(0, txid + 1, txid + 1, Instant.now(), new ByteArrayInputStream(foreign));
+		TestDatabases.execute(connection, "INSERT INTO t (v) VALUES ('mine')");
+		replicator.notifyCommit();
+		replicator.sync();
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(
+					() -> assertThat(replicator.status().replicas().get(0).lease().state()).isEqualTo("CONFLICT"));
+		assertThat(listener.rejectedUploads).hasSize(1);
+		assertThat(listener.rejectedUploads.get(0)).contains(LtxFileName.format(txid + 1, txid + 1));
+		assertThat(replicator.status().replicas().get(0).lease().detail()).contains("another process");
+		List<LtxFileInfo> before = replica.listFiles(0);
+		for (int i = 0; i < 5; i++) {
+			TestDatabases.execute(connection, "INSERT INTO t (v) VALUES ('more-" + i + "')");
+			replicator.notifyCommit();
+			replicator.sync();
+		}
+		assertThat(replica.listFiles(0)).isEqualTo(before);
+		try (InputStream in = replica.openFile(0, txid + 1, txid + 1)) {
+			assertThat(in.readAllBytes()).isEqualTo(foreign);
+		}
+	}
+
+	@Test
+	void sameBytesUnderTheNameCountAsWrittenAndOtherBytesAreAForeignFile() throws Exception {
+		ReplicaClient replica = client("file", "replica");
+		ReplicaLease unguarded = ReplicaLease.disabled(ReplicatorConfig.builder("app", this.dir.resolve("app.db"))
+			.replica(ReplicaConfig.of("r", replica))
+			.build(), ReplicaConfig.of("r", replica));
+		Path local = Files.write(this.dir.resolve("local.ltx"), "a retried upload".getBytes(StandardCharsets.UTF_8));
+		Instant timestamp = Instant.parse("2026-01-02T03:04:05.678Z");
+		replica.writeFile(0, 5, 5, timestamp, Files.newInputStream(local));
+		LtxFileInfo done = ConditionalUpload.create(replica, unguarded, 0, 5, 5, timestamp, local);
+		assertThat(done).isEqualTo(new LtxFileInfo(0, 5, 5, Files.size(local), timestamp));
+		Path longer = Files.write(this.dir.resolve("longer.ltx"),
+				"a retried upload, longer".getBytes(StandardCharsets.UTF_8));
+		assertThatExceptionOfType(ForeignFileException.class)
+			.isThrownBy(() -> ConditionalUpload.create(replica, unguarded, 0, 5, 5, timestamp, longer));
+		Path shorter = Files.write(this.dir.resolve("shorter.ltx"), "a retried".getBytes(StandardCharsets.UTF_8));
+		assertThatExceptionOfType(ForeignFileException.class)
+			.isThrownBy(() -> ConditionalUpload.create(replica, unguarded, 0, 5, 5, timestamp, shorter));
+	}
+
+	private static LeaseRecord storedLease(ReplicaClient client) throws IOException {
+		LeaseObject stored = client.readLease();
+		assertThat(stored).isNotNull();
+		return LeaseRecord.parse(stored.content());
+	}
+
+	/**
+	 * Watches two leases on a thread and remembers whether both allowed writing at once.
+	 */
+	private static final class Overlap {
+
+		private final AtomicBoolean seen = new AtomicBoolean();
+
+		private final AtomicBoolean running = new AtomicBoolean(true);
+
+		private final Thread thread;
+
+		private Overlap(ReplicaLease a, ReplicaLease b) {
+			this.thread = new Thread(() -> {
+				while (this.running.get()) {
+					if (a.mayWrite() && b.mayWrite()) {
+						this.seen.set(true);
+					}
+					Thread.onSpinWait();
+				}
+			}, "overlap-watch");
+			this.thread.setDaemon(true);
+		}
+
+		static Overlap watch(ReplicaLease a, ReplicaLease b) {
+			Overlap overlap = new Overlap(a, b);
+			overlap.thread.start();
+			return overlap;
+		}
+
+		void stop() throws InterruptedException {
+			this.running.set(false);
+			this.thread.join();
+		}
+
+		boolean seen() {
+			return this.seen.get();
+		}
+
+	}
+
+	/**
+	 * A real client whose lease writes fail, while asked to, before reaching the store:
+	 * the replica becoming unreachable for one instance.
+	 */
+	private static final class FailingLeaseWrites implements ReplicaClient {
+
+		final AtomicBoolean failing = new AtomicBoolean();
+
+		private final ReplicaClient delegate;
+
+		FailingLeaseWrites(ReplicaClient delegate) {
+			this.delegate = delegate;
+		}
+
+		private void check() throws ReplicaException {
+			if (this.failing.get()) {
+				throw new ReplicaException("Injected: replica unreachable", true, null);
+			}
+		}
+
+		@Override
+		public String type() {
+			return this.delegate.type();
+		}
+
+		@Override
+		public String location() {
+			return this.delegate.location();
+		}
+
+		@Override
+		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+			check();
+			return this.delegate.listFiles(level, minTxidAtLeast);
+		}
+
+		@Override
+		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
+			check();
+			return this.delegate.openFile(level, minTxid, maxTxid);
+		}
+
+		@Override
+		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			check();
+			return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
+			check();
+			this.delegate.deleteFiles(files);
+		}
+
+		@Override
+		public void deleteAll() throws IOException {
+			check();
+			this.delegate.deleteAll();
+		}
+
+		@Override
+		public @Nullable LeaseObject readLease() throws IOException {
+			check();
+			return this.delegate.readLease();
+		}
+
+		@Override
+		public String createLease(byte[] content) throws IOException {
+			check();
+			return this.delegate.createLease(content);
+		}
+
+		@Override
+		public String replaceLease(byte[] content, String expectedVersion) throws IOException {
+			check();
+			return this.delegate.replaceLease(content, expectedVersion);
+		}
+
+	}
+
+}
