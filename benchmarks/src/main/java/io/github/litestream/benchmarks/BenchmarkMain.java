@@ -500,8 +500,8 @@ public final class BenchmarkMain {
 		int seconds = Integer.parseInt(option("long-reader-seconds", "20"));
 		int truncate = Integer.parseInt(option("long-reader-truncate-pages", "2000"));
 		int busy = Integer.parseInt(option("long-reader-busy-ms", "1000"));
-		int settle = Integer.parseInt(option("long-reader-settle-seconds", "35"));
-		int idle = Integer.parseInt(option("long-reader-idle-seconds", "30"));
+		int settle = Integer.parseInt(option("long-reader-settle-seconds", "90"));
+		int idle = Integer.parseInt(option("long-reader-idle-seconds", "60"));
 		List<ReaderConfig> configs = new ArrayList<>();
 		for (boolean reader : new boolean[] { false, true }) {
 			for (Mode mode : List.of(Mode.NONE, Mode.OURS, Mode.LITESTREAM)) {
@@ -700,7 +700,8 @@ public final class BenchmarkMain {
 				while (last > 0 && a.commitNanos()[last] == 0) {
 					last--;
 				}
-				boolean caught = watcher.awaitRow(last, TimeUnit.MINUTES.toNanos(3));
+				boolean caught = watcher.awaitRow(last,
+						TimeUnit.SECONDS.toNanos(Long.parseLong(option("outage-catch-up-seconds", "180"))));
 				long caughtAt = caught ? durable[last] : System.nanoTime();
 				// One more second, so that a PUT still in flight when the row was seen is
 				// counted.
@@ -734,16 +735,20 @@ public final class BenchmarkMain {
 				}
 				Files.write(dir.resolve("requests.log"), proxy.requestLog());
 				long dropped = proxy.snapshotAndReset().getOrDefault("dropped", 0L);
-				long missing = missingRows(mode, target, dir, db, a);
+				long[] missing = missingRows(mode, target, dir, db, a);
 				return new Report.OutageRun(mode, interval, cpu1 - cpu0, (t1 - t0) / 1e9, cpu2 - cpu1, (t2 - t1) / 1e9,
 						walBytes, caught ? (caughtAt - t2) / 1e6 : Double.POSITIVE_INFINITY, puts, l0Puts, retries,
-						leaseRequests, a.committed(), a.failed(), dropped, missing);
+						leaseRequests, a.committed(), a.failed(), dropped, missing[0], missing[1]);
 			}
 		}
 	}
 
-	/** Restores the replica with its own tool and counts acknowledged rows it lacks. */
-	private long missingRows(Mode mode, ReplicaTarget target, Path dir, Path db, Workload.Attempts attempts)
+	/**
+	 * Restores the replica with its own tool and counts the acknowledged rows it lacks.
+	 * @return {rows missing below the highest restored row (holes), rows missing above it
+	 * (the replica is behind)}
+	 */
+	private long[] missingRows(Mode mode, ReplicaTarget target, Path dir, Path db, Workload.Attempts attempts)
 			throws Exception {
 		Path out = dir.resolve("restored.db");
 		if (mode == Mode.OURS) {
@@ -762,13 +767,20 @@ public final class BenchmarkMain {
 				restored.add(rs.getLong(1));
 			}
 		}
-		long missing = 0;
+		long highest = restored.stream().mapToLong(Long::longValue).max().orElse(-1);
+		long holes = 0;
+		long behind = 0;
 		for (int i = 0; i < attempts.commitNanos().length; i++) {
 			if (attempts.commitNanos()[i] != 0 && !restored.contains(Workload.ROW_BASE + i)) {
-				missing++;
+				if (Workload.ROW_BASE + i < highest) {
+					holes++;
+				}
+				else {
+					behind++;
+				}
 			}
 		}
-		return missing;
+		return new long[] { holes, behind };
 	}
 
 	static String utcNow() {

@@ -360,13 +360,20 @@ final class Report {
 				.append(perHour(idle.get(Mode.LITESTREAM), op, idleSeconds))
 				.append(" |\n");
 		}
-		long oursIdle = idle.get(Mode.OURS).values().stream().mapToLong(Long::longValue).sum();
+		long oursLease = idle.get(Mode.OURS)
+			.entrySet()
+			.stream()
+			.filter((e) -> e.getKey().endsWith("(lease)"))
+			.mapToLong(Map.Entry::getValue)
+			.sum();
+		long oursIdle = idle.get(Mode.OURS).values().stream().mapToLong(Long::longValue).sum() - oursLease;
 		long lsIdle = idle.get(Mode.LITESTREAM).values().stream().mapToLong(Long::longValue).sum();
 		double oursPuts = puts(writing.get(Mode.OURS)) * 3600.0 / writeSeconds;
 		double lsPuts = puts(writing.get(Mode.LITESTREAM)) * 3600.0 / writeSeconds;
 		this.targets.add(String.format(Locale.ROOT,
-				"| 5. S3 requests when idle | zero | ours %d in %d s " + "(Litestream %d) | %s |", oursIdle,
-				idleSeconds, lsIdle, met(oursIdle == 0)));
+				"| 5. S3 requests when idle | zero (lease renewals apart) | ours %d in %d s + %d lease requests "
+						+ "(Litestream %d) | %s |",
+				oursIdle, idleSeconds, oursLease, lsIdle, met(oursIdle == 0)));
 		this.targets.add(String.format(Locale.ROOT,
 				"| 5. S3 PUTs at %d tx/s | ≤ Litestream's | ours %.0f/h, " + "Litestream %.0f/h | %s |", rate, oursPuts,
 				lsPuts, met(oursPuts <= lsPuts)));
@@ -456,7 +463,9 @@ final class Report {
 			.append(idle)
 			.append(" s starting ")
 			.append(settle)
-			.append(" s after the last write (the last level-1 compaction, 30 s, is done by then); requests on ")
+			.append(" s after the last write (as in scenario 5: by then the time-based checkpoint, one ")
+			.append("`checkpoint-interval` of 1 min after the previous one, and the level-1 compaction of its file ")
+			.append("are done); requests on ")
 			.append("the lease object `lock.json` (ours renews it every `litestream.lease.renew-interval`, 10 s) ")
 			.append("are counted apart, and one run of ours repeats the scenario with the lease off. ")
 			.append("One row per run; no replication makes no requests.\n\n");
@@ -538,7 +547,7 @@ final class Report {
 	/** One run of the replica-outage scenario. */
 	record OutageRun(Mode mode, Duration interval, double cpuWritingSec, double writingSec, double cpuIdleSec,
 			double idleSec, long walBytes, double catchUpMs, long puts, long l0Puts, long retries, long leaseRequests,
-			int committed, int failed, long dropped, long missing) {
+			int committed, int failed, long dropped, long holes, long behind) {
 
 		double cpuWritingPct() {
 			return 100 * this.cpuWritingSec / this.writingSec;
@@ -556,12 +565,16 @@ final class Report {
 		public String toString() {
 			return String.format(Locale.ROOT,
 					"%s sync %s: CPU %.1f %% writing, %.1f %% idle; WAL max %d KiB; catch-up %.0f ms, %d PUTs "
-							+ "(%d L0, %d of them retries of held requests), %d lease; %d rows acknowledged, %d failed, %d dropped requests, %d missing",
+							+ "(%d L0, %d of them retries of held requests), %d lease; %d rows acknowledged, %d failed, %d dropped requests, %d missing in holes, %d behind",
 					this.mode.label, intervalLabel(), cpuWritingPct(), cpuIdlePct(), this.walBytes / 1024,
 					this.catchUpMs, this.puts, this.l0Puts, this.retries, this.leaseRequests, this.committed,
-					this.failed, this.dropped, this.missing);
+					this.failed, this.dropped, this.holes, this.behind);
 		}
 
+	}
+
+	private static String catchUp(double ms) {
+		return Double.isInfinite(ms) ? "not caught up" : Stats.fmt("%.0f ms", ms);
 	}
 
 	void replicaOutage(List<OutageRun> runs, int rate, int before, int outage, int writing) {
@@ -588,18 +601,21 @@ final class Report {
 			.append("(L0 = level-0 files; a retry is a PUT of a file whose first attempt the outage held and ")
 			.append("dropped, which a careful client must repeat as it was, since it may have landed; lease ")
 			.append("requests apart). Gap: the replica is restored with the tool's own ")
-			.append("restore right after the catch-up and every acknowledged row is looked up. Eager is ")
+			.append("restore right after the catch-up and every acknowledged row is looked up: a hole is a missing ")
+			.append("row below the highest restored one, \"behind\" counts missing rows above it (a replica that ")
+			.append("has not caught up). \"Not caught up\" means the last row did not reach the replica within the ")
+			.append("harness's wait (`--outage-catch-up-seconds`, 180). Eager is ")
 			.append("`sync-interval: 0` for ours and `1ms` (monitor `1ms`) for Litestream. One row per run.\n\n");
-		s.append("| sync interval | tool | CPU writing (% core) | CPU idle (% core) | largest WAL KiB | catch-up ms ")
+		s.append("| sync interval | tool | CPU writing (% core) | CPU idle (% core) | largest WAL KiB | catch-up ")
 			.append("| PUTs to catch up | of them L0 | L0 retries of held requests | lease requests ")
-			.append("| acknowledged rows | missing after restore | requests held and dropped |\n")
+			.append("| acknowledged rows | missing after restore: holes / behind | requests held and dropped |\n")
 			.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 		for (OutageRun r : runs) {
 			s.append(String.format(Locale.ROOT,
-					"| %s | %s | %.1f | %.1f | %d | %s | %d | %d | %d | %d | %d | %d | %d |%n", r.intervalLabel(),
-					r.mode().label, r.cpuWritingPct(), r.cpuIdlePct(), r.walBytes() / 1024,
-					Stats.fmt("%.0f", r.catchUpMs()), r.puts(), r.l0Puts(), r.retries(), r.leaseRequests(),
-					r.committed(), r.missing(), r.dropped()));
+					"| %s | %s | %.1f | %.1f | %d | %s | %d | %d | %d | %d | %d | %d / %d | %d |%n", r.intervalLabel(),
+					r.mode().label, r.cpuWritingPct(), r.cpuIdlePct(), r.walBytes() / 1024, catchUp(r.catchUpMs()),
+					r.puts(), r.l0Puts(), r.retries(), r.leaseRequests(), r.committed(), r.holes(), r.behind(),
+					r.dropped()));
 		}
 		for (Duration interval : List.of(Duration.ZERO, Duration.ofSeconds(1))) {
 			List<OutageRun> ours = runs.stream()
@@ -629,16 +645,18 @@ final class Report {
 			double catchUp = Stats.max(ours.stream().map(OutageRun::catchUpMs).toList());
 			this.targets.add(String.format(Locale.ROOT,
 					"| 8. Replica outage, sync %s: catch-up in one merged upload | 1 new L0 PUT (besides retries "
-							+ "of requests held by the outage) | %d in %s ms (Litestream %d in %s ms) | %s |",
-					label, l0, Stats.fmt("%.0f", catchUp), lsL0,
-					Stats.fmt("%.0f", Stats.max(ls.stream().map(OutageRun::catchUpMs).toList())),
+							+ "of requests held by the outage) | %d, caught up in %s (Litestream %d, %s) | %s |",
+					label, l0, catchUp(catchUp), lsL0,
+					catchUp(Stats.max(ls.stream().map(OutageRun::catchUpMs).toList())),
 					met(l0 == 1 && !Double.isInfinite(catchUp))));
-			long missing = ours.stream().mapToLong(OutageRun::missing).sum();
-			long lsMissing = ls.stream().mapToLong(OutageRun::missing).sum();
+			long holes = ours.stream().mapToLong(OutageRun::holes).sum();
+			long behind = ours.stream().mapToLong(OutageRun::behind).sum();
+			long lsHoles = ls.stream().mapToLong(OutageRun::holes).sum();
+			long lsBehind = ls.stream().mapToLong(OutageRun::behind).sum();
 			this.targets.add(String.format(Locale.ROOT,
-					"| 8. Replica outage, sync %s: no gap after recovery | 0 acknowledged rows missing | %d "
-							+ "(Litestream %d) | %s |",
-					label, missing, lsMissing, met(missing == 0)));
+					"| 8. Replica outage, sync %s: no gap after recovery | every acknowledged row restored | "
+							+ "%d in holes, %d behind (Litestream %d in holes, %d behind) | %s |",
+					label, holes, behind, lsHoles, lsBehind, met(holes == 0 && behind == 0)));
 		}
 		this.sections.add(s.toString());
 	}
@@ -701,13 +719,43 @@ final class Report {
 			.append("other engineers build on this 2-core machine ")
 			.append("concurrently, so runs are not isolated |\n");
 		if (!kept.isEmpty()) {
-			s.append("| Scenarios measured in this run | ")
-				.append(String.join(", ", new java.util.TreeSet<>(measured)))
-				.append(" |\n| Scenarios kept from the previous report | ")
-				.append(String.join(", ", kept))
-				.append(": ")
-				.append(previousRun(previous))
+			// One row per run that measured scenarios shown here, newest first.
+			s.append("| Run for scenarios ")
+				.append(measured.isEmpty() ? "(none)" : String.join(", ", new java.util.TreeSet<>(measured)))
+				.append(" | ")
+				.append(Instant.now())
+				.append(" (this report's run); repetitions: ")
+				.append(this.settings.getOrDefault("Repetitions", "n/a"))
+				.append("; load average: ")
+				.append(load.toString().replaceAll("; $", ""))
 				.append(" |\n");
+			boolean legacy = true;
+			for (String line : previous.split("\n")) {
+				if (line.startsWith("| Run for scenarios ")) {
+					legacy = false;
+					String[] cells = line.substring(2, line.length() - 2).split(" \\| ", 2);
+					List<String> left = new ArrayList<>();
+					for (String n : cells[0].substring("Run for scenarios ".length()).split(", ")) {
+						if (kept.contains(n)) {
+							left.add(n);
+						}
+					}
+					if (!left.isEmpty()) {
+						s.append("| Run for scenarios ")
+							.append(String.join(", ", left))
+							.append(" | ")
+							.append(cells[1].replace(" (this report's run)", ""))
+							.append(" |\n");
+					}
+				}
+			}
+			if (legacy) {
+				s.append("| Run for scenarios ")
+					.append(String.join(", ", kept))
+					.append(" | ")
+					.append(previousRun(previous))
+					.append(" |\n");
+			}
 		}
 		s.append('\n');
 		s.append("## Targets\n\n| target | wanted | measured (median) | verdict |\n|---|---|---|---|\n");
@@ -761,9 +809,15 @@ final class Report {
 								"; other engineers build on this 2-core machine concurrently, so runs are not isolated",
 								"")
 						.replace("; other engineers build on this machine concurrently, so runs are not isolated", "");
-					s.append("; ")
-						.append(key.startsWith("Scenarios") ? "itself keeping " : key + " then: ")
-						.append(value);
+					if (key.startsWith("Scenarios")) {
+						// Only which scenarios: their runs are named in that report.
+						value = "itself keeping scenarios " + value.substring(0, Math.max(0, value.indexOf(':')))
+								+ " from an earlier run";
+					}
+					else {
+						value = key + " then: " + value;
+					}
+					s.append("; ").append(value);
 				}
 			}
 		}
