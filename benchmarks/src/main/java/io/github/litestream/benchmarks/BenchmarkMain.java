@@ -21,6 +21,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.core.LeaseConfig;
+import io.github.litestream.core.RestoreOptions;
+import io.github.litestream.core.RestoreTarget;
+import io.github.litestream.core.Restorer;
+
 /**
  * Runs every benchmark scenario of issue 6 and writes {@code docs/benchmarks.md}. See
  * that file (and {@code benchmarks/run.sh}) for what is measured and how.
@@ -108,13 +114,26 @@ public final class BenchmarkMain {
 			requests();
 			this.report.load("after requests", Bench.loadAverage());
 		}
+		if (selected("long-reader")) {
+			log("scenario 7: long reader");
+			longReader();
+			this.report.load("after long reader", Bench.loadAverage());
+		}
+		if (selected("replica-outage")) {
+			log("scenario 8: replica outage");
+			replicaOutage();
+			this.report.load("after replica outage", Bench.loadAverage());
+		}
 		this.s3proxy.close();
 		double minutes = (System.nanoTime() - start) / 6e10;
 		this.report.setting("Total benchmark time", String.format(Locale.ROOT, "%.1f min", minutes));
 		Path out = Path.of(option("out", "docs/benchmarks.md"));
 		Path analysis = Path.of(option("analysis", "benchmarks/ANALYSIS.md"));
 		String text = Files.isRegularFile(analysis) ? Files.readString(analysis) : "";
-		Files.writeString(out, this.report.render(text));
+		// With --only, the scenarios not run keep their sections from the previous
+		// report.
+		String previous = (this.options.containsKey("only") && Files.isRegularFile(out)) ? Files.readString(out) : "";
+		Files.writeString(out, this.report.render(text, previous));
 		log("wrote " + out.toAbsolutePath() + " in " + String.format(Locale.ROOT, "%.1f min", minutes));
 	}
 
@@ -462,6 +481,306 @@ public final class BenchmarkMain {
 			process.destroyForcibly();
 		}
 		throw new IllegalStateException("sample-app did not start:\n" + Bench.tail(output.toString()));
+	}
+
+	// ---- Scenario 7 ------------------------------------------------------------------
+
+	/** One configuration of the long-reader scenario. */
+	record ReaderConfig(Mode mode, boolean reader, boolean lease) {
+
+		String label() {
+			return this.mode.label + ((this.mode == Mode.OURS && !this.lease) ? " (lease off)" : "")
+					+ (this.reader ? ", reader open" : ", no reader");
+		}
+
+	}
+
+	private void longReader() throws Exception {
+		int rate = Integer.parseInt(option("long-reader-rate", "200"));
+		int seconds = Integer.parseInt(option("long-reader-seconds", "20"));
+		int truncate = Integer.parseInt(option("long-reader-truncate-pages", "2000"));
+		int busy = Integer.parseInt(option("long-reader-busy-ms", "1000"));
+		int settle = Integer.parseInt(option("long-reader-settle-seconds", "90"));
+		int idle = Integer.parseInt(option("long-reader-idle-seconds", "60"));
+		List<ReaderConfig> configs = new ArrayList<>();
+		for (boolean reader : new boolean[] { false, true }) {
+			for (Mode mode : List.of(Mode.NONE, Mode.OURS, Mode.LITESTREAM)) {
+				configs.add(new ReaderConfig(mode, reader, true));
+			}
+		}
+		if (Boolean.parseBoolean(option("long-reader-lease-off", "true"))) {
+			configs.add(new ReaderConfig(Mode.OURS, true, false));
+		}
+		List<Report.ReaderRun> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			List<ReaderConfig> rotated = new ArrayList<>();
+			for (int i = 0; i < configs.size(); i++) {
+				rotated.add(configs.get((i + rep) % configs.size()));
+			}
+			for (ReaderConfig config : rotated) {
+				Report.ReaderRun run = readerRun(config, rate, seconds, truncate, busy, settle, idle);
+				runs.add(run);
+				log(String.format(Locale.ROOT, "  %-44s failed %d of %d, p50 %.1f ms, p99 %.1f ms, max WAL %d KiB%s",
+						config.label(), run.failed(), run.attempts(), run.p50(), run.p99(), run.walBytes() / 1024,
+						(run.idle() != null) ? ", idle: " + CountingProxy.describe(run.idle()) : ""));
+			}
+		}
+		this.report.longReader(runs, rate, seconds, truncate, busy, settle, idle);
+	}
+
+	private Report.ReaderRun readerRun(ReaderConfig config, int rate, int seconds, int truncate, int busy, int settle,
+			int idle) throws Exception {
+		Path dir = Bench.fresh(this.work.resolve("long-reader")
+			.resolve(config.label().replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(Locale.ROOT)));
+		Path db = dir.resolve("bench.db");
+		Workload.createSchema(db);
+		String bucket = "reader-" + (++this.buckets);
+		this.s3proxy.createBucket(bucket);
+		try (CountingProxy proxy = new CountingProxy(this.s3proxy.endpoint())) {
+			S3Target target = new S3Target(proxy.endpoint(), bucket, "db", this.s3proxy.basedir());
+			Replication replication = switch (config.mode()) {
+				case NONE -> Replication.NONE;
+				case OURS -> OurReplication.start(db, target, Duration.ofSeconds(1), OurReplication.defaultLevels(),
+						(b) -> b.truncatePageCount(truncate)
+							.lease(config.lease() ? LeaseConfig.DEFAULT : LeaseConfig.DISABLED));
+				case LITESTREAM ->
+					Litestream.Sidecar.start(this.litestream, db, target, Duration.ofSeconds(1), Duration.ofSeconds(1),
+							OurReplication.defaultLevels(), "    truncate-page-n: " + truncate + "\n");
+			};
+			try (replication;
+					LongReader reader = config.reader() ? LongReader.open(db) : null;
+					WalSampler wal = new WalSampler(db)) {
+				Workload.Attempts attempts = Workload.pacedTolerant(db, replication, rate, rate * seconds, busy, null);
+				long walBytes = wal.maxBytes();
+				Map<String, Long> idleCounts = null;
+				if (config.reader() && config.mode() != Mode.NONE) {
+					Thread.sleep(settle * 1000L);
+					proxy.snapshotAndReset();
+					Thread.sleep(idle * 1000L);
+					idleCounts = proxy.snapshotAndReset();
+					Files.write(dir.resolve("requests.log"), proxy.requestLog());
+				}
+				if (attempts.firstError() != null) {
+					log("  first failed write: " + attempts.firstError());
+				}
+				return new Report.ReaderRun(config, Stats.percentile(attempts.latencyMs(), 50),
+						Stats.percentile(attempts.latencyMs(), 99), attempts.failed(), rate * seconds, walBytes,
+						idleCounts);
+			}
+		}
+	}
+
+	/** Samples the size of a database's WAL every 20 ms, keeping the largest. */
+	static final class WalSampler implements AutoCloseable {
+
+		private final Thread thread;
+
+		private volatile boolean stop;
+
+		private volatile long maxBytes;
+
+		WalSampler(Path db) {
+			Path wal = db.resolveSibling(db.getFileName() + "-wal");
+			this.thread = new Thread(() -> {
+				while (!this.stop) {
+					try {
+						this.maxBytes = Math.max(this.maxBytes, Files.size(wal));
+					}
+					catch (IOException ex) {
+						// No WAL at this instant.
+					}
+					try {
+						Thread.sleep(20);
+					}
+					catch (InterruptedException ex) {
+						return;
+					}
+				}
+			}, "wal-sampler");
+			this.thread.setDaemon(true);
+			this.thread.start();
+		}
+
+		long maxBytes() {
+			return this.maxBytes;
+		}
+
+		@Override
+		public void close() throws InterruptedException {
+			this.stop = true;
+			this.thread.join();
+		}
+
+	}
+
+	// ---- Scenario 8 ------------------------------------------------------------------
+
+	private void replicaOutage() throws Exception {
+		int rate = Integer.parseInt(option("outage-rate", "200"));
+		int before = Integer.parseInt(option("outage-before-seconds", "5"));
+		int outage = Integer.parseInt(option("outage-seconds", "30"));
+		int writing = Integer.parseInt(option("outage-writing-seconds", "20"));
+		List<Report.OutageRun> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			for (String ms : option("outage-intervals-ms", "0,1000").split(",")) {
+				Duration interval = Duration.ofMillis(Long.parseLong(ms));
+				for (Mode mode : order(List.of(Mode.OURS, Mode.LITESTREAM), rep)) {
+					if (!option("outage-tools", "ours,litestream")
+						.contains((mode == Mode.OURS) ? "ours" : "litestream")) {
+						continue;
+					}
+					Report.OutageRun run = outageRun(mode, interval, rate, before, outage, writing);
+					runs.add(run);
+					log("  " + run);
+				}
+			}
+		}
+		this.report.replicaOutage(runs, rate, before, outage, writing);
+	}
+
+	private Report.OutageRun outageRun(Mode mode, Duration interval, int rate, int before, int outage, int writing)
+			throws Exception {
+		Path dir = Bench.fresh(this.work.resolve("outage")
+			.resolve(mode.name().toLowerCase(Locale.ROOT) + "-sync-" + interval.toMillis() + "ms"));
+		Path db = dir.resolve("bench.db");
+		Workload.createSchema(db);
+		String bucket = "outage-" + (++this.buckets);
+		this.s3proxy.createBucket(bucket);
+		int count = rate * (before + writing);
+		long[] durable = new long[count];
+		try (CountingProxy proxy = new CountingProxy(this.s3proxy.endpoint())) {
+			S3Target target = new S3Target(proxy.endpoint(), bucket, "db", this.s3proxy.basedir());
+			Replication replication = (mode == Mode.OURS)
+					? EngineProcess.start(db, target, interval, "-Xmx256m", dir.resolve("engine.log"))
+					: Litestream.Sidecar.start(this.litestream, db, target,
+							interval.isZero() ? EAGER_LITESTREAM : Duration.ofSeconds(1),
+							interval.isZero() ? EAGER_LITESTREAM : interval, OurReplication.defaultLevels());
+			try (replication; LagWatcher watcher = new LagWatcher(target.level0Directory(), durable)) {
+				long pid = replication.sidecarPid();
+				Workload.Attempts[] attempts = new Workload.Attempts[1];
+				Throwable[] failure = new Throwable[1];
+				Thread writer = new Thread(() -> {
+					try {
+						attempts[0] = Workload.pacedTolerant(db, replication, rate, count, 5000, null);
+					}
+					catch (Throwable ex) {
+						failure[0] = ex;
+					}
+				}, "outage-writer");
+				writer.start();
+				Thread.sleep(before * 1000L);
+				long walBytes;
+				double cpu0;
+				double cpu1;
+				double cpu2;
+				long t0;
+				long t1;
+				long t2;
+				try (WalSampler wal = new WalSampler(db)) {
+					cpu0 = ProcMem.cpuSeconds(pid);
+					t0 = System.nanoTime();
+					proxy.stall(true);
+					writer.join();
+					cpu1 = ProcMem.cpuSeconds(pid);
+					t1 = System.nanoTime();
+					long left = t0 + TimeUnit.SECONDS.toNanos(outage) - System.nanoTime();
+					if (left > 0) {
+						Thread.sleep(TimeUnit.NANOSECONDS.toMillis(left));
+					}
+					cpu2 = ProcMem.cpuSeconds(pid);
+					t2 = System.nanoTime();
+					walBytes = wal.maxBytes();
+				}
+				proxy.stall(false);
+				if (failure[0] != null) {
+					throw new IllegalStateException("writer failed: " + failure[0], failure[0]);
+				}
+				Workload.Attempts a = attempts[0];
+				int last = count - 1;
+				while (last > 0 && a.commitNanos()[last] == 0) {
+					last--;
+				}
+				boolean caught = watcher.awaitRow(last,
+						TimeUnit.SECONDS.toNanos(Long.parseLong(option("outage-catch-up-seconds", "180"))));
+				long caughtAt = caught ? durable[last] : System.nanoTime();
+				// One more second, so that a PUT still in flight when the row was seen is
+				// counted.
+				Thread.sleep(1000);
+				long puts = 0;
+				long l0Puts = 0;
+				long retries = 0;
+				long leaseRequests = 0;
+				java.util.Set<String> held = new java.util.HashSet<>();
+				for (CountingProxy.Event event : proxy.events()) {
+					if (event.op().startsWith("dropped")) {
+						held.add(event.target());
+					}
+				}
+				for (CountingProxy.Event event : proxy.events()) {
+					if (event.nanos() < t2 || event.nanos() > caughtAt || event.op().startsWith("dropped")) {
+						continue;
+					}
+					if (event.op().endsWith("(lease)")) {
+						leaseRequests++;
+					}
+					else if (event.op().startsWith("PUT")) {
+						puts++;
+						if (event.target().contains("/0000/")) {
+							l0Puts++;
+							if (held.contains(event.target())) {
+								retries++;
+							}
+						}
+					}
+				}
+				Files.write(dir.resolve("requests.log"), proxy.requestLog());
+				long dropped = proxy.snapshotAndReset().getOrDefault("dropped", 0L);
+				long[] missing = missingRows(mode, target, dir, db, a);
+				return new Report.OutageRun(mode, interval, cpu1 - cpu0, (t1 - t0) / 1e9, cpu2 - cpu1, (t2 - t1) / 1e9,
+						walBytes, caught ? (caughtAt - t2) / 1e6 : Double.POSITIVE_INFINITY, puts, l0Puts, retries,
+						leaseRequests, a.committed(), a.failed(), dropped, missing[0], missing[1]);
+			}
+		}
+	}
+
+	/**
+	 * Restores the replica with its own tool and counts the acknowledged rows it lacks.
+	 * @return {rows missing below the highest restored row (holes), rows missing above it
+	 * (the replica is behind)}
+	 */
+	private long[] missingRows(Mode mode, ReplicaTarget target, Path dir, Path db, Workload.Attempts attempts)
+			throws Exception {
+		Path out = dir.resolve("restored.db");
+		if (mode == Mode.OURS) {
+			new Restorer().restore(target.client(), out,
+					new RestoreOptions(RestoreTarget.latest(), IntegrityCheck.NONE, false, false));
+		}
+		else {
+			Bench.run(Litestream.restoreCommand(this.litestream, dir.resolve("litestream.yml"), db, out, null),
+					dir.resolve("restore.log"));
+		}
+		java.util.Set<Long> restored = new java.util.HashSet<>();
+		try (Connection c = Workload.open(out, false);
+				Statement s = c.createStatement();
+				java.sql.ResultSet rs = s.executeQuery("SELECT id FROM bench WHERE id >= " + Workload.ROW_BASE)) {
+			while (rs.next()) {
+				restored.add(rs.getLong(1));
+			}
+		}
+		long highest = restored.stream().mapToLong(Long::longValue).max().orElse(-1);
+		long holes = 0;
+		long behind = 0;
+		for (int i = 0; i < attempts.commitNanos().length; i++) {
+			if (attempts.commitNanos()[i] != 0 && !restored.contains(Workload.ROW_BASE + i)) {
+				if (Workload.ROW_BASE + i < highest) {
+					holes++;
+				}
+				else {
+					behind++;
+				}
+			}
+		}
+		return new long[] { holes, behind };
 	}
 
 	static String utcNow() {

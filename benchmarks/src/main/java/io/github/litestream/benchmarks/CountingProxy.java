@@ -20,6 +20,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * Bytes are forwarded unchanged (so SigV4 signatures, which cover the {@code Host} header
  * the client sent, still verify); only request heads are parsed, and bodies are skipped
  * by {@code Content-Length} or chunked framing.
+ * <p>
+ * Requests on the lease object ({@code lock.json}) are counted apart, as
+ * {@code "<op> (lease)"}. {@link #stall(boolean)} simulates a hung S3 server: while
+ * stalled, every new request is held unanswered (the client sees no response until its
+ * own timeout); when the stall ends, held requests are dropped (their connections closed,
+ * nothing forwarded), as a network partition would, and counted as {@code "dropped"}.
  */
 final class CountingProxy implements AutoCloseable {
 
@@ -33,7 +39,19 @@ final class CountingProxy implements AutoCloseable {
 
 	private final long startNanos = System.nanoTime();
 
+	private final java.util.Queue<Event> events = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+	private final Object stallLock = new Object();
+
 	private volatile boolean closed;
+
+	private boolean stalled;
+
+	private long stallGeneration;
+
+	/** One forwarded request: when its head was read ({@link System#nanoTime()}). */
+	record Event(long nanos, String op, String target) {
+	}
 
 	CountingProxy(URI upstream) throws IOException {
 		this.upstream = upstream;
@@ -50,6 +68,45 @@ final class CountingProxy implements AutoCloseable {
 	/** Every request so far: seconds since the proxy started, operation, request line. */
 	java.util.List<String> requestLog() {
 		return java.util.List.copyOf(this.requestLog);
+	}
+
+	/** Every forwarded request so far, in order. */
+	java.util.List<Event> events() {
+		return java.util.List.copyOf(this.events);
+	}
+
+	/**
+	 * Starts or ends a stall: requests read while stalled are held, then dropped.
+	 * @param stall whether the upstream is unreachable from now on
+	 */
+	void stall(boolean stall) {
+		synchronized (this.stallLock) {
+			if (this.stalled && !stall) {
+				this.stallGeneration++;
+			}
+			this.stalled = stall;
+			this.stallLock.notifyAll();
+		}
+	}
+
+	/** Holds the caller while stalled; returns whether the request may be forwarded. */
+	private boolean passStall() {
+		synchronized (this.stallLock) {
+			if (!this.stalled) {
+				return true;
+			}
+			long generation = this.stallGeneration;
+			while (this.stalled && generation == this.stallGeneration && !this.closed) {
+				try {
+					this.stallLock.wait(100);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return false;
+				}
+			}
+			return false;
+		}
 	}
 
 	/** Counts since the last reset, by operation. */
@@ -112,6 +169,13 @@ final class CountingProxy implements AutoCloseable {
 						copySource = line;
 					}
 				}
+				if (!passStall()) {
+					this.counts.computeIfAbsent("dropped", (k) -> new AtomicLong()).incrementAndGet();
+					String[] parts = requestLine.split(" ");
+					this.events
+						.add(new Event(System.nanoTime(), "dropped " + parts[0], (parts.length > 1) ? parts[1] : ""));
+					return;
+				}
 				count(requestLine, copySource != null);
 				out.write(head.toByteArray());
 				if (chunked) {
@@ -144,6 +208,10 @@ final class CountingProxy implements AutoCloseable {
 			case "HEAD" -> "HEAD";
 			default -> method;
 		};
+		if (path.endsWith("/lock.json")) {
+			op = op + " (lease)";
+		}
+		this.events.add(new Event(System.nanoTime(), op, target));
 		this.counts.computeIfAbsent(op, (k) -> new AtomicLong()).incrementAndGet();
 		this.requestLog.add(String.format(Locale.ROOT, "%9.3f %-22s %s %s", (System.nanoTime() - this.startNanos) / 1e9,
 				op, method, target));

@@ -24,7 +24,12 @@ import io.github.litestream.core.Restorer;
  * replicating, time the first upload, then write at a fixed rate and stop (final
  * sync);</li>
  * <li>{@code restore <target> <output> [<timestamp>]}: restore the latest state or the
- * state at an instant.</li>
+ * state at an instant;</li>
+ * <li>{@code serve <db> <target> <sync-interval-ms>}: replicate a database that another
+ * process writes (default levels, lease on), print {@code READY} once the first upload is
+ * done, call {@code notifyCommit()} for every byte read from standard input (the writer
+ * sends one per commit, as the starter's DataSource notifies the engine) and stop when
+ * standard input ends.</li>
  * </ul>
  * A target is {@code file:
  *
@@ -43,6 +48,7 @@ public final class EngineChild {
 					Double.parseDouble(args[4]), Integer.parseInt(args[5]));
 			case "restore" ->
 				restore(Targets.parse(args[1]), Path.of(args[2]), (args.length > 3) ? Instant.parse(args[3]) : null);
+			case "serve" -> serve(Path.of(args[1]), Targets.parse(args[2]), Duration.ofMillis(Long.parseLong(args[3])));
 			default -> throw new IllegalArgumentException(Arrays.toString(args));
 		}
 		System.exit(0);
@@ -93,6 +99,28 @@ public final class EngineChild {
 		replicator.close();
 		System.out.println("RESULT initialMs=" + initialMs + " mid=" + mid + " peakHeap=" + ProcMem.peakHeapBytes()
 				+ " rssKb=" + ProcMem.peakRssKb(ProcessHandle.current().pid()));
+	}
+
+	private static void serve(Path db, ReplicaTarget target, Duration syncInterval) throws Exception {
+		ReplicatorConfig config = ReplicatorConfig.builder("bench", db)
+			.replica(new ReplicaConfig("bench", target.client(), syncInterval))
+			.levels(ReplicationDefaults.LEVEL_INTERVALS)
+			.shutdownSyncTimeout(Duration.ofSeconds(5))
+			.build();
+		Replicator replicator = new Replicator(config);
+		replicator.start();
+		long txid = replicator.sync();
+		if (!replicator.awaitReplicated(txid, Duration.ofMinutes(5))) {
+			throw new IllegalStateException("initial upload did not finish");
+		}
+		System.out.println("READY");
+		System.out.flush();
+		byte[] buffer = new byte[4096];
+		while (System.in.read(buffer) >= 0) {
+			replicator.notifyCommit();
+		}
+		replicator.close();
+		System.out.println("RESULT peakHeap=" + ProcMem.peakHeapBytes());
 	}
 
 	private static void restore(ReplicaTarget target, Path output, Instant timestamp) throws Exception {

@@ -77,6 +77,15 @@ final class Litestream {
 	/** Litestream's configuration for one database and one replica. */
 	static String config(Path db, ReplicaTarget target, Duration monitorInterval, Duration syncInterval,
 			List<Duration> levels) {
+		return config(db, target, monitorInterval, syncInterval, levels, "");
+	}
+
+	/**
+	 * Litestream's configuration with extra settings of the database (YAML lines indented
+	 * by four spaces, for example {@code "    truncate-page-n: 2000\n"}).
+	 */
+	static String config(Path db, ReplicaTarget target, Duration monitorInterval, Duration syncInterval,
+			List<Duration> levels, String dbExtra) {
 		StringBuilder yaml = new StringBuilder("logging:\n  level: warn\n");
 		if (!levels.isEmpty()) {
 			yaml.append("levels:\n");
@@ -86,6 +95,7 @@ final class Litestream {
 		}
 		yaml.append("dbs:\n  - path: \"").append(db.toAbsolutePath()).append("\"\n");
 		yaml.append("    monitor-interval: ").append(go(monitorInterval)).append('\n');
+		yaml.append(dbExtra);
 		yaml.append("    replica:\n").append(target.litestreamYaml());
 		yaml.append("      sync-interval: ").append(go(syncInterval)).append('\n');
 		return yaml.toString();
@@ -109,9 +119,14 @@ final class Litestream {
 
 		static Sidecar start(Path binary, Path db, ReplicaTarget target, Duration monitorInterval,
 				Duration syncInterval, List<Duration> levels) throws IOException, InterruptedException {
+			return start(binary, db, target, monitorInterval, syncInterval, levels, "");
+		}
+
+		static Sidecar start(Path binary, Path db, ReplicaTarget target, Duration monitorInterval,
+				Duration syncInterval, List<Duration> levels, String dbExtra) throws IOException, InterruptedException {
 			Path dir = db.toAbsolutePath().getParent();
 			Path config = dir.resolve("litestream.yml");
-			Files.writeString(config, config(db, target, monitorInterval, syncInterval, levels));
+			Files.writeString(config, config(db, target, monitorInterval, syncInterval, levels, dbExtra));
 			Path log = dir.resolve("litestream.log");
 			Process process = Bench
 				.withoutAwsEnvironment(new ProcessBuilder(binary.toString(), "replicate", "-no-expand-env", "-config",

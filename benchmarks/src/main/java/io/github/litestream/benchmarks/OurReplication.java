@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationDefaults;
@@ -23,7 +24,16 @@ final class OurReplication implements Replication {
 
 	static OurReplication start(Path db, ReplicaTarget target, Duration syncInterval, List<Duration> levels)
 			throws IOException, InterruptedException {
-		ReplicatorConfig config = ReplicatorConfig.builder("bench", db)
+		return start(db, target, syncInterval, levels, UnaryOperator.identity());
+	}
+
+	/**
+	 * Starts replicating with settings adjusted by a scenario.
+	 * @param customize adjusts the builder (for example the truncate page count)
+	 */
+	static OurReplication start(Path db, ReplicaTarget target, Duration syncInterval, List<Duration> levels,
+			UnaryOperator<ReplicatorConfig.Builder> customize) throws IOException, InterruptedException {
+		ReplicatorConfig config = customize.apply(ReplicatorConfig.builder("bench", db))
 			.replica(new ReplicaConfig("bench", target.client(), syncInterval))
 			.levels(levels)
 			// Measurements end before close; a stalled replica must not hold the run for

@@ -30,6 +30,33 @@ final class ProcMem {
 		return -1;
 	}
 
+	/**
+	 * CPU time (user + system) a process has used so far, in seconds, from
+	 * {@code /proc/<pid>/stat}; -1 if it is gone.
+	 */
+	static double cpuSeconds(long pid) {
+		try {
+			String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+			// Fields after the command name (which may hold spaces): state is field 3,
+			// utime 14 and stime 15.
+			String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+			return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) clockTicks();
+		}
+		catch (IOException | RuntimeException ex) {
+			return -1;
+		}
+	}
+
+	private static volatile long clockTicks;
+
+	private static long clockTicks() {
+		if (clockTicks == 0) {
+			String ticks = Bench.firstLine(java.util.List.of("getconf", "CLK_TCK"));
+			clockTicks = ticks.matches("[0-9]+") ? Long.parseLong(ticks) : 100;
+		}
+		return clockTicks;
+	}
+
 	/** Sum of the peak usage of every heap pool of this JVM, in bytes. */
 	static long peakHeapBytes() {
 		long sum = 0;

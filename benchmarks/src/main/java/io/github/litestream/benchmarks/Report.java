@@ -360,13 +360,20 @@ final class Report {
 				.append(perHour(idle.get(Mode.LITESTREAM), op, idleSeconds))
 				.append(" |\n");
 		}
-		long oursIdle = idle.get(Mode.OURS).values().stream().mapToLong(Long::longValue).sum();
+		long oursLease = idle.get(Mode.OURS)
+			.entrySet()
+			.stream()
+			.filter((e) -> e.getKey().endsWith("(lease)"))
+			.mapToLong(Map.Entry::getValue)
+			.sum();
+		long oursIdle = idle.get(Mode.OURS).values().stream().mapToLong(Long::longValue).sum() - oursLease;
 		long lsIdle = idle.get(Mode.LITESTREAM).values().stream().mapToLong(Long::longValue).sum();
 		double oursPuts = puts(writing.get(Mode.OURS)) * 3600.0 / writeSeconds;
 		double lsPuts = puts(writing.get(Mode.LITESTREAM)) * 3600.0 / writeSeconds;
 		this.targets.add(String.format(Locale.ROOT,
-				"| 5. S3 requests when idle | zero | ours %d in %d s " + "(Litestream %d) | %s |", oursIdle,
-				idleSeconds, lsIdle, met(oursIdle == 0)));
+				"| 5. S3 requests when idle | zero (lease renewals apart) | ours %d in %d s + %d lease requests "
+						+ "(Litestream %d) | %s |",
+				oursIdle, idleSeconds, oursLease, lsIdle, met(oursIdle == 0)));
 		this.targets.add(String.format(Locale.ROOT,
 				"| 5. S3 PUTs at %d tx/s | ≤ Litestream's | ours %.0f/h, " + "Litestream %.0f/h | %s |", rate, oursPuts,
 				lsPuts, met(oursPuts <= lsPuts)));
@@ -415,6 +422,245 @@ final class Report {
 		this.sections.add(s.toString());
 	}
 
+	// ---- Scenario 7 ----
+
+	/** One run of the long-reader scenario. */
+	record ReaderRun(BenchmarkMain.ReaderConfig config, double p50, double p99, int failed, int attempts, long walBytes,
+			Map<String, Long> idle) {
+
+		long idleRequests(boolean lease) {
+			if (this.idle == null) {
+				return 0;
+			}
+			return this.idle.entrySet()
+				.stream()
+				.filter((e) -> !e.getKey().equals("dropped") && e.getKey().endsWith("(lease)") == lease)
+				.mapToLong(Map.Entry::getValue)
+				.sum();
+		}
+
+	}
+
+	void longReader(List<ReaderRun> runs, int rate, int seconds, int truncate, int busyMs, int settle, int idle) {
+		StringBuilder s = new StringBuilder("## 7. Long reader\n\n");
+		s.append("A read transaction held open in another process (the `sqlite3` shell: `BEGIN; SELECT count(*) ")
+			.append("FROM bench;`, kept open) while one writer inserts ")
+			.append(rate)
+			.append(" rows/s for ")
+			.append(seconds)
+			.append(" s (one row per transaction, busy timeout ")
+			.append(busyMs)
+			.append(" ms, the engine's default `busy-timeout`, so that a writer waits as long as a checkpoint may). ")
+			.append("The reader opens its transaction before the first write, so no checkpoint can backfill past ")
+			.append("it and the WAL passes `truncate-page-count` ")
+			.append(truncate)
+			.append(" (Litestream: `truncate-page-n: ")
+			.append(truncate)
+			.append("`) about halfway through. Replica: S3Proxy through the counting proxy, sync interval 1 s. ")
+			.append("\"Failed\" writes are inserts that returned an error (\"database is locked\"); latency is per ")
+			.append("insert, failed ones included. The same runs without the reader are the baseline. Then, with the ")
+			.append("reader still open, requests are counted over ")
+			.append(idle)
+			.append(" s starting ")
+			.append(settle)
+			.append(" s after the last write (as in scenario 5: by then the time-based checkpoint, one ")
+			.append("`checkpoint-interval` of 1 min after the previous one, and the level-1 compaction of its file ")
+			.append("are done); requests on ")
+			.append("the lease object `lock.json` (ours renews it every `litestream.lease.renew-interval`, 10 s) ")
+			.append("are counted apart, and one run of ours repeats the scenario with the lease off. ")
+			.append("One row per run; no replication makes no requests.\n\n");
+		s.append("| configuration | failed writes | p50 ms | p99 ms | largest WAL KiB | idle requests (without lease) ")
+			.append("| idle lease requests |\n|---|---|---|---|---|---|---|\n");
+		for (ReaderRun run : runs) {
+			boolean idleMeasured = run.idle() != null;
+			s.append("| ")
+				.append(run.config().label())
+				.append(" | ")
+				.append(run.failed())
+				.append(" of ")
+				.append(run.attempts())
+				.append(" | ")
+				.append(Stats.fmt("%.1f", run.p50()))
+				.append(" | ")
+				.append(Stats.fmt("%.1f", run.p99()))
+				.append(" | ")
+				.append(run.walBytes() / 1024)
+				.append(" | ")
+				.append(idleMeasured ? run.idleRequests(false) + " (" + CountingProxy.describe(run.idle()) + ")" : "–")
+				.append(" | ")
+				.append(idleMeasured ? String.valueOf(run.idleRequests(true)) : "–")
+				.append(" |\n");
+		}
+		for (Mode mode : List.of(Mode.OURS, Mode.LITESTREAM)) {
+			List<ReaderRun> with = runs.stream()
+				.filter((r) -> r.config().mode() == mode && r.config().reader() && r.config().lease())
+				.toList();
+			List<ReaderRun> without = runs.stream()
+				.filter((r) -> r.config().mode() == mode && !r.config().reader())
+				.toList();
+			if (mode == Mode.OURS) {
+				int failed = with.stream().mapToInt(ReaderRun::failed).sum();
+				int lsFailed = runs.stream()
+					.filter((r) -> r.config().mode() == Mode.LITESTREAM && r.config().reader())
+					.mapToInt(ReaderRun::failed)
+					.sum();
+				this.targets.add(String.format(Locale.ROOT,
+						"| 7. Long reader: failed writes | 0 | ours %d (Litestream %d) | %s |", failed, lsFailed,
+						met(failed == 0)));
+			}
+			double p99With = Stats.median(with.stream().map(ReaderRun::p99).toList());
+			double p99Without = Stats.median(without.stream().map(ReaderRun::p99).toList());
+			double ratio = p99With / p99Without;
+			this.targets.add(String.format(Locale.ROOT,
+					"| 7. Long reader: write p99 with the reader, %s | ≤ 2 × without the reader | %.1f ms vs %.1f ms "
+							+ "(×%.2f) | %s |",
+					(mode == Mode.OURS) ? "ours" : "Litestream", p99With, p99Without, ratio,
+					(mode == Mode.OURS) ? met(ratio <= 2) : "reported"));
+		}
+		List<ReaderRun> oursIdle = runs.stream()
+			.filter((r) -> r.config().mode() == Mode.OURS && r.idle() != null)
+			.toList();
+		long requests = oursIdle.stream()
+			.filter((r) -> r.config().lease())
+			.mapToLong((r) -> r.idleRequests(false))
+			.sum();
+		long lease = oursIdle.stream().filter((r) -> r.config().lease()).mapToLong((r) -> r.idleRequests(true)).sum();
+		long leaseOff = oursIdle.stream()
+			.filter((r) -> !r.config().lease())
+			.mapToLong((r) -> r.idleRequests(false) + r.idleRequests(true))
+			.sum();
+		long ls = runs.stream()
+			.filter((r) -> r.config().mode() == Mode.LITESTREAM && r.idle() != null)
+			.mapToLong((r) -> r.idleRequests(false))
+			.sum();
+		boolean leaseOffRun = oursIdle.stream().anyMatch((r) -> !r.config().lease());
+		this.targets.add(String.format(Locale.ROOT,
+				"| 7. Long reader: S3 requests while idle, reader open | zero (lease renewals apart) | ours %d in %d s "
+						+ "+ %d lease requests%s (Litestream %d) | %s |",
+				requests, idle, lease, leaseOffRun ? "; lease off: " + leaseOff : "", ls,
+				met(requests == 0 && (!leaseOffRun || leaseOff == 0))));
+		this.sections.add(s.toString());
+	}
+
+	// ---- Scenario 8 ----
+
+	/** One run of the replica-outage scenario. */
+	record OutageRun(Mode mode, Duration interval, double cpuWritingSec, double writingSec, double cpuIdleSec,
+			double idleSec, long walBytes, double catchUpMs, long puts, long l0Puts, long retries, long leaseRequests,
+			int committed, int failed, long dropped, long holes, long behind) {
+
+		double cpuWritingPct() {
+			return 100 * this.cpuWritingSec / this.writingSec;
+		}
+
+		double cpuIdlePct() {
+			return 100 * this.cpuIdleSec / this.idleSec;
+		}
+
+		String intervalLabel() {
+			return this.interval.isZero() ? "0 (eager)" : this.interval.toMillis() / 1000.0 + " s";
+		}
+
+		@Override
+		public String toString() {
+			return String.format(Locale.ROOT,
+					"%s sync %s: CPU %.1f %% writing, %.1f %% idle; WAL max %d KiB; catch-up %.0f ms, %d PUTs "
+							+ "(%d L0, %d of them retries of held requests), %d lease; %d rows acknowledged, %d failed, %d dropped requests, %d missing in holes, %d behind",
+					this.mode.label, intervalLabel(), cpuWritingPct(), cpuIdlePct(), this.walBytes / 1024,
+					this.catchUpMs, this.puts, this.l0Puts, this.retries, this.leaseRequests, this.committed,
+					this.failed, this.dropped, this.holes, this.behind);
+		}
+
+	}
+
+	private static String catchUp(double ms) {
+		return Double.isInfinite(ms) ? "not caught up" : Stats.fmt("%.0f ms", ms);
+	}
+
+	void replicaOutage(List<OutageRun> runs, int rate, int before, int outage, int writing) {
+		StringBuilder s = new StringBuilder("## 8. Replica outage\n\n");
+		s.append("The S3 server hangs for ")
+			.append(outage)
+			.append(" s: the counting proxy in front of S3Proxy holds every request that arrives during that time ")
+			.append("unanswered, then closes those connections without forwarding them (a network partition; ")
+			.append("clients see no response until their own timeouts). One writer inserts ")
+			.append(rate)
+			.append(" rows/s (one per transaction) from ")
+			.append(before)
+			.append(" s before the outage until ")
+			.append(writing)
+			.append(" s into it; the rest of the outage is idle. Ours runs in a child JVM (`EngineChild serve`, ")
+			.append("default settings, lease on, notified of each commit through a pipe) so that its CPU time is ")
+			.append("read from `/proc/<pid>/stat` apart from the writer's; Litestream is its sidecar process. CPU ")
+			.append("is % of one core over the writing and the idle part of the outage. The largest WAL is sampled ")
+			.append("every 20 ms during the outage (checkpoint thresholds: PASSIVE at 1000 pages = 4 MiB, ")
+			.append("TRUNCATE at 121359 pages; without checkpoints the outage's writes would grow it past ")
+			.append(String.format(Locale.ROOT, "%.0f MiB", rate * writing * 4096 / 1048576.0))
+			.append("). Catch-up: from the end of the outage until the last acknowledged row is in a file of the ")
+			.append("replica's level 0 (the lag observer of scenario 1); PUTs are counted in that window ")
+			.append("(L0 = level-0 files; a retry is a PUT of a file whose first attempt the outage held and ")
+			.append("dropped, which a careful client must repeat as it was, since it may have landed; lease ")
+			.append("requests apart). Gap: the replica is restored with the tool's own ")
+			.append("restore right after the catch-up and every acknowledged row is looked up: a hole is a missing ")
+			.append("row below the highest restored one, \"behind\" counts missing rows above it (a replica that ")
+			.append("has not caught up). \"Not caught up\" means the last row did not reach the replica within the ")
+			.append("harness's wait (`--outage-catch-up-seconds`, 180). Eager is ")
+			.append("`sync-interval: 0` for ours and `1ms` (monitor `1ms`) for Litestream. One row per run.\n\n");
+		s.append("| sync interval | tool | CPU writing (% core) | CPU idle (% core) | largest WAL KiB | catch-up ")
+			.append("| PUTs to catch up | of them L0 | L0 retries of held requests | lease requests ")
+			.append("| acknowledged rows | missing after restore: holes / behind | requests held and dropped |\n")
+			.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+		for (OutageRun r : runs) {
+			s.append(String.format(Locale.ROOT,
+					"| %s | %s | %.1f | %.1f | %d | %s | %d | %d | %d | %d | %d | %d / %d | %d |%n", r.intervalLabel(),
+					r.mode().label, r.cpuWritingPct(), r.cpuIdlePct(), r.walBytes() / 1024, catchUp(r.catchUpMs()),
+					r.puts(), r.l0Puts(), r.retries(), r.leaseRequests(), r.committed(), r.holes(), r.behind(),
+					r.dropped()));
+		}
+		for (Duration interval : List.of(Duration.ZERO, Duration.ofSeconds(1))) {
+			List<OutageRun> ours = runs.stream()
+				.filter((r) -> r.mode() == Mode.OURS && r.interval().equals(interval))
+				.toList();
+			List<OutageRun> ls = runs.stream()
+				.filter((r) -> r.mode() == Mode.LITESTREAM && r.interval().equals(interval))
+				.toList();
+			if (ours.isEmpty()) {
+				continue;
+			}
+			String label = ours.get(0).intervalLabel();
+			double idleCpu = Stats.max(ours.stream().map(OutageRun::cpuIdlePct).toList());
+			double lsIdleCpu = Stats.max(ls.stream().map(OutageRun::cpuIdlePct).toList());
+			this.targets.add(String.format(Locale.ROOT,
+					"| 8. Replica outage, sync %s: engine CPU while idle | near zero (≤ 5 %% of a core) | %.1f %% "
+							+ "(Litestream %.1f %%) | %s |",
+					label, idleCpu, lsIdleCpu, met(idleCpu <= 5)));
+			double wal = Stats.max(ours.stream().map((r) -> r.walBytes() / 1048576.0).toList());
+			double lsWal = Stats.max(ls.stream().map((r) -> r.walBytes() / 1048576.0).toList());
+			this.targets.add(String.format(Locale.ROOT,
+					"| 8. Replica outage, sync %s: WAL bounded by the checkpoint thresholds | ≤ 2 × PASSIVE "
+							+ "threshold (8 MiB) | %.1f MiB (Litestream %.1f MiB) | %s |",
+					label, wal, lsWal, met(wal <= 8)));
+			long l0 = ours.stream().mapToLong((r) -> r.l0Puts() - r.retries()).max().orElse(-1);
+			long lsL0 = ls.stream().mapToLong((r) -> r.l0Puts() - r.retries()).max().orElse(-1);
+			double catchUp = Stats.max(ours.stream().map(OutageRun::catchUpMs).toList());
+			this.targets.add(String.format(Locale.ROOT,
+					"| 8. Replica outage, sync %s: catch-up in one merged upload | 1 new L0 PUT (besides retries "
+							+ "of requests held by the outage) | %d, caught up in %s (Litestream %d, %s) | %s |",
+					label, l0, catchUp(catchUp), lsL0,
+					catchUp(Stats.max(ls.stream().map(OutageRun::catchUpMs).toList())),
+					met(l0 == 1 && !Double.isInfinite(catchUp))));
+			long holes = ours.stream().mapToLong(OutageRun::holes).sum();
+			long behind = ours.stream().mapToLong(OutageRun::behind).sum();
+			long lsHoles = ls.stream().mapToLong(OutageRun::holes).sum();
+			long lsBehind = ls.stream().mapToLong(OutageRun::behind).sum();
+			this.targets.add(String.format(Locale.ROOT,
+					"| 8. Replica outage, sync %s: no gap after recovery | every acknowledged row restored | "
+							+ "%d in holes, %d behind (Litestream %d in holes, %d behind) | %s |",
+					label, holes, behind, lsHoles, lsBehind, met(holes == 0 && behind == 0)));
+		}
+		this.sections.add(s.toString());
+	}
+
 	void section(String markdown) {
 		this.sections.add(markdown);
 	}
@@ -425,7 +671,38 @@ final class Report {
 
 	// ---- Rendering ----
 
-	String render(String analysis) {
+	/**
+	 * Renders the report. Scenario sections and target rows of {@code previous} (the
+	 * report being replaced) whose scenario this run did not measure are kept, with a
+	 * note naming the run they come from; sections and targets are ordered by scenario
+	 * number.
+	 * @param analysis the hand-written analysis
+	 * @param previous the previous report, or an empty string to keep nothing
+	 */
+	String render(String analysis, String previous) {
+		java.util.Set<String> measured = new java.util.HashSet<>();
+		for (String section : this.sections) {
+			measured.add(scenario(section.substring(3)));
+		}
+		List<String> sections = new ArrayList<>(this.sections);
+		List<String> targets = new ArrayList<>(this.targets);
+		java.util.Set<String> kept = new java.util.TreeSet<>();
+		for (String section : previousSections(previous)) {
+			String number = scenario(section.substring(3));
+			if (!measured.contains(number)) {
+				sections.add(section);
+				kept.add(number);
+			}
+		}
+		for (String line : previous.split("\n")) {
+			if (line.matches("\\| [0-9]+\\. .*") && kept.contains(scenario(line.substring(2)))) {
+				targets.add(line);
+			}
+		}
+		java.util.Comparator<String> byScenario = java.util.Comparator
+			.comparingInt((String text) -> Integer.parseInt(scenario(text.substring(text.startsWith("## ") ? 3 : 2))));
+		sections.sort(byScenario);
+		targets.sort(byScenario);
 		StringBuilder s = new StringBuilder("# Benchmarks\n\n");
 		s.append("Generated by `benchmarks/run.sh` on ")
 			.append(Instant.now())
@@ -439,14 +716,111 @@ final class Report {
 		this.loads.forEach((k, v) -> load.append(k).append(": ").append(v).append("; "));
 		s.append("| Load average (1/5/15 min) | ")
 			.append(load)
-			.append("other engineers build on this machine ")
-			.append("concurrently, so runs are not isolated |\n\n");
-		s.append("## Targets\n\n| target | wanted | measured (median) | verdict |\n|---|---|---|---|\n");
-		this.targets.forEach((t) -> s.append(t).append('\n'));
+			.append("other engineers build on this 2-core machine ")
+			.append("concurrently, so runs are not isolated |\n");
+		if (!kept.isEmpty()) {
+			// One row per run that measured scenarios shown here, newest first.
+			s.append("| Run for scenarios ")
+				.append(measured.isEmpty() ? "(none)" : String.join(", ", new java.util.TreeSet<>(measured)))
+				.append(" | ")
+				.append(Instant.now())
+				.append(" (this report's run); repetitions: ")
+				.append(this.settings.getOrDefault("Repetitions", "n/a"))
+				.append("; load average: ")
+				.append(load.toString().replaceAll("; $", ""))
+				.append(" |\n");
+			boolean legacy = true;
+			for (String line : previous.split("\n")) {
+				if (line.startsWith("| Run for scenarios ")) {
+					legacy = false;
+					String[] cells = line.substring(2, line.length() - 2).split(" \\| ", 2);
+					List<String> left = new ArrayList<>();
+					for (String n : cells[0].substring("Run for scenarios ".length()).split(", ")) {
+						if (kept.contains(n)) {
+							left.add(n);
+						}
+					}
+					if (!left.isEmpty()) {
+						s.append("| Run for scenarios ")
+							.append(String.join(", ", left))
+							.append(" | ")
+							.append(cells[1].replace(" (this report's run)", ""))
+							.append(" |\n");
+					}
+				}
+			}
+			if (legacy) {
+				s.append("| Run for scenarios ")
+					.append(String.join(", ", kept))
+					.append(" | ")
+					.append(previousRun(previous))
+					.append(" |\n");
+			}
+		}
 		s.append('\n');
-		this.sections.forEach((section) -> s.append(section).append('\n'));
+		s.append("## Targets\n\n| target | wanted | measured (median) | verdict |\n|---|---|---|---|\n");
+		targets.forEach((t) -> s.append(t).append('\n'));
+		s.append('\n');
+		sections.forEach((section) -> s.append(section.endsWith("\n\n") ? section : section + "\n"));
 		s.append(analysis).append('\n');
 		s.append(Notes.TEXT);
+		return s.toString();
+	}
+
+	/** "7" for "7. Long reader ...". */
+	private static String scenario(String text) {
+		return text.substring(0, text.indexOf('.'));
+	}
+
+	/** The numbered sections of a report, each from its heading to the next heading. */
+	private static List<String> previousSections(String previous) {
+		List<String> out = new ArrayList<>();
+		StringBuilder current = null;
+		for (String line : previous.split("\n", -1)) {
+			if (line.startsWith("## ")) {
+				if (current != null) {
+					out.add(current.toString());
+				}
+				current = line.matches("## [0-9]+\\. .*") ? new StringBuilder() : null;
+			}
+			if (current != null) {
+				current.append(line).append('\n');
+			}
+		}
+		if (current != null) {
+			out.add(current.toString());
+		}
+		return out;
+	}
+
+	/** When and under which settings the previous report was generated. */
+	private static String previousRun(String previous) {
+		StringBuilder s = new StringBuilder();
+		java.util.regex.Matcher generated = java.util.regex.Pattern
+			.compile("Generated by `benchmarks/run.sh` on (\\S+?)\\.")
+			.matcher(previous);
+		s.append("generated ").append(generated.find() ? generated.group(1) : "earlier");
+		for (String key : List.of("Repetitions", "Scenarios kept from the previous report",
+				"Load average (1/5/15 min)")) {
+			for (String line : previous.split("\n")) {
+				if (line.startsWith("| " + key + " | ")) {
+					String value = line.substring(key.length() + 5, line.length() - 2)
+						.replace(
+								"; other engineers build on this 2-core machine concurrently, so runs are not isolated",
+								"")
+						.replace("; other engineers build on this machine concurrently, so runs are not isolated", "");
+					if (key.startsWith("Scenarios")) {
+						// Only which scenarios: their runs are named in that report.
+						value = "itself keeping scenarios " + value.substring(0, Math.max(0, value.indexOf(':')))
+								+ " from an earlier run";
+					}
+					else {
+						value = key + " then: " + value;
+					}
+					s.append("; ").append(value);
+				}
+			}
+		}
 		return s.toString();
 	}
 

@@ -31,9 +31,13 @@ final class Workload {
 	}
 
 	static Connection open(Path db, boolean autocheckpointOff) throws SQLException {
+		return open(db, autocheckpointOff, 5000);
+	}
+
+	static Connection open(Path db, boolean autocheckpointOff, int busyTimeoutMs) throws SQLException {
 		Connection connection = DriverManager.getConnection("jdbc:sqlite:" + db.toAbsolutePath());
 		try (Statement statement = connection.createStatement()) {
-			statement.execute("PRAGMA busy_timeout = 5000");
+			statement.execute("PRAGMA busy_timeout = " + busyTimeoutMs);
 			statement.execute("PRAGMA journal_mode = WAL");
 			statement.execute("PRAGMA synchronous = NORMAL");
 			if (autocheckpointOff) {
@@ -124,6 +128,60 @@ final class Workload {
 			}
 			return count / ((System.nanoTime() - start) / 1e9);
 		}
+	}
+
+	/** What {@link #pacedTolerant} saw: per-attempt latency and the failed attempts. */
+	record Attempts(double[] latencyMs, int failed, String firstError, long[] commitNanos, int committed) {
+	}
+
+	/**
+	 * Like {@link #paced}, but a failed insert (for example "database is locked") is
+	 * counted and the workload goes on with the next row; the row id of a failed insert
+	 * is not reused, so acknowledged rows are exactly those with {@code commitNanos > 0}.
+	 * @param listener called after each successful commit (may be {@code null})
+	 */
+	static Attempts pacedTolerant(Path db, Replication replication, double perSecond, int count, int busyTimeoutMs,
+			Runnable listener) throws SQLException {
+		long period = (long) (1e9 / perSecond);
+		double[] latency = new double[count];
+		long[] commitNanos = new long[count];
+		int failed = 0;
+		int committed = 0;
+		String firstError = null;
+		try (Connection connection = open(db, replication.ownsCheckpoints(), busyTimeoutMs);
+				PreparedStatement insert = connection
+					.prepareStatement("INSERT INTO bench (id, ts, payload) VALUES (?, ?, ?)")) {
+			long start = System.nanoTime();
+			for (int i = 0; i < count; i++) {
+				long due = start + i * period;
+				long wait = due - System.nanoTime();
+				if (wait > 0) {
+					LockSupport.parkNanos(wait);
+				}
+				long t0 = System.nanoTime();
+				try {
+					insert.setLong(1, ROW_BASE + i);
+					insert.setLong(2, System.currentTimeMillis());
+					insert.setString(3, PAYLOAD);
+					insert.executeUpdate();
+					commitNanos[i] = System.nanoTime();
+					latency[i] = (commitNanos[i] - t0) / 1e6;
+					committed++;
+					replication.afterCommit();
+					if (listener != null) {
+						listener.run();
+					}
+				}
+				catch (SQLException ex) {
+					latency[i] = (System.nanoTime() - t0) / 1e6;
+					failed++;
+					if (firstError == null) {
+						firstError = ex.getMessage();
+					}
+				}
+			}
+		}
+		return new Attempts(latency, failed, firstError, commitNanos, committed);
 	}
 
 }
