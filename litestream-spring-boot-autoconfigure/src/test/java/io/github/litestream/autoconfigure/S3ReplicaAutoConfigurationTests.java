@@ -103,7 +103,7 @@ class S3ReplicaAutoConfigurationTests {
 				context.getBean(io.github.litestream.metrics.LitestreamMetrics.class).bindTo(registry);
 				writeRows(context.getBean(DataSource.class));
 				assertThat(database.sync().replicated()).isTrue();
-				assertThat(keys(bucket)).isNotEmpty().allMatch((key) -> key.startsWith("backups/app/0000/"));
+				assertThat(keys(bucket)).isNotEmpty().allMatch((key) -> key.startsWith("backups/app/000"));
 				assertThat(count(registry, "PUT", "success")).isPositive();
 				assertThat(count(registry, "PUT", "error")).isZero();
 				// S3 replicas report every kind of request, so every kind has its meter
@@ -128,7 +128,7 @@ class S3ReplicaAutoConfigurationTests {
 				LitestreamDatabase database = context.getBean(LitestreamDatabases.class).get("dataSource");
 				writeRows(context.getBean(DataSource.class));
 				assertThat(database.sync().replicated()).isTrue();
-				assertThat(keys(bucket)).isNotEmpty().allMatch((key) -> key.startsWith("db/0000/"));
+				assertThat(keys(bucket)).isNotEmpty().allMatch((key) -> key.startsWith("db/000"));
 			});
 	}
 
