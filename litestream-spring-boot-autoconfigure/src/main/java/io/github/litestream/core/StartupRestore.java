@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * names the gap, since either way one side's transactions would be lost;</li>
  * <li>with restores on startup off, a replica ahead of the database (any backup, for a
  * missing database) fails with a {@link ReplicaAheadException}: a new or older database
- * must not silently become the newest state over the backup.</li>
+ * must not silently become the newest state over the backup. A database with no local
+ * state that equals the replica's newest state (restored by another tool) is
+ * continued.</li>
  * </ul>
  * After a restore the meta directory records the lineage ({@link LineageStore}): the
  * restored TXID and page checksum, and the newest file of every replica that ends in
@@ -112,12 +114,17 @@ public final class StartupRestore {
 				+ LtxFileName.formatTxid(local) + " but replica '" + best.replica().name() + "' ("
 				+ best.replica().client().location() + ") holds TXID " + LtxFileName.formatTxid(best.plan().txid())
 				+ " (" + best.plan().timestamp() + ")";
-		if (!restoreAllowed) {
-			throw new ReplicaAheadException("The " + gap + "; with litestream.restore.on-startup=never the database "
-					+ "would overwrite that newer state. Set litestream.restore.on-startup=if-missing to catch up "
-					+ "from the replica, or move the database file away to restore it");
+		String never = "The " + gap + "; with litestream.restore.on-startup=never the database would overwrite "
+				+ "that newer state. Set litestream.restore.on-startup=if-missing to catch up from the replica, or "
+				+ "move the database file away to restore it";
+		if (!restoreAllowed && local != 0) {
+			throw new ReplicaAheadException(never);
 		}
+		// Nothing local is known (restored by another tool?): compared, not restored.
 		String disproof = provePrefix(best, local);
+		if (disproof != null && !restoreAllowed) {
+			throw new ReplicaAheadException(never + " (" + disproof + ")");
+		}
 		if (disproof != null) {
 			throw new ReplicaAheadException("The " + gap + ", and the local database is not a state of the replica's "
 					+ "history (" + disproof + "); neither replaces the other automatically, since either way "

@@ -204,6 +204,41 @@ class ReplicaLineageTests {
 	}
 
 	@Test
+	void databaseRestoredByAnotherToolContinuesTheReplicaWithDeltasEvenWithOnStartupNever() throws Exception {
+		FileReplicaClient files = new FileReplicaClient(this.dir.resolve("replica"));
+		Path db = database("pod1");
+		LitestreamDatabase pod = start(db, true, files);
+		try (Connection c = connect(db)) {
+			execute(c, "CREATE TABLE padding (v BLOB)");
+			execute(c, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+					+ "INSERT INTO padding SELECT randomblob(1000) FROM n");
+		}
+		insert(db, pod, 1, 40);
+		long txid = pod.sync().txid();
+		stop(pod);
+		long databaseSize = Files.size(db);
+
+		// An init container restored the database (as 'litestream restore' would).
+		Path db2 = database("pod2");
+		new Restorer().restore(files, db2, RestoreOptions.defaults()).orElseThrow();
+		Counting counting = new Counting(files);
+		LitestreamDatabase pod2 = start(db2, false, counting);
+		insert(db2, pod2, 41, 45);
+		stop(pod2);
+		List<LtxFileInfo> uploaded = counting.written.stream()
+			.filter((file) -> file.level() == 0 || file.level() == 9)
+			.toList();
+		assertThat(uploaded).as("files uploaded after the restore")
+			.allSatisfy((file) -> assertThat(file.level()).isZero())
+			.first()
+			.satisfies((file) -> assertThat(file.minTxid()).isEqualTo(txid + 1));
+		assertThat(uploaded.stream().mapToLong(LtxFileInfo::size).sum())
+			.as("bytes uploaded after restoring %d bytes", databaseSize)
+			.isLessThan(databaseSize / 10);
+		assertThat(restoredRows(files)).isEqualTo(45);
+	}
+
+	@Test
 	void restoreOnStartupContinuesTheReplicaWithDeltasNotAFullSnapshot() throws Exception {
 		FileReplicaClient files = new FileReplicaClient(this.dir.resolve("replica"));
 		Path db = database("pod1");
