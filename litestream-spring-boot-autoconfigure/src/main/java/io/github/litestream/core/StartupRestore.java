@@ -75,7 +75,8 @@ public final class StartupRestore {
 		Path database = this.config.databasePath();
 		LocalStore store = new LocalStore(this.config.metaDirectory());
 		LineageStore lineage = new LineageStore(this.config.metaDirectory());
-		boolean exists = Files.exists(database);
+		// An empty file (a connection opened on a missing database) holds no state.
+		boolean exists = Files.exists(database) && Files.size(database) > 0;
 		if (!exists && (!store.list().isEmpty() || Files.exists(lineageFile()))) {
 			logger.info("Database '{}' ({}) is missing; forgetting the local state of the database it was",
 					this.config.name(), database);
