@@ -2,6 +2,7 @@ package io.github.litestream.autoconfigure;
 
 import java.nio.file.NoSuchFileException;
 
+import io.github.litestream.core.ReplicaAheadException;
 import io.github.litestream.core.RestoreException;
 import io.github.litestream.jdbc.StartupRestoreException;
 import io.github.litestream.ltx.LtxFormatException;
@@ -11,12 +12,22 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 
 /**
  * Reports a failed restore on startup. The application does not start on an empty
- * database instead: that would start a new history over the backup.
+ * database instead: that would start a new history over the backup. Nor does it start on
+ * a database behind a replica it cannot catch up with: that would overwrite the replica's
+ * newer state.
  */
 class StartupRestoreFailureAnalyzer extends AbstractFailureAnalyzer<StartupRestoreException> {
 
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, StartupRestoreException cause) {
+		if (cause.getCause() instanceof ReplicaAheadException ahead) {
+			return new FailureAnalysis(
+					cause.getMessage() + ". The application did not start, because a replica holds a newer state "
+							+ "than the database and starting would overwrite it.",
+					"Follow the advice above: "
+							+ ahead.getMessage().substring(Math.max(0, ahead.getMessage().lastIndexOf(". ") + 2)) + ".",
+					cause);
+		}
 		return new FailureAnalysis(
 				sentence(cause.getMessage()) + " The application did not start on an empty database, "
 						+ "because the replica may hold data.",
@@ -24,10 +35,12 @@ class StartupRestoreFailureAnalyzer extends AbstractFailureAnalyzer<StartupResto
 						+ "'litestream restore' reads the same files and fails the same way. Restore from another "
 						+ "replica (list it first in litestream.replicas); or, if the damage is in a file newer than "
 						+ "a snapshot, restore an earlier TXID with 'litestream restore -txid', move the file to "
-						+ cause.getPath() + " and restart; or, to deliberately start with an empty database, set "
-						+ "litestream.restore.on-startup=never."
-						: "Fix access to the replica (see the cause above) and restart; or, to deliberately start "
-								+ "with an empty database, set litestream.restore.on-startup=never.",
+						+ cause.getPath() + " and restart; or, to deliberately start with an empty database, move the "
+						+ "replica's files away."
+						: "Fix access to the replica (see the cause above) and restart; or restore the database with "
+								+ "'litestream restore'; or, to deliberately start with an empty database, move the "
+								+ "replica's files away (litestream.restore.on-startup=never refuses to start a new "
+								+ "database over an existing backup too).",
 				cause);
 	}
 

@@ -28,15 +28,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Uploads a database's local L0 files to one replica, in TXID order, on its own thread. A
- * failed upload is retried with capped exponential backoff; nothing is skipped. A replica
- * that cannot be continued from local files (it is empty, or behind files that were
- * already removed) is seeded with a level-9 snapshot.
+ * failed upload is retried with capped exponential backoff; nothing is skipped.
+ * <p>
+ * Nothing is written before the replica is attached (DESIGN section 4.12): its position
+ * is read and {@link ReplicaAttachment} proves that the local database continues it. An
+ * empty replica, one that cannot be continued from local files (behind files that were
+ * already removed), or one whose history the database does not continue gets a level-9
+ * snapshot of a full local file at a TXID above the replica's, a new history. A replica
+ * ahead of the local database in a history it does not continue gets nothing.
  */
 final class ReplicaUploader {
 
 	private static final Logger logger = LoggerFactory.getLogger(ReplicaUploader.class);
-
-	private static final int MAX_LEVEL = 9;
 
 	/** Most pending files merged into one upload, so open streams stay bounded. */
 	static final int MAX_MERGED_FILES = Restorer.MAX_OPEN_FILES;
@@ -52,6 +55,15 @@ final class ReplicaUploader {
 	private final Condition changed = this.lock.newCondition();
 
 	private volatile long position = -1;
+
+	/**
+	 * While not {@code -1}: the replica's newest TXID, above which a new history starts
+	 * with a full file ({@link #position} stays unknown until it is written).
+	 */
+	private volatile long newHistoryAbove = -1;
+
+	/** Whether a full snapshot was asked for and is not written to the replica yet. */
+	private boolean snapshotRequested;
 
 	private volatile @Nullable Instant lastUploadAt;
 
@@ -106,7 +118,9 @@ final class ReplicaUploader {
 		}
 		long term = this.lease.term();
 		if (term != this.attachedTerm) {
+			// Attached again: another holder may have written meanwhile.
 			this.attachedTerm = term;
+			this.newHistoryAbove = -1;
 			setPosition(-1);
 			return false;
 		}
@@ -131,14 +145,14 @@ final class ReplicaUploader {
 
 	/**
 	 * Whether local files wait for this replica (or it is still uploading one), which may
-	 * write it.
+	 * write it. While the replica is not attached nothing waits for it: local cuts go on.
 	 */
 	boolean hasPending() {
 		// A replica this engine may not write waits for nothing local: cuts go on
 		if (!this.lease.mayWrite()) {
 			return false;
 		}
-		return this.uploading || this.position < 0 || this.position < this.replicator.txid();
+		return this.uploading || (this.position >= 0 && this.position < this.replicator.txid());
 	}
 
 	/**
@@ -154,21 +168,58 @@ final class ReplicaUploader {
 		}
 	}
 
+	/**
+	 * Attaches the replica: reads its position and proves the lineage, or decides on a
+	 * new history. Throws while the replica is ahead in a history the database does not
+	 * continue, so the run loop reports it and tries again with backoff.
+	 */
 	private void readPosition() throws IOException {
-		long max = 0;
-		for (int level = 0; level <= MAX_LEVEL; level++) {
-			for (LtxFileInfo file : this.client.listFiles(level)) {
-				if (Long.compareUnsigned(file.maxTxid(), max) > 0) {
-					max = file.maxTxid();
+		List<LtxFileInfo> files = RestorePlanner.listAll(this.client);
+		ReplicaAttachment.Proof proof = ReplicaAttachment.prove(this.client, files, this.replicator.lineage(),
+				this.replicator.store());
+		long max = proof.maxTxid();
+		String database = this.replicator.name();
+		switch (proof.kind()) {
+			case PROVEN -> {
+				if (Long.compareUnsigned(max, this.replicator.txid()) > 0) {
+					this.replicator.adoptReplicaPosition(max);
 				}
+				this.replicator.lineage().recordHead(location(), proof.head());
+				setPosition(max);
+				logger.debug("Replica '{}' of database '{}' continues at TXID {}: {}", name(), database,
+						LtxFileName.formatTxid(max), proof.reason());
+			}
+			case EMPTY -> {
+				this.newHistoryAbove = 0;
+				logger.info("Replica '{}' ({}) of database '{}' is empty; it starts with a full snapshot", name(),
+						location(), database);
+			}
+			case UNPROVEN -> {
+				if (Long.compareUnsigned(max, this.replicator.txid()) > 0) {
+					throw new ReplicaAheadException("Replica '" + name() + "' (" + location() + ") of database '"
+							+ database + "' holds TXID " + LtxFileName.formatTxid(max) + ", ahead of the local TXID "
+							+ LtxFileName.formatTxid(this.replicator.txid()) + ", and " + proof.reason()
+							+ "; nothing is written to it, so its newer state is not overwritten. Restart the "
+							+ "application to catch up from the replica (litestream.restore.on-startup=if-missing), "
+							+ "or move the replica's files away to start a new backup there");
+				}
+				this.replicator.lineage().forgetHead(location());
+				this.newHistoryAbove = max;
+				logger.warn(
+						"Replica '{}' ({}) of database '{}' is at TXID {} but the database does not continue it ({}); "
+								+ "starting a new history there with a full snapshot above TXID {}",
+						name(), location(), database, LtxFileName.formatTxid(max), proof.reason(),
+						LtxFileName.formatTxid(max));
 			}
 		}
-		if (Long.compareUnsigned(max, this.replicator.txid()) > 0) {
-			this.replicator.adoptReplicaPosition(max);
-		}
-		setPosition(max);
-		logger.debug("Replica '{}' of database '{}' holds TXID {}", name(), this.replicator.name(),
-				LtxFileName.formatTxid(max));
+	}
+
+	/**
+	 * The TXID after which local files go to the replica, or {@code -1} while unknown.
+	 */
+	private long uploadedThrough() {
+		long current = this.position;
+		return (current >= 0) ? current : this.newHistoryAbove;
 	}
 
 	void startThread() {
@@ -284,19 +335,27 @@ final class ReplicaUploader {
 	private void run() {
 		while (this.running && this.replicator.acceptsUploads()) {
 			try {
-				if (this.position < 0) {
+				if (uploadedThrough() < 0) {
 					readPosition();
 					recordSuccess();
 					continue;
 				}
 				long seen = wakeups();
 				if (!leaseAllowsUpload()) {
-					if (this.position >= 0) {
+					if (uploadedThrough() >= 0) {
 						await(TimeUnit.SECONDS.toNanos(1), seen);
 					}
 					continue;
 				}
-				if (this.position >= this.replicator.txid()) {
+				if (this.position < 0) {
+					// A new history: it waits for a full local file above the replica.
+					if (!startNewHistory()) {
+						await(TimeUnit.SECONDS.toNanos(1), seen);
+					}
+					recordSuccess();
+					continue;
+				}
+				if (uploadedThrough() >= this.replicator.txid()) {
 					await(TimeUnit.SECONDS.toNanos(1), seen);
 					continue;
 				}
@@ -379,10 +438,7 @@ final class ReplicaUploader {
 	 */
 	private void uploadPending() throws IOException, InterruptedException {
 		LocalStore store = this.replicator.store();
-		List<LtxFileName> files = store.list()
-			.stream()
-			.filter((file) -> Long.compareUnsigned(file.maxTxid(), this.position) > 0)
-			.toList();
+		List<LtxFileName> files = localFilesAfter(this.position);
 		if (files.isEmpty()) {
 			return;
 		}
@@ -393,16 +449,21 @@ final class ReplicaUploader {
 				return;
 			}
 			List<LtxFileName> run = contiguousRun(files);
+			LtxFileName last = run.get(run.size() - 1);
+			long checksum;
 			if (run.size() == 1) {
-				LtxFileName file = run.get(0);
-				upload(0, file, store.path(file.minTxid(), file.maxTxid()), file.minTxid());
+				Path path = store.path(last.minTxid(), last.maxTxid());
+				upload(0, last, path, last.minTxid());
+				checksum = ReplicaAttachment.localFileChecksum(path);
 			}
 			else {
-				uploadMerged(run);
+				checksum = uploadMerged(run);
 			}
+			this.replicator.lineage()
+				.recordHead(location(), new LineageStore.Head(0, run.get(0).minTxid(), last.maxTxid(), checksum));
 			// Healthy again before the new position is visible to waiters.
 			recordSuccess();
-			setPosition(run.get(run.size() - 1).maxTxid());
+			setPosition(last.maxTxid());
 			this.lastUploadNanos = System.nanoTime();
 		}
 		finally {
@@ -410,6 +471,14 @@ final class ReplicaUploader {
 			this.replicator.pruneLocalFiles();
 			this.replicator.wake();
 		}
+	}
+
+	private List<LtxFileName> localFilesAfter(long txid) throws IOException {
+		return this.replicator.store()
+			.list()
+			.stream()
+			.filter((file) -> Long.compareUnsigned(file.maxTxid(), txid) > 0)
+			.toList();
 	}
 
 	/**
@@ -434,8 +503,9 @@ final class ReplicaUploader {
 	 * upload, catches up with one request instead of one per file. The merged file is
 	 * written to a scratch file first, so the upload can be retried and its length is
 	 * known.
+	 * @return the file checksum of the uploaded file
 	 */
-	private void uploadMerged(List<LtxFileName> run) throws IOException {
+	private long uploadMerged(List<LtxFileName> run) throws IOException {
 		LocalStore store = this.replicator.store();
 		Path merged = store.directory().resolveSibling(".merge-" + name() + ".ltx.tmp");
 		List<Path> steps = new ArrayList<>();
@@ -474,6 +544,7 @@ final class ReplicaUploader {
 			upload(0, new LtxFileName(first.minTxid(), run.get(run.size() - 1).maxTxid()), merged, first.minTxid());
 			logger.debug("Replica '{}' of database '{}' caught up on {} files with one upload", name(),
 					this.replicator.name(), run.size());
+			return ReplicaAttachment.localFileChecksum(merged);
 		}
 		finally {
 			Files.deleteIfExists(merged);
@@ -507,11 +578,33 @@ final class ReplicaUploader {
 	}
 
 	/**
-	 * Continues a replica that is empty or behind the local files from the newest local
-	 * file that holds every page: uploaded once as a level-9 snapshot (TXIDs 1..n), which
-	 * restores start from, and once as the level-0 file n.
+	 * Starts a new history on the replica from a full local file above its newest TXID,
+	 * or asks the engine for one.
+	 * @return whether the replica now holds the new history
 	 */
-	private void seed(List<LtxFileName> files) throws IOException {
+	private boolean startNewHistory() throws IOException {
+		this.uploading = true;
+		boolean seeded = false;
+		try {
+			seeded = seed(localFilesAfter(this.newHistoryAbove));
+			return seeded;
+		}
+		finally {
+			this.uploading = false;
+			if (seeded) {
+				this.replicator.pruneLocalFiles();
+				this.replicator.wake();
+			}
+		}
+	}
+
+	/**
+	 * Continues a replica that is empty, behind the local files, or starts a new history,
+	 * from the newest local file that holds every page: uploaded once, as the level-9
+	 * snapshot {@code 1-n}, which restores start from (a level-0 copy would be the same
+	 * pages again); level 0 goes on at {@code n + 1}.
+	 */
+	private boolean seed(List<LtxFileName> files) throws IOException {
 		LtxFileName full = null;
 		for (LtxFileName file : files) {
 			if (this.replicator.isFullFile(file.maxTxid())) {
@@ -519,16 +612,26 @@ final class ReplicaUploader {
 			}
 		}
 		if (full == null) {
+			if (this.replicator.txid() == 0) {
+				// The engine's first file holds every page anyway.
+				return false;
+			}
+			if (this.snapshotRequested) {
+				this.replicator.requestFullSnapshot();
+				return false;
+			}
+			this.snapshotRequested = true;
 			logger.info(
 					"Replica '{}' of database '{}' is at TXID {} and cannot be continued from local files; "
 							+ "writing a full snapshot",
-					name(), this.replicator.name(), LtxFileName.formatTxid(this.position));
+					name(), this.replicator.name(), LtxFileName.formatTxid(uploadedThrough()));
 			this.replicator.requestFullSnapshot();
-			return;
+			return false;
 		}
 		LocalStore store = this.replicator.store();
 		Path source = store.path(full.minTxid(), full.maxTxid());
 		Path snapshot = store.directory().resolveSibling(".seed-" + name() + ".ltx.tmp");
+		long checksum;
 		try {
 			try (LtxDecoder decoder = new LtxDecoder(Files.newInputStream(source), source.toString());
 					OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(snapshot), 64 * 1024)) {
@@ -542,17 +645,22 @@ final class ReplicaUploader {
 					encoder.writePage(pgno, page, 0);
 				}
 				decoder.finish();
-				encoder.finish();
+				checksum = encoder.finish().fileChecksum();
 			}
 			upload(ReplicationDefaults.SNAPSHOT_LEVEL, new LtxFileName(1, full.maxTxid()), snapshot, 1);
 		}
 		finally {
 			Files.deleteIfExists(snapshot);
 		}
-		upload(0, full, source, full.minTxid());
+		this.replicator.lineage()
+			.recordHead(location(),
+					new LineageStore.Head(ReplicationDefaults.SNAPSHOT_LEVEL, 1, full.maxTxid(), checksum));
 		recordSuccess();
+		this.newHistoryAbove = -1;
+		this.snapshotRequested = false;
 		setPosition(full.maxTxid());
 		this.lastUploadNanos = System.nanoTime();
+		return true;
 	}
 
 	private void upload(int level, LtxFileName name, Path file, long minTxid) throws IOException {

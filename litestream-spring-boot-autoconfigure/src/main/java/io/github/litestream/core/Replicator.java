@@ -82,6 +82,9 @@ public final class Replicator implements AutoCloseable {
 
 	private final LocalStore store;
 
+	/** The replica files the local database continues (DESIGN section 4.12). */
+	private final LineageStore lineage;
+
 	private final List<ReplicaUploader> uploaders = new ArrayList<>();
 
 	/** Compaction, snapshots and retention, one thread per replica (issue 3). */
@@ -185,6 +188,7 @@ public final class Replicator implements AutoCloseable {
 		this.name = config.name();
 		this.listener = config.listener();
 		this.store = new LocalStore(config.metaDirectory());
+		this.lineage = new LineageStore(config.metaDirectory());
 		for (ReplicaConfig replica : config.replicas()) {
 			ReplicaUploader uploader = new ReplicaUploader(this, replica);
 			this.uploaders.add(uploader);
@@ -295,11 +299,15 @@ public final class Replicator implements AutoCloseable {
 				throw new IOException("Directory of database '" + this.config.databasePath()
 						+ "' does not exist; create it or fix the database path");
 			}
+			boolean existed = Files.exists(this.config.databasePath());
 			this.connections = EngineConnections.open(this.config.databasePath(), this.config.busyTimeout());
 			this.databaseFile = DatabaseFile.open(this.config.databasePath());
 			this.pageSize = this.connections.pageSize();
 			this.connections.limitWalSize(this.config.truncatePageCount() * frameSize());
 			this.store.open();
+			if (!existed) {
+				forgetLocalHistory();
+			}
 			recoverLocalState();
 			startLeases();
 			for (ReplicaUploader uploader : this.uploaders) {
@@ -545,6 +553,16 @@ public final class Replicator implements AutoCloseable {
 	 */
 	private void recoverLocalState() throws IOException {
 		LtxFileName latest = this.store.latest();
+		LineageStore.Baseline baseline = this.lineage.baseline();
+		if (baseline != null && (latest == null || Long.compareUnsigned(latest.maxTxid(), baseline.txid()) <= 0)) {
+			// Files older than a restore belong to the database the restore replaced.
+			this.store.clear();
+			recoverBaseline(baseline);
+			return;
+		}
+		if (baseline != null) {
+			this.lineage.clearBaseline();
+		}
 		if (latest == null) {
 			return;
 		}
@@ -556,6 +574,9 @@ public final class Replicator implements AutoCloseable {
 			logger.warn("Local L0 file {} of database '{}' is unreadable ({}); starting from a full snapshot", latest,
 					this.name, ex.getMessage());
 			this.store.clear();
+			// Numbering goes on after the file: a full file continues any history.
+			this.txid = latest.maxTxid();
+			this.forceSnapshot = true;
 			return;
 		}
 		if (header.pageSize() != this.pageSize) {
@@ -573,6 +594,58 @@ public final class Replicator implements AutoCloseable {
 		}
 		logger.debug("Database '{}' resumes at TXID {} ({})", this.name, LtxFileName.formatTxid(this.txid),
 				(this.position != null) ? "WAL continues at offset " + this.position.offset() : "full snapshot next");
+	}
+
+	/**
+	 * The database was restored to the baseline's TXID and nothing staged since: when its
+	 * file still holds exactly the restored pages, every WAL frame came after the
+	 * restore, so the engine continues right after that TXID with deltas. Otherwise (a
+	 * checkpoint or another process changed the file) the next file, at the next TXID,
+	 * holds every page.
+	 */
+	private void recoverBaseline(LineageStore.Baseline baseline) throws IOException {
+		this.txid = baseline.txid();
+		int pageCount = (int) (this.databaseFile.size() / this.pageSize);
+		boolean same = baseline.pageSize() == this.pageSize && baseline.pageCount() == pageCount
+				&& ReplicaAttachment.databaseChecksum(
+						(pgno, page) -> this.databaseFile.readPage(pgno, this.pageSize, page), this.pageSize,
+						pageCount) == baseline.checksum();
+		if (!same) {
+			logger.info("Database '{}' changed since it was restored to TXID {}; the next file holds every page",
+					this.name, LtxFileName.formatTxid(baseline.txid()));
+			this.forceSnapshot = true;
+			return;
+		}
+		this.commit = pageCount;
+		try (FileChannel wal = openWal()) {
+			WalHeader header = (wal != null) ? WalHeader.read(wal).orElse(null) : null;
+			if (header == null || header.pageSize() != this.pageSize) {
+				// No WAL content: the read lock keeps any checkpoint from copying frames
+				// the engine has not read, so the next generation follows the restore.
+				this.position = (header == null) ? new WalPosition(0, 0, WalHeader.SIZE, 0, 0) : null;
+				this.restartProof = (header == null) ? RestartProof.ANY : null;
+				this.forceSnapshot = header != null;
+			}
+			else {
+				WalReader reader = new WalReader(wal, header);
+				this.position = new WalPosition(header.salt1(), header.salt2(), WalHeader.SIZE, reader.checksum1(),
+						reader.checksum2());
+			}
+		}
+		logger.info("Database '{}' continues TXID {} it was restored to", this.name,
+				LtxFileName.formatTxid(baseline.txid()));
+	}
+
+	/**
+	 * The database file is new: staged files and recorded heads describe another
+	 * database.
+	 */
+	private void forgetLocalHistory() throws IOException {
+		if (!this.store.list().isEmpty() || this.lineage.baseline() != null) {
+			logger.info("Database '{}' is new; forgetting the local state of the database it replaces", this.name);
+		}
+		this.store.clear();
+		this.lineage.reset(null, Map.of());
 	}
 
 	/**
@@ -1284,6 +1357,10 @@ public final class Replicator implements AutoCloseable {
 
 	LocalStore store() {
 		return this.store;
+	}
+
+	LineageStore lineage() {
+		return this.lineage;
 	}
 
 	ReplicationListener listener() {

@@ -22,11 +22,12 @@ import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.ReplicatorStatus;
 import io.github.litestream.core.RestoreException;
-import io.github.litestream.core.RestoreOptions;
+import io.github.litestream.core.RestorePlan;
 import io.github.litestream.core.RestorePlanner;
 import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.core.Restorer;
+import io.github.litestream.core.StartupRestore;
 import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -142,10 +143,13 @@ public final class LitestreamDatabase {
 	}
 
 	/**
-	 * Restores the database from the first replica that holds a backup when restore on
-	 * startup is on and the database file does not exist. Runs once, before the first
-	 * connection is handed out.
-	 * @throws StartupRestoreException if a replica holds a backup that cannot be restored
+	 * Brings the database to the newest state of its replicas before the first connection
+	 * is handed out (see {@link StartupRestore}): a missing database is restored from the
+	 * replica with the highest restorable TXID, and an existing database behind a replica
+	 * catches up from it. Runs once.
+	 * @throws StartupRestoreException if a replica holds a backup that cannot be
+	 * restored, or a newer state the database cannot catch up with (or, with restores on
+	 * startup off, any newer state)
 	 */
 	public void restoreOnStartupIfNeeded() {
 		if (this.restoreChecked) {
@@ -156,9 +160,7 @@ public final class LitestreamDatabase {
 			if (this.restoreChecked) {
 				return;
 			}
-			if (this.settings.restoreOnStartup() && !Files.exists(getPath())) {
-				restoreOnStartup();
-			}
+			restoreOnStartup();
 			this.restoreChecked = true;
 		}
 		finally {
@@ -167,25 +169,20 @@ public final class LitestreamDatabase {
 	}
 
 	private void restoreOnStartup() {
-		Restorer restorer = new Restorer(this.config.clock(), this.config.restoreParallelism());
-		RestoreOptions options = RestoreOptions.defaults()
-			.withIntegrityCheck(this.settings.integrityCheck())
-			.withConditions(true, true);
-		for (Replica replica : this.replicas) {
-			try {
-				RestoreResult result = restorer.restore(replica.client(), getPath(), options).orElse(null);
-				if (result != null) {
-					// The restorer logged the restore (start, progress, summary).
-					this.listener.onRestore(getName(), result);
-					return;
-				}
-			}
-			catch (IOException | RuntimeException ex) {
-				throw new StartupRestoreException(getName(), getPath(), replica, ex);
-			}
+		StartupRestore.Outcome outcome;
+		try {
+			outcome = new StartupRestore(this.config, this.settings.integrityCheck())
+				.run(this.settings.restoreOnStartup())
+				.orElse(null);
 		}
-		logger.info("No replica of database '{}' holds a backup; starting with a new database at {}", getName(),
-				getPath());
+		catch (IOException | RuntimeException ex) {
+			throw new StartupRestoreException(getName(), getPath(), ex);
+		}
+		if (outcome != null) {
+			RestoreResult result = outcome.result();
+			// The restorer logged the restore (start, progress, summary).
+			this.listener.onRestore(getName(), result);
+		}
 	}
 
 	/**

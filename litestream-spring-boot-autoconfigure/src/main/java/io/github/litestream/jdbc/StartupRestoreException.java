@@ -2,10 +2,13 @@ package io.github.litestream.jdbc;
 
 import java.nio.file.Path;
 
+import org.jspecify.annotations.Nullable;
+
 /**
- * Restoring a missing database on startup failed although a replica may hold a backup.
- * The application must not start on an empty database then: the backup would be
- * overwritten by a new history.
+ * Restoring a database on startup failed although a replica may hold a backup, or a
+ * replica holds a newer state than the database and the database cannot catch up with it
+ * (see {@link io.github.litestream.core.StartupRestore}). The application must not start
+ * then: the backup would be overwritten by a new history or an older state.
  */
 public class StartupRestoreException extends RuntimeException {
 
@@ -13,7 +16,7 @@ public class StartupRestoreException extends RuntimeException {
 
 	private final Path path;
 
-	private final String replica;
+	private final @Nullable String replica;
 
 	/**
 	 * Creates an exception.
@@ -28,6 +31,20 @@ public class StartupRestoreException extends RuntimeException {
 		this.database = database;
 		this.path = path;
 		this.replica = replica.name();
+	}
+
+	/**
+	 * Creates an exception for a failure that is not one replica's (the message of the
+	 * cause names the replicas involved).
+	 * @param database the database name
+	 * @param path the database file
+	 * @param cause the failure
+	 */
+	public StartupRestoreException(String database, Path path, Throwable cause) {
+		super("Restoring database '" + database + "' (" + path + ") on startup failed: " + cause.getMessage(), cause);
+		this.database = database;
+		this.path = path;
+		this.replica = null;
 	}
 
 	/**
@@ -48,9 +65,9 @@ public class StartupRestoreException extends RuntimeException {
 
 	/**
 	 * Returns the name of the replica that failed.
-	 * @return the replica name
+	 * @return the replica name, or {@code null} when the failure is not one replica's
 	 */
-	public String getReplica() {
+	public @Nullable String getReplica() {
 		return this.replica;
 	}
 

@@ -49,7 +49,7 @@ class FailureAnalyzerMessagesTests {
 				new LtxFormatException("checksum mismatch"));
 		FailureAnalysis analysis = new StartupRestoreFailureAnalyzer().analyze(startupFailure(corrupt));
 		assertThat(analysis.getAction()).doesNotContain("restore the database with 'litestream restore'")
-			.contains("reads the same files", "litestream.restore.on-startup=never");
+			.contains("reads the same files", "move the replica's files away");
 	}
 
 	@Test

@@ -327,7 +327,7 @@ class LitestreamAutoConfigurationTests {
 		runner().run((context) -> {
 			FailureAnalysis analysis = analyze(context.getStartupFailure());
 			assertThat(analysis.getDescription()).contains("Restoring database 'dataSource'", "did not start");
-			assertThat(analysis.getAction()).contains("litestream.restore.on-startup=never");
+			assertThat(analysis.getAction()).contains("move the replica's files away");
 			assertThat(this.dir.resolve("data/app.db")).doesNotExist();
 		});
 	}

@@ -111,7 +111,9 @@ class RestoreRetentionTests {
 		long target = txids.get(9);
 		RestorePlan expected = RestorePlanner.plan(RestorePlanner.listAll(files), RestoreTarget.txid(target),
 				files.location());
-		assertThat(expected.files()).allMatch((f) -> f.level() == 0);
+		// The replica's first snapshot, then level-0 files.
+		assertThat(expected.files()).first().matches((f) -> f.level() == 9 && f.maxTxid() <= txids.get(0));
+		assertThat(expected.files().subList(1, expected.files().size())).allMatch((f) -> f.level() == 0);
 
 		CountDownLatch opened = new CountDownLatch(1);
 		CountDownLatch release = new CountDownLatch(1);
@@ -232,15 +234,19 @@ class RestoreRetentionTests {
 		List<Long> txids = replicate(files, 3 * ReplicaCompactor.MAX_INPUTS);
 		long latest = txids.get(txids.size() - 1);
 		assertThat(files.listFiles(0)).hasSizeGreaterThan(2 * ReplicaCompactor.MAX_INPUTS);
+		// Level 0 starts after the replica's first snapshot.
+		long first = files.listFiles(0).get(0).minTxid();
 		compactor(files, new RestoreReservations()).compact(1);
 		assertThat(files.listFiles(1)).singleElement()
-			.satisfies((file) -> assertThat(file.minTxid()).isEqualTo(1))
+			.satisfies((file) -> assertThat(file.minTxid()).isEqualTo(first))
 			.satisfies((file) -> assertThat(file.maxTxid()).isEqualTo(latest));
-		// Only the level-1 file, which must hold exactly the same database.
+		// Only the level-1 file after the first snapshot, which must hold exactly the
+		// same
+		// database.
 		ReplicaClient levelOneOnly = new ForwardingClient(files) {
 			@Override
 			public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
-				return (level == 1) ? super.listFiles(level, minTxidAtLeast) : List.of();
+				return (level == 1 || level == 9) ? super.listFiles(level, minTxidAtLeast) : List.of();
 			}
 		};
 		Path out = this.dir.resolve("level1.db");

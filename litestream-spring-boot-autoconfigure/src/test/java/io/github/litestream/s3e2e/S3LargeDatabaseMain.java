@@ -28,9 +28,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A child-JVM program, run with a small heap: it fills a database past a target size
- * before replication starts, so that the first L0 file (a full snapshot) is larger than
- * that target and goes up as a multipart upload with the default part size, then
- * replicates a few more commits, restores from S3 and prints
+ * before replication starts, so that the first full file (the level-9 snapshot an empty
+ * replica starts with) is larger than that target and goes up as a multipart upload with
+ * the default part size, then replicates a few more commits, restores from S3 and prints
  * {@code result <sourceCrc> <restoredCrc> <uploadParts> <firstFileBytes> <peakHeapBytes>}.
  * <p>
  * Arguments: database path, restore output path, target size in bytes, S3 endpoint,
@@ -80,7 +80,8 @@ public final class S3LargeDatabaseMain {
 					replicator.stop();
 				}
 			}
-			long firstFile = client.listFiles(0, 0).get(0).size();
+			// The first full file: an empty replica's first upload is a level-9 snapshot.
+			long firstFile = client.listFiles(9, 0).get(0).size();
 			new Restorer().restore(client, restored, RestoreOptions.defaults().withIntegrityCheck(IntegrityCheck.QUICK))
 				.orElseThrow();
 			long peakHeap = 0;

@@ -40,7 +40,7 @@ class S3LargeDatabaseTests {
 			assertThat(child.awaitExit(Duration.ofMinutes(5))).as(child.outputTail()).isZero();
 			String[] result = child.awaitLine("result .*", Duration.ofSeconds(1)).split(" ");
 			assertThat(result[2]).as("restored CRC").isEqualTo(result[1]);
-			assertThat(Long.parseLong(result[4])).as("first L0 file size").isGreaterThan(64L * 1024 * 1024);
+			assertThat(Long.parseLong(result[4])).as("first full file size").isGreaterThan(64L * 1024 * 1024);
 			assertThat(Integer.parseInt(result[3])).as("multipart parts")
 				.isGreaterThanOrEqualTo((int) (64L * 1024 * 1024 / S3ReplicaClient.DEFAULT_PART_SIZE));
 		}
