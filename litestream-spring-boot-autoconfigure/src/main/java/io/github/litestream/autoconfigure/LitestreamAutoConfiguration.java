@@ -12,11 +12,13 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
  * Auto-configuration for Litestream replication: wraps every SQLite DataSource, restores
@@ -64,6 +66,22 @@ public final class LitestreamAutoConfiguration {
 	LitestreamLifecycle litestreamLifecycle(LitestreamDatabases databases,
 			ObjectProvider<ReplicationListener> listeners) {
 		return new LitestreamLifecycle(databases, listeners);
+	}
+
+	/**
+	 * Servlet web applications answer requests that reach an instance after it handed its
+	 * database over with 503.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(HandlerExceptionResolver.class)
+	@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+	static class HandoverWebConfiguration {
+
+		@Bean
+		DatabaseHandedOverExceptionResolver databaseHandedOverExceptionResolver() {
+			return new DatabaseHandedOverExceptionResolver();
+		}
+
 	}
 
 	/**

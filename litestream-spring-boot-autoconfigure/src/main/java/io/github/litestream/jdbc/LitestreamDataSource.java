@@ -7,7 +7,6 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -61,7 +60,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	private boolean paused;
 
 	/** Set once the database was handed over: every caller fails with it. */
-	private @Nullable String refused;
+	private LitestreamDatabase.@Nullable Handover refused;
 
 	private int borrowed;
 
@@ -125,8 +124,9 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		try {
 			long remaining = PAUSED_WAIT.toNanos();
 			while (this.paused) {
-				if (this.refused != null) {
-					throw new SQLNonTransientConnectionException(this.refused);
+				LitestreamDatabase.Handover handover = this.refused;
+				if (handover != null) {
+					throw new DatabaseHandedOverException(this.database.getName(), handover.to(), handover.txid());
 				}
 				if (remaining <= 0) {
 					throw new SQLTransientConnectionException("Database '" + this.database.getName()
@@ -211,14 +211,15 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	}
 
 	/**
-	 * Fails waiting and new callers from now on, with the given message: the database was
-	 * handed over to another instance. Call while paused.
-	 * @param message the reason, for the callers' exception
+	 * Fails waiting and new callers from now on with a
+	 * {@link DatabaseHandedOverException}: the database was handed over to another
+	 * instance.
+	 * @param handover the handover
 	 */
-	public void refuse(String message) {
+	void refuse(LitestreamDatabase.Handover handover) {
 		this.lock.lock();
 		try {
-			this.refused = message;
+			this.refused = handover;
 			this.paused = true;
 			this.changed.signalAll();
 		}

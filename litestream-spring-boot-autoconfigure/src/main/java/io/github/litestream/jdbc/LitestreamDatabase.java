@@ -359,8 +359,7 @@ public final class LitestreamDatabase {
 				}
 				Handover done = new Handover(requester, txid, this.config.clock().instant());
 				this.handover = done;
-				wrapper.refuse("Database '" + getName() + "' was handed over to " + requester + " at TXID "
-						+ LtxFileName.formatTxid(txid) + "; this instance no longer serves it");
+				wrapper.refuse(done);
 				current.stop(true);
 				this.retired.add(current);
 				this.replicator = null;
