@@ -6,6 +6,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.function.Function;
 
+import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.ReplicationDefaults;
 import org.jspecify.annotations.Nullable;
 
@@ -80,10 +81,28 @@ final class LitestreamPropertiesValidator {
 		atLeast("litestream.restore.parallelism", properties.getRestore().getParallelism(), 1, "1");
 		notNegative("litestream.restore.drain-timeout", properties.getRestore().getDrainTimeout());
 		positive("litestream.health.max-lag", properties.getHealth().getMaxLag());
+		lease(properties.getLease());
 		List<LitestreamProperties.Replica> replicas = properties.getReplicas();
 		for (int i = 0; i < replicas.size(); i++) {
 			replica("litestream.replicas[" + i + "]", replicas.get(i));
 		}
+	}
+
+	private void lease(LitestreamProperties.Lease lease) {
+		Duration ttl = lease.getTtl();
+		if (ttl == null || ttl.compareTo(LeaseConfig.MIN_TTL) < 0) {
+			throw invalid("litestream.lease.ttl", ttl, "must be at least " + format(LeaseConfig.MIN_TTL),
+					"Set litestream.lease.ttl to " + format(LeaseConfig.MIN_TTL) + " or more, such as '30s'.");
+		}
+		positive("litestream.lease.renew-interval", lease.getRenewInterval());
+		if (lease.getRenewInterval().multipliedBy(3).compareTo(ttl) > 0) {
+			throw invalid("litestream.lease.renew-interval", lease.getRenewInterval(),
+					"must be at most a third of litestream.lease.ttl (" + format(ttl)
+							+ "), so that a missed renewal is retried before the holder must stop writing",
+					"Set litestream.lease.renew-interval to " + format(ttl.dividedBy(3))
+							+ " or less, or raise litestream.lease.ttl.");
+		}
+		positive("litestream.lease.startup-timeout", lease.getStartupTimeout());
 	}
 
 	private void levels(@Nullable List<Duration> levels) {

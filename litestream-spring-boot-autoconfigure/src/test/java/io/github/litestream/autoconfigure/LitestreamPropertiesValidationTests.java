@@ -70,6 +70,17 @@ class LitestreamPropertiesValidationTests {
 	}
 
 	@Test
+	void leaseSettingsNameTheirPropertyAndValue(CapturedOutput output) {
+		assertThat(failure(output, "litestream.lease.startup-timeout=-1s").getDescription())
+			.contains("Property 'litestream.lease.startup-timeout' with value '-1s' is invalid: must be positive");
+		assertThat(failure(output, "litestream.lease.ttl=30s", "litestream.lease.renew-interval=11s").getDescription())
+			.contains("'litestream.lease.renew-interval' with value '11s'",
+					"at most a third of litestream.lease.ttl (30s)");
+		assertThat(failure(output, "litestream.lease.ttl=100ms").getDescription())
+			.contains("'litestream.lease.ttl' with value '100ms'", "must be at least 300ms");
+	}
+
+	@Test
 	void tooManyLevelsNameTheList(CapturedOutput output) {
 		FailureAnalysis analysis = failure(output, "litestream.levels=1s,2s,3s,4s,5s,6s,7s,8s,9s");
 		assertThat(analysis.getDescription()).contains("'litestream.levels'", "at most 8 intervals");
