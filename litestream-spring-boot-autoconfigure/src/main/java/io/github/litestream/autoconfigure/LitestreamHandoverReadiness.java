@@ -9,8 +9,10 @@ import org.springframework.context.ApplicationEventPublisher;
 /**
  * Turns the application's readiness to {@link ReadinessState#REFUSING_TRAFFIC} once it
  * handed a database over to another instance (DESIGN 4.14): that instance serves it now,
- * so a load balancer or Kubernetes stops sending requests here. Liveness is left alone:
- * restarting this instance would only ask for the lease back.
+ * so a load balancer or Kubernetes stops sending requests here; back to
+ * {@link ReadinessState#ACCEPTING_TRAFFIC} if it takes the database back (the successor
+ * gave it up). Liveness is left alone: restarting this instance would only ask for the
+ * lease back.
  */
 class LitestreamHandoverReadiness implements ReplicationListener {
 
@@ -23,6 +25,11 @@ class LitestreamHandoverReadiness implements ReplicationListener {
 	@Override
 	public void onHandover(String database, String successor, long txid) {
 		AvailabilityChangeEvent.publish(this.publisher, this, ReadinessState.REFUSING_TRAFFIC);
+	}
+
+	@Override
+	public void onHandoverReverted(String database, String successor, long txid) {
+		AvailabilityChangeEvent.publish(this.publisher, this, ReadinessState.ACCEPTING_TRAFFIC);
 	}
 
 }

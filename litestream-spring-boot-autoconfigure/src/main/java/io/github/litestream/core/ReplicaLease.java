@@ -305,6 +305,27 @@ final class ReplicaLease {
 	}
 
 	/**
+	 * Whether another instance holds the lease now (it is neither released nor expired).
+	 * @return whether a live holder other than this engine has it
+	 * @throws IOException if the lease cannot be read
+	 */
+	boolean heldByAnother() throws IOException {
+		LeaseObject stored = this.client.readLease();
+		if (stored == null) {
+			return false;
+		}
+		try {
+			LeaseRecord current = LeaseRecord.parse(stored.content());
+			return !this.identity.instance().equals(current.instance())
+					&& !current.isExpiredAt(this.engine.clock().instant());
+		}
+		catch (IllegalArgumentException ex) {
+			// Not a lease: nobody can be said to hold it, nor may it be taken
+			return true;
+		}
+	}
+
+	/**
 	 * Sets what a holder does when a contender asks for the lease: called on the lease
 	 * thread at the renewal that finds the request, once per request (again after
 	 * {@link #handoverDeclined()}).

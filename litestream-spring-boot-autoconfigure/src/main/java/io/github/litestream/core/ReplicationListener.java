@@ -151,4 +151,15 @@ public interface ReplicationListener {
 	default void onHandover(String database, String successor, long txid) {
 	}
 
+	/**
+	 * This instance took the database back after a handover: its successor gave the
+	 * leases up without writing after {@code txid} (it failed to start), so this instance
+	 * serves the database again.
+	 * @param database the database name
+	 * @param successor the instance that had asked for it
+	 * @param txid the TXID of the handover, still the newest state
+	 */
+	default void onHandoverReverted(String database, String successor, long txid) {
+	}
+
 }

@@ -262,6 +262,74 @@ public final class Replicator implements AutoCloseable {
 	}
 
 	/**
+	 * What {@link #reclaimAfterHandover(long)} found.
+	 */
+	public enum Reclaim {
+
+		/** The leases are this engine's again; start it. */
+		TAKEN,
+
+		/** Another instance holds a lease: try again later. */
+		BUSY,
+
+		/**
+		 * A replica moved past the final TXID: the successor wrote, never take it back.
+		 */
+		MOVED_ON
+
+	}
+
+	/**
+	 * For an engine created after its instance handed the database over (DESIGN 4.14):
+	 * takes the leases back when the successor gave them up, by releasing them or letting
+	 * them expire, before anything was written after {@code finalTxid} (it failed to
+	 * start, say). The database then still is the newest state and this instance may
+	 * serve it again. Call before {@link #start()}.
+	 * @param finalTxid the TXID the database was handed over at
+	 * @return the outcome; on anything but {@link Reclaim#TAKEN} no lease is held
+	 * @throws IOException if a replica or its lease cannot be read
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	public Reclaim reclaimAfterHandover(long finalTxid) throws IOException, InterruptedException {
+		for (ReplicaLease lease : this.leases) {
+			if (lease.heldByAnother()) {
+				return Reclaim.BUSY;
+			}
+		}
+		if (movedPast(finalTxid)) {
+			return Reclaim.MOVED_ON;
+		}
+		try {
+			for (ReplicaLease lease : this.leases) {
+				if (!lease.awaitHeld(this.config.lease().renewInterval(), false)) {
+					releaseLeases();
+					return Reclaim.BUSY;
+				}
+			}
+		}
+		catch (LeaseUnavailableException ex) {
+			releaseLeases();
+			return Reclaim.BUSY;
+		}
+		// Held: nobody can write any more; the successor may have written before
+		if (movedPast(finalTxid)) {
+			releaseLeases();
+			return Reclaim.MOVED_ON;
+		}
+		return Reclaim.TAKEN;
+	}
+
+	private boolean movedPast(long finalTxid) throws IOException {
+		for (ReplicaConfig replica : this.config.replicas()) {
+			long max = ReplicaAttachment.maxTxid(RestorePlanner.listAll(replica.client()));
+			if (Long.compareUnsigned(max, finalTxid) > 0) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
 	 * Returns the highest final TXID written into a released lease this engine took: the
 	 * state its predecessor left on every replica.
 	 * @return the TXID, or {@code null} when no predecessor wrote one

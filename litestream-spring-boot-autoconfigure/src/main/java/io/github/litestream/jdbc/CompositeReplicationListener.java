@@ -96,4 +96,9 @@ public final class CompositeReplicationListener implements ReplicationListener {
 		each((l) -> l.onHandover(database, successor, txid));
 	}
 
+	@Override
+	public void onHandoverReverted(String database, String successor, long txid) {
+		each((l) -> l.onHandoverReverted(database, successor, txid));
+	}
+
 }

@@ -229,6 +229,21 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	}
 
 	/**
+	 * Serves again after a handover was reverted: callers get connections again.
+	 */
+	void reopen() {
+		this.lock.lock();
+		try {
+			this.refused = null;
+			resumeLocked();
+		}
+		finally {
+			this.lock.unlock();
+		}
+		logger.info("Resumed connections of database '{}'", this.database.getName());
+	}
+
+	/**
 	 * Lets waiting and new callers through again.
 	 */
 	public void resume() {

@@ -368,6 +368,7 @@ public final class LitestreamDatabase {
 						requester, LtxFileName.formatTxid(txid),
 						TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
 				this.listener.onHandover(getName(), requester, txid);
+				watchForReclaim(done);
 			}
 			catch (IOException | RuntimeException | InterruptedException ex) {
 				if (ex instanceof InterruptedException) {
@@ -382,6 +383,85 @@ public final class LitestreamDatabase {
 					current.handoverDeclined();
 				}
 			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Watches, after a handover, whether the successor gives the database up before it
+	 * wrote anything (it failed to start: a failed migration, a port in use): then this
+	 * instance takes it back and serves again, rather than leaving nobody serving. Stops
+	 * once a replica moved past the final TXID.
+	 */
+	private void watchForReclaim(Handover done) {
+		Thread thread = new Thread(() -> {
+			long interval = this.config.lease().renewInterval().toMillis();
+			while (this.handover == done && !this.stopping) {
+				try {
+					Thread.sleep(interval);
+					if (reclaim(done)) {
+						return;
+					}
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					return;
+				}
+				catch (IOException | RuntimeException ex) {
+					logger.debug("Database '{}' could not check whether its successor gave it up: {}", getName(),
+							ex.getMessage());
+				}
+			}
+		}, "litestream-" + getName() + "-reclaim");
+		thread.setDaemon(true);
+		thread.start();
+	}
+
+	/**
+	 * @return whether watching can stop: taken back, or the successor wrote
+	 */
+	private boolean reclaim(Handover done) throws IOException, InterruptedException {
+		if (this.handover != done || this.stopping) {
+			return true;
+		}
+		// Outside the lock: taking the leases may wait up to a renew interval
+		Replicator next = new Replicator(this.config);
+		Replicator.Reclaim outcome = next.reclaimAfterHandover(done.txid());
+		if (outcome == Replicator.Reclaim.MOVED_ON) {
+			logger.info("Database '{}' is served by {} now (its replicas moved past TXID {})", getName(), done.to(),
+					LtxFileName.formatTxid(done.txid()));
+			return true;
+		}
+		if (outcome == Replicator.Reclaim.BUSY) {
+			return false;
+		}
+		this.lock.lock();
+		try {
+			LitestreamDataSource wrapper = this.dataSource;
+			if (this.handover != done || this.stopping || wrapper == null) {
+				next.stop();
+				return true;
+			}
+			next.onHandoverRequested(this::handoverRequested);
+			try {
+				next.start();
+			}
+			catch (IOException | RuntimeException ex) {
+				this.retired.add(next);
+				next.stop();
+				throw ex;
+			}
+			this.replicator = next;
+			this.handover = null;
+			wrapper.reopen();
+			logger.warn(
+					"Database '{}' was taken back: {} gave it up without writing after TXID {} (did it fail to "
+							+ "start?); this instance serves it again",
+					getName(), done.to(), LtxFileName.formatTxid(done.txid()));
+			this.listener.onHandoverReverted(getName(), done.to(), done.txid());
+			return true;
 		}
 		finally {
 			this.lock.unlock();

@@ -101,8 +101,34 @@ class DatabaseHandoverTests {
 		}
 		assertThat(successor.database.sync().replicated()).isTrue();
 		successor.close();
+		// The successor wrote: the old instance never takes the database back
+		await().during(Duration.ofSeconds(1))
+			.atMost(Duration.ofSeconds(5))
+			.until(() -> old.database.getHandover() != null && !old.database.isRunning());
 		old.close();
 		assertThat(restoredIds()).containsAll(acknowledged);
+	}
+
+	@Test
+	void successorThatFailsToStartGivesTheDatabaseBackToTheOldInstance() throws Exception {
+		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		old.start();
+		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		old.execute("INSERT INTO notes VALUES (1, 'before')");
+		Instance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		// Takes over and restores, then its application fails to start (a migration, a
+		// port in use) and closes without ever starting replication
+		successor.database.restoreOnStartupIfNeeded();
+		assertThat(old.database.getHandover()).isNotNull();
+		assertThatExceptionOfType(DatabaseHandedOverException.class)
+			.isThrownBy(() -> old.execute("INSERT INTO notes VALUES (2, 'refused')"));
+		successor.close();
+		await().atMost(Duration.ofSeconds(10)).until(() -> old.database.isRunning());
+		assertThat(old.database.getHandover()).isNull();
+		old.execute("INSERT INTO notes VALUES (3, 'served again')");
+		assertThat(old.database.sync().replicated()).isTrue();
+		old.close();
+		assertThat(restoredIds()).containsExactlyInAnyOrder(1, 3);
 	}
 
 	@Test
