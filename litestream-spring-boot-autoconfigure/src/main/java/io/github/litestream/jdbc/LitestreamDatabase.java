@@ -397,7 +397,8 @@ public final class LitestreamDatabase {
 	 */
 	private void watchForReclaim(Handover done) {
 		Thread thread = new Thread(() -> {
-			long interval = this.config.lease().renewInterval().toMillis();
+			// Often: clients get 503s until the database is served again
+			long interval = Math.max(100, this.config.lease().renewInterval().toMillis() / 5);
 			while (this.handover == done && !this.stopping) {
 				try {
 					Thread.sleep(interval);
