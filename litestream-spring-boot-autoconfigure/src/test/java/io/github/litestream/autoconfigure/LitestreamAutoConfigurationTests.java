@@ -283,7 +283,7 @@ class LitestreamAutoConfigurationTests {
 				.getFailure()
 				.rootCause()
 				.hasMessageContaining("litestream.lease.renew-interval")
-				.hasMessageContaining("PT2S"));
+				.hasMessageContaining("with value '2s'"));
 	}
 
 	@Test
