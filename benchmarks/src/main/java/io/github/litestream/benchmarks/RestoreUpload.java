@@ -39,9 +39,9 @@ final class RestoreUpload {
 		public String toString() {
 			return String.format(java.util.Locale.ROOT,
 					"%s %s: restore %.0f ms, then %d files, %d bytes uploaded (largest %s, %d bytes) for a %d-byte "
-							+ "database",
+							+ "database whose full copy on the replica is %d bytes",
 					this.kind, this.mode.label, this.restoreMs, this.files, this.bytes, this.largest, this.largestBytes,
-					this.databaseBytes);
+					this.databaseBytes, this.fullCopyBytes);
 		}
 
 	}
