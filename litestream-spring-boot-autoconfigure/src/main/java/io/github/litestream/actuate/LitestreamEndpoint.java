@@ -287,13 +287,16 @@ public class LitestreamEndpoint {
 					(replicaStatus != null)
 							? new ReplicaDescriptor(replica.url(), replicaStatus.txid(), replicaStatus.lagSeconds(),
 									replicaStatus.lastSyncAt(), replicaStatus.lastError(),
-									LeaseDescriptor.of(replicaStatus.lease()))
-							: new ReplicaDescriptor(replica.url(), -1, 0.0, null, null, null));
+									LeaseDescriptor.of(replicaStatus.lease()), replicaStatus.attachment())
+							: new ReplicaDescriptor(replica.url(), -1, 0.0, null, null, null, null));
 		}
 		long size = size(database);
 		if (status == null) {
-			return new DatabaseDescriptor(database.getPath().toString(), 0, 0, 0, size,
-					database.isStopping() ? "STOPPED" : "NEW", null, null, replicas);
+			LitestreamDatabase.Handover handover = database.getHandover();
+			String state = (handover != null) ? "HANDED_OVER" : database.isStopping() ? "STOPPED" : "NEW";
+			return new DatabaseDescriptor(database.getPath().toString(), 0, (handover != null) ? handover.txid() : 0, 0,
+					size, state, null,
+					(handover != null) ? "handed over to " + handover.to() + " at " + handover.at() : null, replicas);
 		}
 		return new DatabaseDescriptor(status.path().toString(), status.pageSize(), status.txid(), status.walSize(),
 				size, status.state(), status.lastSyncAt(), status.lastError(), replicas);
@@ -375,9 +378,12 @@ public class LitestreamEndpoint {
 	 * @param lastSyncAt when the last upload finished
 	 * @param lastError the last upload failure
 	 * @param lease the replica's lease, {@code null} before the engine started
+	 * @param attachment whether the engine continues the replica's history
+	 * ({@code READING}, {@code ATTACHED}, {@code NEW_HISTORY} or {@code REFUSED}, see
+	 * {@link ReplicaStatus#attachment()}), {@code null} before the engine started
 	 */
 	public record ReplicaDescriptor(String url, long txid, double lagSeconds, @Nullable Instant lastSyncAt,
-			@Nullable String lastError, @Nullable LeaseDescriptor lease) {
+			@Nullable String lastError, @Nullable LeaseDescriptor lease, @Nullable String attachment) {
 	}
 
 	/**

@@ -49,6 +49,26 @@ public class LitestreamHealthIndicator extends AbstractHealthIndicator {
 			ReplicatorStatus engine = database.status();
 			Map<String, Object> details = new LinkedHashMap<>();
 			details.put("path", database.getPath().toString());
+			LitestreamDatabase.Handover handover = database.getHandover();
+			if (handover != null) {
+				// Serves the database no more: another instance does
+				details.put("state", "HANDED_OVER");
+				details.put("handedOverTo", handover.to());
+				details.put("txid", handover.txid());
+				details.put("handedOverAt", handover.at().toString());
+				status = worse(status, Status.OUT_OF_SERVICE);
+				builder.withDetail(database.getName(), details);
+				continue;
+			}
+			String handingOverTo = database.getHandingOverTo();
+			if (handingOverTo != null) {
+				// Connections paused for the final sync
+				details.put("state", "HANDING_OVER");
+				details.put("handingOverTo", handingOverTo);
+				status = worse(status, Status.OUT_OF_SERVICE);
+				builder.withDetail(database.getName(), details);
+				continue;
+			}
 			if (engine == null) {
 				details.put("state", database.isStopping() ? "STOPPED" : "NEW");
 				status = worse(status, database.isStopping() ? Status.OUT_OF_SERVICE : Status.UNKNOWN);

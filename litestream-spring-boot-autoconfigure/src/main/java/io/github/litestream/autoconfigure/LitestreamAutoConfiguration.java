@@ -13,6 +13,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -51,6 +52,11 @@ public final class LitestreamAutoConfiguration {
 	LitestreamStartupRestore litestreamStartupRestore(ObjectProvider<DataSource> dataSources,
 			LitestreamDatabases databases) {
 		return new LitestreamStartupRestore(dataSources, databases);
+	}
+
+	@Bean
+	LitestreamHandoverReadiness litestreamHandoverReadiness(ApplicationEventPublisher publisher) {
+		return new LitestreamHandoverReadiness(publisher);
 	}
 
 	@Bean

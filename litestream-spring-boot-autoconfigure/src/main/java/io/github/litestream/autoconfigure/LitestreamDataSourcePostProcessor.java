@@ -213,7 +213,8 @@ final class LitestreamDataSourcePostProcessor
 	}
 
 	private static LeaseConfig leaseConfig(LitestreamProperties.Lease lease) {
-		return new LeaseConfig(lease.isEnabled(), lease.getTtl(), lease.getRenewInterval());
+		return new LeaseConfig(lease.isEnabled(), lease.getTtl(), lease.getRenewInterval(), lease.getHandover(),
+				lease.getStartupTimeout());
 	}
 
 	private static LitestreamConfigurationException invalidEngineSetting(RuntimeException ex) {

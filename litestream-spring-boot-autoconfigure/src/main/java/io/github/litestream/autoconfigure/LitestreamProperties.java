@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.ReplicationDefaults;
 import io.github.litestream.storage.s3.S3Encryption;
 import io.github.litestream.storage.s3.S3ReplicaClient;
@@ -608,6 +609,20 @@ public class LitestreamProperties {
 		 */
 		private Duration renewInterval = ReplicationDefaults.LEASE_RENEW_INTERVAL;
 
+		/**
+		 * What a starting instance does when another live instance holds a lease (a
+		 * rolling deploy): 'request' asks the holder to hand the database over at its
+		 * next renewal (it pauses its pool, syncs, releases the lease with its final TXID
+		 * and stops serving; this instance restores that TXID, then starts); 'wait' waits
+		 * until the holder stops or its lease expires.
+		 */
+		private LeaseConfig.Handover handover = LeaseConfig.Handover.REQUEST;
+
+		/**
+		 * How long a starting instance waits for the leases before its startup fails.
+		 */
+		private Duration startupTimeout = ReplicationDefaults.LEASE_STARTUP_TIMEOUT;
+
 		public boolean isEnabled() {
 			return this.enabled;
 		}
@@ -630,6 +645,22 @@ public class LitestreamProperties {
 
 		public void setRenewInterval(Duration renewInterval) {
 			this.renewInterval = renewInterval;
+		}
+
+		public LeaseConfig.Handover getHandover() {
+			return this.handover;
+		}
+
+		public void setHandover(LeaseConfig.Handover handover) {
+			this.handover = handover;
+		}
+
+		public Duration getStartupTimeout() {
+			return this.startupTimeout;
+		}
+
+		public void setStartupTimeout(Duration startupTimeout) {
+			this.startupTimeout = startupTimeout;
 		}
 
 	}

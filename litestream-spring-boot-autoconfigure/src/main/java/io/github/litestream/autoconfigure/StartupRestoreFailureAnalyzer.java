@@ -2,6 +2,7 @@ package io.github.litestream.autoconfigure;
 
 import java.nio.file.NoSuchFileException;
 
+import io.github.litestream.core.LeaseUnavailableException;
 import io.github.litestream.core.ReplicaAheadException;
 import io.github.litestream.core.RestoreException;
 import io.github.litestream.jdbc.StartupRestoreException;
@@ -20,6 +21,16 @@ class StartupRestoreFailureAnalyzer extends AbstractFailureAnalyzer<StartupResto
 
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, StartupRestoreException cause) {
+		if (cause.getCause() instanceof LeaseUnavailableException) {
+			return new FailureAnalysis(
+					sentence(cause.getMessage()) + " The application did not start, because another instance "
+							+ "writes the replica and two writers would fork its history.",
+					"Stop the other instance (it releases the lease on shutdown), or let it hand over: keep "
+							+ "litestream.lease.handover=request (the default) and run a version of the other "
+							+ "instance that supports handovers; raise litestream.lease.startup-timeout if it needs "
+							+ "longer. An instance killed without releasing is succeeded after litestream.lease.ttl.",
+					cause);
+		}
 		if (cause.getCause() instanceof ReplicaAheadException ahead) {
 			return new FailureAnalysis(
 					cause.getMessage() + ". The application did not start, because a replica holds a newer state "

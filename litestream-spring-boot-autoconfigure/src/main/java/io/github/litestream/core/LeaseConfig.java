@@ -12,22 +12,32 @@ import java.time.Duration;
  * {@code renewInterval}, at most a third of the TTL, so a holder that misses one renewal
  * retries for at least another third before it stops.
  *
+ * <p>
+ * A starting instance takes every replica's lease before it restores or serves (DESIGN
+ * 4.14). When another live instance holds one, {@link Handover#REQUEST} asks it to hand
+ * the database over (it drains, syncs and releases with its final TXID at its next
+ * renewal); {@link Handover#WAIT} waits until it stops or its lease expires. Either way
+ * the start fails after {@code startupTimeout}.
+ *
  * @param enabled whether replicas are written only under a lease
  * @param ttl how long a lease lasts after its last renewal
  * @param renewInterval how often the holder renews it
+ * @param handover what a starting instance does about a lease another instance holds
+ * @param startupTimeout how long a starting instance waits for the lease
  */
-public record LeaseConfig(boolean enabled, Duration ttl, Duration renewInterval) {
+public record LeaseConfig(boolean enabled, Duration ttl, Duration renewInterval, Handover handover,
+		Duration startupTimeout) {
 
 	/** The shortest TTL accepted. */
 	public static final Duration MIN_TTL = Duration.ofMillis(300);
 
 	/** The defaults: enabled, 30 s TTL, renewed every 10 s. */
 	public static final LeaseConfig DEFAULT = new LeaseConfig(true, ReplicationDefaults.LEASE_TTL,
-			ReplicationDefaults.LEASE_RENEW_INTERVAL);
+			ReplicationDefaults.LEASE_RENEW_INTERVAL, Handover.REQUEST, ReplicationDefaults.LEASE_STARTUP_TIMEOUT);
 
 	/** No lease: every process writes (only conditional creates keep histories apart). */
 	public static final LeaseConfig DISABLED = new LeaseConfig(false, ReplicationDefaults.LEASE_TTL,
-			ReplicationDefaults.LEASE_RENEW_INTERVAL);
+			ReplicationDefaults.LEASE_RENEW_INTERVAL, Handover.REQUEST, ReplicationDefaults.LEASE_STARTUP_TIMEOUT);
 
 	/**
 	 * Validates the settings.
@@ -36,7 +46,24 @@ public record LeaseConfig(boolean enabled, Duration ttl, Duration renewInterval)
 	 * @param renewInterval how often the holder renews it
 	 * @throws IllegalArgumentException naming the property of a bad value
 	 */
+	/**
+	 * Settings with the default handover policy and startup timeout.
+	 * @param enabled whether replicas are written only under a lease
+	 * @param ttl how long a lease lasts after its last renewal
+	 * @param renewInterval how often the holder renews it
+	 */
+	public LeaseConfig(boolean enabled, Duration ttl, Duration renewInterval) {
+		this(enabled, ttl, renewInterval, Handover.REQUEST, ReplicationDefaults.LEASE_STARTUP_TIMEOUT);
+	}
+
 	public LeaseConfig {
+		if (handover == null) {
+			throw new IllegalArgumentException("litestream.lease.handover must be 'request' or 'wait'");
+		}
+		if (startupTimeout == null || startupTimeout.isNegative() || startupTimeout.isZero()) {
+			throw new IllegalArgumentException(
+					"litestream.lease.startup-timeout must be positive, was '" + startupTimeout + "'");
+		}
 		if (ttl == null || ttl.compareTo(MIN_TTL) < 0) {
 			throw new IllegalArgumentException(
 					"litestream.lease.ttl must be at least " + MIN_TTL.toMillis() + "ms, was '" + ttl + "'");
@@ -59,6 +86,25 @@ public record LeaseConfig(boolean enabled, Duration ttl, Duration renewInterval)
 	 */
 	public Duration fenceAfter() {
 		return this.ttl.minus(this.ttl.dividedBy(3));
+	}
+
+	/**
+	 * What a starting instance does when another live instance holds a lease.
+	 */
+	public enum Handover {
+
+		/**
+		 * Ask the holder to hand over: it pauses its pool, syncs, releases the lease with
+		 * its final TXID and stops serving the database; the starting instance restores
+		 * that TXID and serves.
+		 */
+		REQUEST,
+
+		/**
+		 * Wait until the holder stops (and releases) or its lease expires.
+		 */
+		WAIT
+
 	}
 
 }

@@ -7,6 +7,7 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.github.litestream.ltx.LtxFileName;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -16,13 +17,18 @@ import org.jspecify.annotations.Nullable;
  * {@code expires_at} (RFC 3339) and {@code owner} ({@code host:pid}). The others are ours
  * and ignored by Litestream: {@code instance} (unique per engine run, which tells two
  * runs of the same process apart), {@code database}, {@code acquired_at}, and
- * {@code requested_by}, reserved for a handover: a contender may write its identity there
- * (with {@code If-Match}) to ask the holder to hand the lease over; a holder keeps it
- * when it renews. A released lease has {@code expires_at} at Go's zero time
- * ({@code 0001-01-01T00:00:00Z}), which both tools read as expired.
+ * {@code requested_by}: a contender writes its identity there (with {@code If-Match}) to
+ * ask the holder to hand the lease over, and {@code requested_at}, refreshed while it
+ * waits; a holder keeps both when it renews, and hands over at that renewal unless the
+ * request is older than the TTL (its requester gave up or died); {@code final_txid} (16
+ * hex digits): written by a holder that released the lease after a handover, the TXID
+ * every replica holds and its successor must restore. A released lease has
+ * {@code expires_at} at Go's zero time ({@code 0001-01-01T00:00:00Z}), which both tools
+ * read as expired.
  */
 record LeaseRecord(long generation, Instant expiresAt, @Nullable String owner, @Nullable String instance,
-		@Nullable String database, @Nullable Instant acquiredAt, @Nullable String requestedBy) {
+		@Nullable String database, @Nullable Instant acquiredAt, @Nullable String requestedBy,
+		@Nullable Instant requestedAt, @Nullable Long finalTxid) {
 
 	/** Go's zero time: the expiry of a released lease. */
 	static final Instant RELEASED = Instant.parse("0001-01-01T00:00:00Z");
@@ -37,12 +43,17 @@ record LeaseRecord(long generation, Instant expiresAt, @Nullable String owner, @
 
 	LeaseRecord withExpiry(Instant expiresAt) {
 		return new LeaseRecord(this.generation, expiresAt, this.owner, this.instance, this.database, this.acquiredAt,
-				this.requestedBy);
+				this.requestedBy, this.requestedAt, this.finalTxid);
 	}
 
-	LeaseRecord withRequestedBy(@Nullable String requestedBy) {
+	LeaseRecord withRequest(@Nullable String requestedBy, @Nullable Instant requestedAt) {
 		return new LeaseRecord(this.generation, this.expiresAt, this.owner, this.instance, this.database,
-				this.acquiredAt, requestedBy);
+				this.acquiredAt, requestedBy, requestedAt, this.finalTxid);
+	}
+
+	LeaseRecord withFinalTxid(@Nullable Long finalTxid) {
+		return new LeaseRecord(this.generation, this.expiresAt, this.owner, this.instance, this.database,
+				this.acquiredAt, this.requestedBy, this.requestedAt, finalTxid);
 	}
 
 	byte[] encode() {
@@ -55,6 +66,8 @@ record LeaseRecord(long generation, Instant expiresAt, @Nullable String owner, @
 		field(json, "database", this.database);
 		field(json, "acquired_at", (this.acquiredAt != null) ? this.acquiredAt.toString() : null);
 		field(json, "requested_by", this.requestedBy);
+		field(json, "requested_at", (this.requestedAt != null) ? this.requestedAt.toString() : null);
+		field(json, "final_txid", (this.finalTxid != null) ? LtxFileName.formatTxid(this.finalTxid) : null);
 		return json.append('}').toString().getBytes(StandardCharsets.UTF_8);
 	}
 
@@ -99,7 +112,20 @@ record LeaseRecord(long generation, Instant expiresAt, @Nullable String owner, @
 			throw new IllegalArgumentException("no 'expires_at'");
 		}
 		return new LeaseRecord(generation, expiresAt, text(fields.get("owner")), text(fields.get("instance")),
-				text(fields.get("database")), instant(fields.get("acquired_at")), text(fields.get("requested_by")));
+				text(fields.get("database")), instant(fields.get("acquired_at")), text(fields.get("requested_by")),
+				instant(fields.get("requested_at")), txid(fields.get("final_txid")));
+	}
+
+	private static @Nullable Long txid(@Nullable Object value) {
+		if (!(value instanceof String string)) {
+			return null;
+		}
+		try {
+			return Long.parseUnsignedLong(string, 16);
+		}
+		catch (NumberFormatException ex) {
+			throw new IllegalArgumentException("'" + string + "' is not a TXID", ex);
+		}
 	}
 
 	private static @Nullable String text(@Nullable Object value) {

@@ -11,7 +11,9 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
+import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LeaseConflictException;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.ReplicaClient;
@@ -105,6 +107,38 @@ final class ReplicaLease {
 
 	private @Nullable Thread thread;
 
+	/**
+	 * Why a contender does not hold the lease yet: a live holder ({@code HOLDER}), or a
+	 * lease that cannot be read or is not a lease ({@code UNREADABLE}).
+	 */
+	private enum Obstacle {
+
+		NONE, HOLDER, UNREADABLE
+
+	}
+
+	private volatile Obstacle obstacle = Obstacle.NONE;
+
+	/**
+	 * A contender: whether to ask a live holder to hand over (until it holds the lease).
+	 */
+	private volatile boolean requestHandover;
+
+	/** A holder: told the requester of a handover, once per request. */
+	private volatile @Nullable Consumer<String> handoverHandler;
+
+	/** A holder: the requester whose request was passed to the handler. */
+	private volatile @Nullable String handoverAnnounced;
+
+	/** A holder: no handover attempt before this time, after one was declined. */
+	private volatile long handoverRetryNanos = System.nanoTime();
+
+	/** A holder: the TXID every replica holds, written into the released lease. */
+	private volatile @Nullable Long releaseTxid;
+
+	/** A successor: the final TXID of the released lease it took. */
+	private volatile @Nullable Long predecessorFinalTxid;
+
 	ReplicaLease(ReplicatorConfig engine, ReplicaConfig replica, Identity identity, Runnable onChange) {
 		this(engine, engine.lease(), replica, identity, onChange);
 	}
@@ -135,7 +169,7 @@ final class ReplicaLease {
 	 * engine starts as the holder, then starts the lease thread.
 	 */
 	void start() {
-		if (this.state != State.WAITING) {
+		if (this.state != State.WAITING || this.thread != null) {
 			return;
 		}
 		this.running = true;
@@ -209,6 +243,103 @@ final class ReplicaLease {
 			throw new LeaseNotHeldException("Not writing " + what + " to replica '" + this.replica + "' of database '"
 					+ this.database + "': " + describeState());
 		}
+	}
+
+	/**
+	 * Takes the lease before the application starts using the database: waits while
+	 * another live instance holds it, asking it to hand over when {@code request} is set
+	 * (it does so at its next renewal), or until it releases or its lease expires. Does
+	 * not wait for a lease that cannot be read: the lease thread goes on trying, and
+	 * nothing is written meanwhile.
+	 * @param timeout how long to wait for a live holder
+	 * @param request whether to ask the holder to hand over
+	 * @return whether this engine holds the lease (or leases are disabled)
+	 * @throws LeaseUnavailableException if another instance still holds it after the
+	 * timeout
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	boolean awaitHeld(Duration timeout, boolean request) throws LeaseUnavailableException, InterruptedException {
+		if (this.state == State.DISABLED) {
+			return true;
+		}
+		this.requestHandover = request;
+		try {
+			start();
+			long deadline = System.nanoTime() + timeout.toNanos();
+			this.lock.lock();
+			try {
+				while (true) {
+					State current = this.state;
+					if (current == State.HELD) {
+						return true;
+					}
+					if (current != State.WAITING && current != State.FENCED) {
+						return false;
+					}
+					if (this.obstacle == Obstacle.UNREADABLE) {
+						return false;
+					}
+					long remaining = deadline - System.nanoTime();
+					if (remaining <= 0) {
+						this.requestHandover = false;
+						if (request) {
+							withdrawRequest();
+						}
+						throw new LeaseUnavailableException("Database '" + this.database
+								+ "' could not take the lease of replica '" + this.replica + "' ("
+								+ this.client.leaseLocation() + ") within " + timeout.toSeconds() + "s: "
+								+ describeState() + (request
+										? "; the holder did not hand over (is it an older version, or stuck?)" : ""));
+					}
+					this.changed.awaitNanos(Math.min(remaining, MAX_WAIT_NANOS));
+				}
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+		finally {
+			// Only a starting instance asks: one that runs already serves its own state.
+			this.requestHandover = false;
+		}
+	}
+
+	/**
+	 * Sets what a holder does when a contender asks for the lease: called on the lease
+	 * thread at the renewal that finds the request, once per request (again after
+	 * {@link #handoverDeclined()}).
+	 * @param handler receives the requester ({@code host:pid/instance})
+	 */
+	void onHandoverRequested(Consumer<String> handler) {
+		this.handoverHandler = handler;
+	}
+
+	/**
+	 * Lets a renewal pass a pending request on again, a TTL after a handover could not be
+	 * completed (each attempt pauses the application's connections for up to the drain
+	 * timeout, so attempts are spaced).
+	 */
+	void handoverDeclined() {
+		this.handoverRetryNanos = System.nanoTime() + this.config.ttl().toNanos();
+		this.handoverAnnounced = null;
+	}
+
+	/**
+	 * Sets the TXID the release writes as {@code final_txid}: every replica holds it, so
+	 * a successor knows the state it must restore.
+	 * @param txid the final TXID
+	 */
+	void releaseWith(long txid) {
+		this.releaseTxid = txid;
+	}
+
+	/**
+	 * Returns the final TXID of the released lease this engine took, if its holder wrote
+	 * one.
+	 * @return the TXID, or {@code null}
+	 */
+	@Nullable Long predecessorFinalTxid() {
+		return this.predecessorFinalTxid;
 	}
 
 	/**
@@ -371,19 +502,28 @@ final class ReplicaLease {
 			boolean ours = this.identity.instance().equals(other.instance());
 			if (!ours && !other.isExpiredAt(now)) {
 				long untilExpiry = Duration.between(now, other.expiresAt()).toNanos() + MIN_RETRY_NANOS;
-				waitFor(other, "held by " + other.owner() + " until " + other.expiresAt(),
-						Math.min(this.config.renewInterval().toNanos(), untilExpiry));
+				long retry = Math.min(this.config.renewInterval().toNanos(), untilExpiry);
+				if (this.requestHandover) {
+					if (!requestHandover(other, stored.version())) {
+						return;
+					}
+					// The holder answers at its next renewal: look often meanwhile
+					retry = Math.min(retry, Math.max(MIN_RETRY_NANOS, this.config.renewInterval().toNanos() / 10));
+				}
+				waitFor(other, "held by " + other.owner() + " until " + other.expiresAt()
+						+ (this.requestHandover ? ", asked to hand over" : ""), retry);
 				return;
 			}
 			generation = other.generation() + 1;
 		}
 		LeaseRecord mine = new LeaseRecord(generation, now.plus(this.config.ttl()), this.identity.owner(),
-				this.identity.instance(), this.database, now, null);
+				this.identity.instance(), this.database, now, null, null, null);
 		byte[] content = mine.encode();
 		long sent = System.nanoTime();
 		try {
 			String written = (stored == null) ? this.client.createLease(content)
 					: this.client.replaceLease(content, stored.version());
+			this.predecessorFinalTxid = (stored != null) ? predecessorFinalTxid(stored) : null;
 			held(mine, written, sent);
 		}
 		catch (LeaseConflictException ex) {
@@ -394,6 +534,74 @@ final class ReplicaLease {
 			this.unconfirmed = content;
 			this.unconfirmedSentNanos = sent;
 			failed("acquire", ex);
+		}
+	}
+
+	/**
+	 * Writes this engine's identity into a live holder's lease as {@code requested_by}
+	 * (with {@code If-Match}, so the holder's renewal keeps it).
+	 * @return whether the request is in the lease now
+	 */
+	private boolean requestHandover(LeaseRecord holder, String version) {
+		String me = requester();
+		Instant now = this.engine.clock().instant();
+		Instant asked = holder.requestedAt();
+		boolean fresh = asked != null && asked.plus(this.config.ttl().dividedBy(3)).isAfter(now);
+		if (me.equals(holder.requestedBy()) && fresh) {
+			return true;
+		}
+		try {
+			this.client.replaceLease(holder.withRequest(me, now).encode(), version);
+			if (!me.equals(holder.requestedBy())) {
+				logger.info("Database '{}' asked {} to hand over the lease of replica '{}' (generation {})",
+						this.database, holder.owner(), this.replica, holder.generation());
+			}
+			return true;
+		}
+		catch (LeaseConflictException ex) {
+			// Renewed meanwhile: read again soon
+			this.nextAttemptNanos = System.nanoTime() + MIN_RETRY_NANOS;
+			return false;
+		}
+		catch (IOException | RuntimeException ex) {
+			failed("ask for a handover of", ex);
+			return false;
+		}
+	}
+
+	/**
+	 * Takes this engine's handover request out of the holder's lease, so the holder does
+	 * not hand over to an instance that gave up. Best effort: a request left behind goes
+	 * stale after the TTL.
+	 */
+	private void withdrawRequest() {
+		try {
+			LeaseObject stored = this.client.readLease();
+			if (stored == null) {
+				return;
+			}
+			LeaseRecord current = LeaseRecord.parse(stored.content());
+			if (requester().equals(current.requestedBy())) {
+				this.client.replaceLease(current.withRequest(null, null).encode(), stored.version());
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			logger.debug("Could not withdraw the handover request from replica '{}' of database '{}': {}", this.replica,
+					this.database, ex.getMessage());
+		}
+	}
+
+	private String requester() {
+		return this.identity.owner() + "/" + this.identity.instance();
+	}
+
+	private static @Nullable Long predecessorFinalTxid(LeaseObject stored) {
+		try {
+			LeaseRecord previous = LeaseRecord.parse(stored.content());
+			return previous.isReleased() ? previous.finalTxid() : null;
+		}
+		catch (IllegalArgumentException ex) {
+			return null;
 		}
 	}
 
@@ -412,12 +620,14 @@ final class ReplicaLease {
 		this.failures = 0;
 		this.detail = null;
 		this.term++;
+		this.obstacle = Obstacle.NONE;
 		this.state = State.HELD;
 		logger.info("Database '{}' holds the lease of replica '{}' ({}), generation {}, until {}{}", this.database,
 				this.replica, this.client.leaseLocation(), mine.generation(), mine.expiresAt(),
 				fenced ? " (taken again after it was not renewed in time)" : "");
 		this.engine.listener().onLeaseAcquired(this.database, this.replica, status());
 		this.onChange.run();
+		signal();
 	}
 
 	private void renew() {
@@ -439,6 +649,7 @@ final class ReplicaLease {
 						this.database, this.failures);
 			}
 			this.failures = 0;
+			announceHandoverRequest(renewed);
 		}
 		catch (LeaseConflictException ex) {
 			renewConflicted(mine, renewed);
@@ -486,18 +697,47 @@ final class ReplicaLease {
 		lose(current, "taken over by " + holder);
 	}
 
+	/**
+	 * Passes a contender's request for the lease to the handover handler, once.
+	 */
+	private void announceHandoverRequest(LeaseRecord renewed) {
+		String requester = renewed.requestedBy();
+		Instant asked = renewed.requestedAt();
+		if (requester == null || asked == null || requester.equals(this.handoverAnnounced)) {
+			return;
+		}
+		if (!asked.plus(this.config.ttl()).isAfter(this.engine.clock().instant())
+				|| System.nanoTime() - this.handoverRetryNanos < 0) {
+			// A stale request (its requester gave up or died), or one declined recently
+			return;
+		}
+		this.handoverAnnounced = requester;
+		Consumer<String> handler = this.handoverHandler;
+		if (handler == null) {
+			logger.warn("{} asks for the lease of replica '{}' of database '{}'; this engine cannot hand over, so it "
+					+ "keeps the lease until it stops", requester, this.replica, this.database);
+			return;
+		}
+		logger.info("{} asks for the lease of replica '{}' of database '{}': handing the database over", requester,
+				this.replica, this.database);
+		handler.accept(requester);
+	}
+
 	private void release() {
 		LeaseRecord mine = this.record;
 		String expected = this.version;
 		if (mine == null || expected == null || !this.identity.instance().equals(mine.instance())) {
 			return;
 		}
+		Long finalTxid = this.releaseTxid;
+		LeaseRecord released = mine.withExpiry(LeaseRecord.RELEASED).withFinalTxid(finalTxid);
 		try {
-			this.client.replaceLease(mine.withExpiry(LeaseRecord.RELEASED).encode(), expected);
-			this.record = mine.withExpiry(LeaseRecord.RELEASED);
+			this.client.replaceLease(released.encode(), expected);
+			this.record = released;
 			this.version = null;
-			logger.info("Database '{}' released the lease of replica '{}' (generation {})", this.database, this.replica,
-					mine.generation());
+			logger.info("Database '{}' released the lease of replica '{}' (generation {}{})", this.database,
+					this.replica, mine.generation(),
+					(finalTxid != null) ? ", final TXID " + LtxFileName.formatTxid(finalTxid) : "");
 		}
 		catch (LeaseConflictException ex) {
 			logger.debug("Lease of replica '{}' of database '{}' was taken over before it was released", this.replica,
@@ -536,6 +776,7 @@ final class ReplicaLease {
 				+ "is taken again", this.database, this.replica, why);
 		this.engine.listener().onLeaseLost(this.database, this.replica, why);
 		this.onChange.run();
+		signal();
 	}
 
 	private void waitFor(@Nullable LeaseRecord other, String why, long retryNanos) {
@@ -551,6 +792,8 @@ final class ReplicaLease {
 		this.record = other;
 		this.detail = why;
 		this.failures = 0;
+		this.obstacle = (other != null) ? Obstacle.HOLDER : Obstacle.UNREADABLE;
+		signal();
 		this.nextAttemptNanos = System.nanoTime() + Math.max(MIN_RETRY_NANOS, retryNanos);
 		if (changed) {
 			logger.info("Database '{}' waits for the lease of replica '{}': {}; nothing is written to it meanwhile",
@@ -567,6 +810,8 @@ final class ReplicaLease {
 		}
 		if (this.state != State.HELD) {
 			this.detail = message;
+			this.obstacle = Obstacle.UNREADABLE;
+			signal();
 		}
 		long backoff = Math.min(this.config.renewInterval().toNanos(),
 				MIN_RETRY_NANOS << Math.min(this.failures - 1, 10));

@@ -73,6 +73,9 @@ final class ReplicaUploader {
 
 	private volatile boolean uploading;
 
+	/** Whether the last attach found the replica ahead in another history. */
+	private volatile boolean refused;
+
 	/** Counts wake-ups, guarded by {@link #lock}. */
 	private long wakeups;
 
@@ -175,6 +178,7 @@ final class ReplicaUploader {
 	 */
 	private void readPosition() throws IOException {
 		List<LtxFileInfo> files = RestorePlanner.listAll(this.client);
+		this.refused = false;
 		ReplicaAttachment.Proof proof = ReplicaAttachment.prove(this.client, files, this.replicator.lineage(),
 				this.replicator.store());
 		long max = proof.maxTxid();
@@ -196,6 +200,7 @@ final class ReplicaUploader {
 			}
 			case UNPROVEN -> {
 				if (Long.compareUnsigned(max, this.replicator.txid()) > 0) {
+					this.refused = true;
 					throw new ReplicaAheadException("Replica '" + name() + "' (" + location() + ") of database '"
 							+ database + "' holds TXID " + LtxFileName.formatTxid(max) + ", ahead of the local TXID "
 							+ LtxFileName.formatTxid(this.replicator.txid()) + ", and " + proof.reason()
@@ -329,7 +334,17 @@ final class ReplicaUploader {
 			lag = Math.max(0, Duration.between(oldest, now).toNanos() / 1e9);
 		}
 		return new ReplicaStatus(name(), location(), current, lag, this.lastUploadAt, this.lastError,
-				this.lease.status());
+				this.lease.status(), attachment(current));
+	}
+
+	private String attachment(long current) {
+		if (current >= 0) {
+			return "ATTACHED";
+		}
+		if (this.newHistoryAbove >= 0) {
+			return "NEW_HISTORY";
+		}
+		return this.refused ? "REFUSED" : "READING";
 	}
 
 	private void run() {

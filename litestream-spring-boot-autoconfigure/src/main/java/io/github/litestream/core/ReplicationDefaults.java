@@ -68,6 +68,9 @@ public final class ReplicationDefaults {
 	/** How often the holder renews a replica's lease. */
 	public static final Duration LEASE_RENEW_INTERVAL = Duration.ofSeconds(10);
 
+	/** How long a starting instance waits for the leases of its replicas. */
+	public static final Duration LEASE_STARTUP_TIMEOUT = Duration.ofMinutes(5);
+
 	private ReplicationDefaults() {
 	}
 

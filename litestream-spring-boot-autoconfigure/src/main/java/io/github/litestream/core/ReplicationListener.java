@@ -140,4 +140,15 @@ public interface ReplicationListener {
 	default void onUploadRejected(String database, String replica, String reason) {
 	}
 
+	/**
+	 * This instance handed the database over to another instance that asked for its
+	 * leases: every replica holds {@code txid}, and this instance serves the database no
+	 * more.
+	 * @param database the database name
+	 * @param successor the instance that asked ({@code host:pid/instance})
+	 * @param txid the final TXID
+	 */
+	default void onHandover(String database, String successor, long txid) {
+	}
+
 }

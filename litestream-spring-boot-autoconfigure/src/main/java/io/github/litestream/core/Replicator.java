@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 import io.github.litestream.ltx.LtxChecksum;
 import io.github.litestream.ltx.LtxEncoder;
@@ -179,6 +180,8 @@ public final class Replicator implements AutoCloseable {
 
 	private @Nullable String lastSyncError;
 
+	private volatile @Nullable Consumer<String> handoverHandler;
+
 	/**
 	 * Creates a replicator; nothing happens until {@link #start()}.
 	 * @param config the settings
@@ -206,10 +209,72 @@ public final class Replicator implements AutoCloseable {
 		for (int i = 0; i < this.uploaders.size(); i++) {
 			ReplicaUploader uploader = this.uploaders.get(i);
 			ReplicaLease lease = new ReplicaLease(this.config, this.config.replicas().get(i), identity, uploader::wake);
+			lease.onHandoverRequested(this::handoverRequested);
 			this.leases.add(lease);
 			uploader.guardedBy(lease);
 			this.compactors.get(i).guardedBy(lease);
 		}
+	}
+
+	private void handoverRequested(String requester) {
+		Consumer<String> handler = this.handoverHandler;
+		if (handler != null) {
+			handler.accept(requester);
+		}
+	}
+
+	/**
+	 * Sets what happens when another instance asks for this engine's leases (DESIGN
+	 * 4.14): the handler drains the application, syncs and stops the engine with
+	 * {@link #stop(boolean)}, or calls {@link #handoverDeclined()}. Called on a lease
+	 * thread; the handler must not block it.
+	 * @param handler receives the requester ({@code host:pid/instance})
+	 */
+	public void onHandoverRequested(Consumer<String> handler) {
+		this.handoverHandler = handler;
+	}
+
+	/**
+	 * Lets a pending handover request be passed on again at the next renewal.
+	 */
+	public void handoverDeclined() {
+		for (ReplicaLease lease : this.leases) {
+			lease.handoverDeclined();
+		}
+	}
+
+	/**
+	 * Takes every replica's lease before the database is restored or used (call before
+	 * {@link #start()}): waits while another live instance holds one, asking it to hand
+	 * over with {@link LeaseConfig.Handover#REQUEST}. A lease that cannot be read is not
+	 * waited for; the engine writes nothing to that replica until it holds it.
+	 * @throws LeaseUnavailableException if another instance keeps a lease past
+	 * {@link LeaseConfig#startupTimeout()}
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	public void acquireLeases() throws LeaseUnavailableException, InterruptedException {
+		LeaseConfig lease = this.config.lease();
+		long deadline = System.nanoTime() + lease.startupTimeout().toNanos();
+		for (ReplicaLease each : this.leases) {
+			Duration remaining = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+			each.awaitHeld(remaining, lease.handover() == LeaseConfig.Handover.REQUEST);
+		}
+	}
+
+	/**
+	 * Returns the highest final TXID written into a released lease this engine took: the
+	 * state its predecessor left on every replica.
+	 * @return the TXID, or {@code null} when no predecessor wrote one
+	 */
+	public @Nullable Long predecessorFinalTxid() {
+		Long highest = null;
+		for (ReplicaLease lease : this.leases) {
+			Long txid = lease.predecessorFinalTxid();
+			if (txid != null && (highest == null || Long.compareUnsigned(txid, highest) > 0)) {
+				highest = txid;
+			}
+		}
+		return highest;
 	}
 
 	/**
@@ -424,8 +489,24 @@ public final class Replicator implements AutoCloseable {
 	 * connections. The outcome is logged either way.
 	 */
 	public void stop() {
+		stop(false);
+	}
+
+	/**
+	 * Stops replication like {@link #stop()}. When every replica holds the final TXID,
+	 * the released leases carry it as {@code final_txid}, the state a successor must
+	 * restore.
+	 * @param handover whether the stop hands the database over to another instance
+	 * @return whether every replica had the final TXID in time
+	 */
+	public boolean stop(boolean handover) {
+		if (this.state == State.NEW) {
+			// Leases taken before start (acquireLeases) are given back
+			releaseLeases();
+			return false;
+		}
 		if (this.state != State.RUNNING) {
-			return;
+			return false;
 		}
 		this.state = State.STOPPING;
 		long target = this.txid;
@@ -462,6 +543,11 @@ public final class Replicator implements AutoCloseable {
 					this.name, LtxFileName.formatTxid(target), this.config.shutdownSyncTimeout(),
 					this.uploaders.stream().map(u -> u.name() + "=" + u.position()).toList());
 		}
+		if (replicated) {
+			for (ReplicaLease lease : this.leases) {
+				lease.releaseWith(target);
+			}
+		}
 		this.state = State.STOPPED;
 		wake();
 		for (ReplicaUploader uploader : this.uploaders) {
@@ -482,6 +568,11 @@ public final class Replicator implements AutoCloseable {
 		finally {
 			this.lock.unlock();
 		}
+		if (handover) {
+			logger.info("Handed database '{}' over at TXID {}{}", this.name, LtxFileName.formatTxid(target),
+					replicated ? "" : " before every replica had it");
+		}
+		return replicated;
 	}
 
 	/**

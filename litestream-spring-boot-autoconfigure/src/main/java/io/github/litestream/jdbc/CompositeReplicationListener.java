@@ -91,4 +91,9 @@ public final class CompositeReplicationListener implements ReplicationListener {
 		each((l) -> l.onUploadRejected(database, replica, reason));
 	}
 
+	@Override
+	public void onHandover(String database, String successor, long txid) {
+		each((l) -> l.onHandover(database, successor, txid));
+	}
+
 }

@@ -7,6 +7,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -58,6 +59,9 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	private final Map<Connection, ConnectionState> configured = Collections.synchronizedMap(new WeakHashMap<>());
 
 	private boolean paused;
+
+	/** Set once the database was handed over: every caller fails with it. */
+	private @Nullable String refused;
 
 	private int borrowed;
 
@@ -121,6 +125,9 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		try {
 			long remaining = PAUSED_WAIT.toNanos();
 			while (this.paused) {
+				if (this.refused != null) {
+					throw new SQLNonTransientConnectionException(this.refused);
+				}
 				if (remaining <= 0) {
 					throw new SQLTransientConnectionException("Database '" + this.database.getName()
 							+ "' is paused for a restore; no connection within " + PAUSED_WAIT.toSeconds() + "s");
@@ -197,6 +204,23 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		catch (InterruptedException ex) {
 			resumeLocked();
 			throw ex;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Fails waiting and new callers from now on, with the given message: the database was
+	 * handed over to another instance. Call while paused.
+	 * @param message the reason, for the callers' exception
+	 */
+	public void refuse(String message) {
+		this.lock.lock();
+		try {
+			this.refused = message;
+			this.paused = true;
+			this.changed.signalAll();
 		}
 		finally {
 			this.lock.unlock();

@@ -8,12 +8,15 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.core.LeaseUnavailableException;
 import io.github.litestream.core.NoBackupException;
 import io.github.litestream.core.PreparedRestore;
 import io.github.litestream.core.ReplicaConfig;
@@ -28,6 +31,7 @@ import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.core.Restorer;
 import io.github.litestream.core.StartupRestore;
+import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -63,6 +67,16 @@ public final class LitestreamDatabase {
 	private volatile boolean stopping;
 
 	private @Nullable LitestreamDataSource dataSource;
+
+	/**
+	 * An engine created before start to take the leases (DESIGN 4.14); started by start.
+	 */
+	private @Nullable Replicator pending;
+
+	private volatile @Nullable Handover handover;
+
+	/** The instance this one is handing the database over to, while it does. */
+	private volatile @Nullable String handingOverTo;
 
 	/**
 	 * Creates the runtime.
@@ -169,6 +183,22 @@ public final class LitestreamDatabase {
 	}
 
 	private void restoreOnStartup() {
+		Replicator leaseholder = null;
+		if (this.config.lease().enabled() && !this.replicas.isEmpty()) {
+			leaseholder = new Replicator(this.config);
+			leaseholder.onHandoverRequested(this::handoverRequested);
+			this.pending = leaseholder;
+			try {
+				leaseholder.acquireLeases();
+			}
+			catch (LeaseUnavailableException ex) {
+				throw new StartupRestoreException(getName(), getPath(), ex);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new StartupRestoreException(getName(), getPath(), ex);
+			}
+		}
 		StartupRestore.Outcome outcome;
 		try {
 			outcome = new StartupRestore(this.config, this.settings.integrityCheck())
@@ -177,6 +207,18 @@ public final class LitestreamDatabase {
 		}
 		catch (IOException | RuntimeException ex) {
 			throw new StartupRestoreException(getName(), getPath(), ex);
+		}
+		Long handedOver = (leaseholder != null) ? leaseholder.predecessorFinalTxid() : null;
+		if (handedOver != null && outcome != null && Long.compareUnsigned(outcome.result().txid(), handedOver) < 0) {
+			throw new StartupRestoreException(getName(), getPath(),
+					new RestoreException("The previous instance released the lease at TXID "
+							+ LtxFileName.formatTxid(handedOver) + ", but the newest replica '" + outcome.replica()
+							+ "' restored only TXID " + LtxFileName.formatTxid(outcome.result().txid())
+							+ "; the database would be older than the state that instance acknowledged"));
+		}
+		if (handedOver != null) {
+			logger.info("Database '{}' took over from the previous instance at TXID {}", getName(),
+					LtxFileName.formatTxid(handedOver));
 		}
 		if (outcome != null) {
 			RestoreResult result = outcome.result();
@@ -210,7 +252,12 @@ public final class LitestreamDatabase {
 	 * retired, and closed with the others in {@link #close()}.
 	 */
 	private Replicator startReplicator() throws IOException {
-		Replicator created = new Replicator(this.config);
+		Replicator created = this.pending;
+		this.pending = null;
+		if (created == null) {
+			created = new Replicator(this.config);
+			created.onHandoverRequested(this::handoverRequested);
+		}
 		try {
 			created.start();
 		}
@@ -235,10 +282,129 @@ public final class LitestreamDatabase {
 				this.retired.add(current);
 				this.replicator = null;
 			}
+			Replicator unstarted = this.pending;
+			if (unstarted != null) {
+				// Leases taken for a start that did not happen
+				unstarted.stop();
+				this.retired.add(unstarted);
+				this.pending = null;
+			}
 		}
 		finally {
 			this.lock.unlock();
 		}
+	}
+
+	/**
+	 * Another instance asked for the leases: hands the database over on a thread of its
+	 * own, so the lease thread goes on renewing meanwhile.
+	 */
+	private void handoverRequested(String requester) {
+		Thread thread = new Thread(() -> handOver(requester), "litestream-" + getName() + "-handover");
+		thread.setDaemon(true);
+		thread.start();
+	}
+
+	/**
+	 * Hands the database over to the instance that asked for it (DESIGN 4.14): pauses the
+	 * DataSource (transactions in flight finish, new callers wait), syncs until every
+	 * replica holds the last commit, then refuses connections for good, stops the engine
+	 * and releases the leases with that final TXID. If a step fails, the DataSource
+	 * resumes, the engine keeps its leases, and the request is tried again at the next
+	 * renewal.
+	 */
+	private void handOver(String requester) {
+		this.lock.lock();
+		try {
+			if (this.handover != null) {
+				// Already handed over (a request on another replica's lease)
+				return;
+			}
+			Replicator current = this.replicator;
+			LitestreamDataSource wrapper = this.dataSource;
+			if (current == null || !current.isRunning() || this.stopping || wrapper == null) {
+				logger.info("Database '{}' cannot hand over to {} now ({}); asked again at the next renewal", getName(),
+						requester, (current == null || !current.isRunning()) ? "replication is not running"
+								: (wrapper == null) ? "no DataSource to pause" : "stopping");
+				if (current != null) {
+					current.handoverDeclined();
+				}
+				else if (this.pending != null) {
+					this.pending.handoverDeclined();
+				}
+				return;
+			}
+			long started = System.nanoTime();
+			try {
+				wrapper.pause(this.settings.drainTimeout());
+			}
+			catch (TimeoutException ex) {
+				logger.warn("Database '{}' could not hand over to {}: {}", getName(), requester, ex.getMessage());
+				current.handoverDeclined();
+				return;
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				current.handoverDeclined();
+				return;
+			}
+			boolean handedOver = false;
+			this.handingOverTo = requester;
+			try {
+				long txid = current.sync();
+				if (!current.awaitReplicated(txid, this.config.shutdownSyncTimeout())) {
+					logger.warn("Database '{}' could not hand over to {}: not every replica holds TXID {} after {}",
+							getName(), requester, LtxFileName.formatTxid(txid), this.config.shutdownSyncTimeout());
+					return;
+				}
+				Handover done = new Handover(requester, txid, this.config.clock().instant());
+				this.handover = done;
+				wrapper.refuse("Database '" + getName() + "' was handed over to " + requester + " at TXID "
+						+ LtxFileName.formatTxid(txid) + "; this instance no longer serves it");
+				current.stop(true);
+				this.retired.add(current);
+				this.replicator = null;
+				handedOver = true;
+				logger.info("Database '{}' handed over to {} at TXID {}; writes were paused for {} ms", getName(),
+						requester, LtxFileName.formatTxid(txid),
+						TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+				this.listener.onHandover(getName(), requester, txid);
+			}
+			catch (IOException | RuntimeException | InterruptedException ex) {
+				if (ex instanceof InterruptedException) {
+					Thread.currentThread().interrupt();
+				}
+				logger.warn("Database '{}' could not hand over to {}: {}", getName(), requester, ex.getMessage());
+			}
+			finally {
+				this.handingOverTo = null;
+				if (!handedOver && this.handover == null) {
+					wrapper.resume();
+					current.handoverDeclined();
+				}
+			}
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Returns the instance this one is handing the database over to right now (its
+	 * connections are paused meanwhile).
+	 * @return the requester ({@code host:pid/instance}), or {@code null}
+	 */
+	public @Nullable String getHandingOverTo() {
+		return this.handingOverTo;
+	}
+
+	/**
+	 * Returns the handover this instance made, if any: it then serves the database no
+	 * more.
+	 * @return the handover, or {@code null}
+	 */
+	public @Nullable Handover getHandover() {
+		return this.handover;
 	}
 
 	/**
@@ -550,6 +716,16 @@ public final class LitestreamDatabase {
 	 * @param replicated whether every replica had it within the shutdown sync timeout
 	 */
 	public record SyncOutcome(long txid, boolean replicated) {
+	}
+
+	/**
+	 * A handover of the database to another instance.
+	 *
+	 * @param to the instance that asked for it ({@code host:pid/instance})
+	 * @param txid the final TXID every replica held
+	 * @param at when it completed
+	 */
+	public record Handover(String to, long txid, Instant at) {
 	}
 
 }

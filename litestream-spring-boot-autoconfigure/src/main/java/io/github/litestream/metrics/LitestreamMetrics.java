@@ -56,6 +56,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * lease or leases are disabled, 0 otherwise.</li>
  * <li>{@code litestream.uploads.rejected} (counter): uploads refused because a different
  * file of the same name was on the replica.</li>
+ * <li>{@code litestream.lease.handovers} (counter, per database): times this instance
+ * handed the database over to another instance that asked for its leases.</li>
  * </ul>
  */
 public class LitestreamMetrics implements MeterBinder, ReplicationListener, S3RequestListenerFactory {
@@ -126,6 +128,7 @@ public class LitestreamMetrics implements MeterBinder, ReplicationListener, S3Re
 			}
 			sync(registry, name);
 			syncErrors(registry, name);
+			handovers(registry, name);
 			restore(registry, name);
 		}
 	}
@@ -282,6 +285,18 @@ public class LitestreamMetrics implements MeterBinder, ReplicationListener, S3Re
 			.tags("database", database, "replica", replica)
 			.description("Times this instance stopped writing under a lease it held")
 			.register(registry);
+	}
+
+	private static Counter handovers(MeterRegistry registry, String database) {
+		return Counter.builder("litestream.lease.handovers")
+			.tags("database", database)
+			.description("Times this instance handed the database over to another instance")
+			.register(registry);
+	}
+
+	@Override
+	public void onHandover(String database, String successor, long txid) {
+		this.registries.forEach((registry) -> handovers(registry, database).increment());
 	}
 
 	private static Counter uploadsRejected(MeterRegistry registry, String database, String replica) {

@@ -37,7 +37,7 @@ class LeaseRecordTests {
 	void encodedLeaseReadsBackWithEveryFieldAndUnknownFieldsAreIgnored() {
 		Instant now = Instant.parse("2026-12-02T17:00:00.5Z");
 		LeaseRecord lease = new LeaseRecord(5, now.plusSeconds(30), "host:1", "a \"quoted\" id", "dataSource", now,
-				"newcomer:2");
+				"newcomer:2", now, 0x1234L);
 		assertThat(LeaseRecord.parse(lease.encode())).isEqualTo(lease);
 		String withExtra = new String(lease.encode(), StandardCharsets.UTF_8).replace("}",
 				",\"future\":true,\"n\":1.5,\"x\":null}");

@@ -224,13 +224,38 @@ class ReplicaLeaseTests {
 		ReplicaLease holder = lease(client, SHORT, "holder:1");
 		holder.start();
 		LeaseObject stored = client.readLease();
-		LeaseRecord asked = LeaseRecord.parse(stored.content()).withRequestedBy("newcomer:2");
+		LeaseRecord asked = LeaseRecord.parse(stored.content()).withRequest("newcomer:2", Instant.now());
 		client.replaceLease(asked.encode(), stored.version());
 		await().atMost(Duration.ofSeconds(10)).until(() -> storedLease(client).expiresAt().isAfter(asked.expiresAt()));
 		LeaseRecord renewed = storedLease(client);
 		assertThat(renewed.requestedBy()).isEqualTo("newcomer:2");
 		assertThat(renewed.generation()).isEqualTo(1);
 		assertThat(holder.mayWrite()).isTrue();
+	}
+
+	@Test
+	void staleHandoverRequestOfAContenderThatGaveUpIsNotPassedOnAndAFreshOneIsOnce() throws Exception {
+		ReplicaClient client = client("file", "stale-request");
+		ReplicaLease holder = lease(client, SHORT, "holder:1");
+		List<String> requests = new CopyOnWriteArrayList<>();
+		holder.onHandoverRequested(requests::add);
+		holder.start();
+		LeaseObject stored = client.readLease();
+		LeaseRecord stale = LeaseRecord.parse(stored.content())
+			.withRequest("gone:3/x", Instant.now().minus(SHORT.ttl().multipliedBy(2)));
+		client.replaceLease(stale.encode(), stored.version());
+		await().atMost(Duration.ofSeconds(10)).until(() -> storedLease(client).expiresAt().isAfter(stale.expiresAt()));
+		// A few renewals with the stale request kept
+		LeaseRecord kept = storedLease(client);
+		await().atMost(Duration.ofSeconds(10)).until(() -> storedLease(client).expiresAt().isAfter(kept.expiresAt()));
+		assertThat(requests).isEmpty();
+		stored = client.readLease();
+		LeaseRecord fresh = LeaseRecord.parse(stored.content()).withRequest("newcomer:2/y", Instant.now());
+		client.replaceLease(fresh.encode(), stored.version());
+		await().atMost(Duration.ofSeconds(10)).until(() -> !requests.isEmpty());
+		LeaseRecord later = storedLease(client);
+		await().atMost(Duration.ofSeconds(10)).until(() -> storedLease(client).expiresAt().isAfter(later.expiresAt()));
+		assertThat(requests).containsExactly("newcomer:2/y");
 	}
 
 	@Test

@@ -1,0 +1,237 @@
+package io.github.litestream.jdbc;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.github.litestream.actuate.LitestreamHealthIndicator;
+import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.core.LeaseConfig;
+import io.github.litestream.core.LeaseUnavailableException;
+import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.core.RestoreOptions;
+import io.github.litestream.core.Restorer;
+import io.github.litestream.storage.file.FileReplicaClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteDataSource;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Rolling deploys (DESIGN 4.14): a starting instance takes the lease of a replica another
+ * live instance writes, by asking it to hand the database over; nothing the old instance
+ * acknowledged is lost, and it serves the database no more afterwards.
+ */
+class DatabaseHandoverTests {
+
+	@TempDir
+	Path dir;
+
+	private final List<Instance> open = new ArrayList<>();
+
+	@AfterEach
+	void closeAll() {
+		for (Instance instance : this.open) {
+			instance.close();
+		}
+	}
+
+	@Test
+	void rollingDeployHandsTheDatabaseOverWithoutLosingAnAcknowledgedRow() throws Exception {
+		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		old.start();
+		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		assertThat(old.database.sync().replicated()).isTrue();
+		Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
+		AtomicReference<SQLException> refusal = new AtomicReference<>();
+		CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+			for (int id = 1; id < 1_000_000; id++) {
+				try {
+					old.execute("INSERT INTO notes VALUES (" + id + ", 'note " + id + "')");
+					acknowledged.add(id);
+				}
+				catch (SQLException ex) {
+					refusal.set(ex);
+					return;
+				}
+			}
+		});
+		await().atMost(Duration.ofSeconds(10)).until(() -> acknowledged.size() >= 50);
+		Instance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		// Blocks until the old instance handed over, then restores its final state
+		successor.start();
+		writer.get();
+		assertThat((Throwable) refusal.get()).isInstanceOf(SQLNonTransientConnectionException.class)
+			.hasMessageContaining("was handed over to");
+		LitestreamDatabase.Handover handover = old.database.getHandover();
+		assertThat(handover).isNotNull();
+		assertThat(old.database.isRunning()).isFalse();
+		LitestreamDatabases databases = new LitestreamDatabases();
+		databases.register(old.database);
+		Health health = new LitestreamHealthIndicator(databases, Duration.ofMinutes(1)).health(true);
+		assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+		assertThat(health.getDetails().get("app")).asString()
+			.contains("state=HANDED_OVER")
+			.contains("handedOverTo=" + handover.to());
+		assertThat(successor.ids()).containsAll(acknowledged);
+		assertThat(lease()).contains("\"generation\":2").doesNotContain("0001-01-01");
+		for (int id = 2_000_000; id < 2_000_020; id++) {
+			successor.execute("INSERT INTO notes VALUES (" + id + ", 'after')");
+			acknowledged.add(id);
+		}
+		assertThat(successor.database.sync().replicated()).isTrue();
+		successor.close();
+		old.close();
+		assertThat(restoredIds()).containsAll(acknowledged);
+	}
+
+	@Test
+	void waitPolicyLeavesTheHolderServingAndFailsTheStartNamingIt() throws Exception {
+		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		old.start();
+		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		Instance waiting = instance("new", LeaseConfig.Handover.WAIT, Duration.ofSeconds(2));
+		assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(waiting::start)
+			.withCauseInstanceOf(LeaseUnavailableException.class)
+			.withMessageContaining("could not take the lease of replica 'file'")
+			.withMessageContaining("held by");
+		assertThat(old.database.getHandover()).isNull();
+		old.execute("INSERT INTO notes VALUES (1, 'still served')");
+		assertThat(old.database.sync().replicated()).isTrue();
+		assertThat(Files.exists(waiting.path)).isFalse();
+		assertThat(lease()).doesNotContain("requested_by");
+	}
+
+	@Test
+	void holderThatCannotDrainItsPoolKeepsServingAndTheNewcomerFailsItsStart() throws Exception {
+		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		old.start();
+		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		try (Connection held = old.dataSource.getConnection()) {
+			// A transaction longer than the drain timeout: the pool cannot pause
+			held.setAutoCommit(false);
+			try (Statement statement = held.createStatement()) {
+				statement.execute("INSERT INTO notes VALUES (1, 'in flight')");
+			}
+			Instance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(3));
+			assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(successor::start)
+				.withCauseInstanceOf(LeaseUnavailableException.class)
+				.withMessageContaining("did not hand over");
+			held.commit();
+		}
+		assertThat(old.database.getHandover()).isNull();
+		assertThat(old.dataSource.isPaused()).isFalse();
+		old.execute("INSERT INTO notes VALUES (2, 'still served')");
+		assertThat(old.ids()).containsExactlyInAnyOrder(1, 2);
+		assertThat(old.database.sync().replicated()).isTrue();
+	}
+
+	@Test
+	void holderStoppedGracefullyPassesItsFinalTxidToTheNextInstance() throws Exception {
+		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		old.start();
+		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		for (int id = 1; id <= 30; id++) {
+			old.execute("INSERT INTO notes VALUES (" + id + ", 'note')");
+		}
+		old.close();
+		assertThat(lease()).contains("0001-01-01").contains("\"final_txid\"");
+		Instance successor = instance("new", LeaseConfig.Handover.WAIT, Duration.ofSeconds(5));
+		successor.start();
+		assertThat(successor.ids()).hasSize(30);
+	}
+
+	private String lease() throws Exception {
+		return Files.readString(this.dir.resolve("replica").resolve("lock.json"), StandardCharsets.UTF_8);
+	}
+
+	private Set<Integer> restoredIds() throws Exception {
+		Path out = this.dir.resolve("restored.db");
+		new Restorer().restore(new FileReplicaClient(this.dir.resolve("replica")), out, RestoreOptions.defaults())
+			.orElseThrow();
+		SQLiteDataSource sqlite = new SQLiteDataSource();
+		sqlite.setUrl("jdbc:sqlite:" + out);
+		try (Connection connection = sqlite.getConnection()) {
+			return ids(connection);
+		}
+	}
+
+	private static Set<Integer> ids(Connection connection) throws SQLException {
+		Set<Integer> ids = new HashSet<>();
+		try (Statement statement = connection.createStatement();
+				ResultSet rs = statement.executeQuery("SELECT id FROM notes")) {
+			while (rs.next()) {
+				ids.add(rs.getInt(1));
+			}
+		}
+		return ids;
+	}
+
+	private Instance instance(String name, LeaseConfig.Handover handover, Duration startupTimeout) throws Exception {
+		Path db = this.dir.resolve(name).resolve("app.db");
+		Files.createDirectories(db.getParent());
+		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
+		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofMillis(20)));
+		CompositeReplicationListener listener = new CompositeReplicationListener();
+		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
+			.monitorInterval(Duration.ofMillis(20))
+			.shutdownSyncTimeout(Duration.ofSeconds(10))
+			.lease(new LeaseConfig(true, Duration.ofMillis(1500), Duration.ofMillis(300), handover, startupTimeout)),
+				replicas, listener);
+		LitestreamDatabase database = new LitestreamDatabase(config, replicas,
+				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(500)), listener);
+		SQLiteDataSource sqlite = new SQLiteDataSource();
+		sqlite.setUrl("jdbc:sqlite:" + db);
+		Instance instance = new Instance(db, database, new LitestreamDataSource(sqlite, database));
+		this.open.add(instance);
+		return instance;
+	}
+
+	private record Instance(Path path, LitestreamDatabase database, LitestreamDataSource dataSource) {
+
+		void start() throws Exception {
+			this.database.restoreOnStartupIfNeeded();
+			this.database.start();
+		}
+
+		void execute(String sql) throws SQLException {
+			try (Connection connection = this.dataSource.getConnection();
+					Statement statement = connection.createStatement()) {
+				statement.execute(sql);
+			}
+		}
+
+		Set<Integer> ids() throws SQLException {
+			try (Connection connection = this.dataSource.getConnection()) {
+				return DatabaseHandoverTests.ids(connection);
+			}
+		}
+
+		void close() {
+			this.database.stop();
+			this.dataSource.close();
+		}
+
+	}
+
+}
