@@ -188,8 +188,7 @@ final class Handover {
 		void start() throws IOException {
 			List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
 					"-jar", this.jar.toAbsolutePath().toString(), "--server.port=" + this.port,
-					"--spring.datasource.url=jdbc:sqlite:" + this.dir.resolve(this.name).resolve("notes.db"),
-					"--management.endpoint.health.probes.enabled=true"));
+					"--spring.datasource.url=jdbc:sqlite:" + this.dir.resolve(this.name).resolve("notes.db")));
 			command.addAll(replicaArguments(this.target));
 			Files.createDirectories(this.dir.resolve(this.name));
 			this.process = Bench.withoutAwsEnvironment(new ProcessBuilder(command))

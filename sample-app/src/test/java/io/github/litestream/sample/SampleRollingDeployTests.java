@@ -308,10 +308,9 @@ class SampleRollingDeployTests {
 					"--spring.datasource.url=jdbc:sqlite:" + dir.resolve(this.name).resolve("notes.db"),
 					"--litestream.replicas[0].sync-interval=100ms", "--litestream.monitor-interval=100ms",
 					"--litestream.lease.ttl=6s", "--litestream.lease.renew-interval=1s",
-					"--management.endpoint.health.probes.enabled=true", "--spring.main.banner-mode=off",
-					// The port is read from Boot's "Tomcat started on port" line, even
-					// when a
-					// logback-test.xml on the test classpath raises the root level.
+					"--spring.main.banner-mode=off",
+					// The port comes from the "Tomcat started on port" line,
+					// also under a logback-test.xml that raises the root level.
 					"--logging.level.org.springframework.boot=INFO"));
 			args.addAll(replica.applicationArguments());
 			this.jvm = ChildJvm.start(dir, this.name, SampleApplication.class,
