@@ -51,9 +51,11 @@ import static org.awaitility.Awaitility.await;
  * Fly run it: two real JVMs overlap on one replica. Instance A serves writes; instance B
  * starts on its own empty disk against A's replica and takes the lease over (issue 11
  * item 5); once B is ready, A is stopped with SIGTERM and B serves alone. Clients write
- * to both the whole time, round robin. Every note a client saw acknowledged (2xx) must be
- * in the replica afterwards, restored by us and by the official
- * {@code litestream restore}, on a file replica and on S3Proxy.
+ * the whole time, round robin over the instances that listen (A, then A and B). Every
+ * note a client saw acknowledged (2xx) must be in the replica afterwards, restored by us
+ * and by the official {@code litestream restore}, on a file replica and on S3Proxy; A's
+ * readiness must have turned to 503 (REFUSING_TRAFFIC) by the time B is ready, and both
+ * must stop cleanly on SIGTERM.
  * <p>
  * Both instances run the sample application from this module's test classpath in child
  * JVMs ({@link ChildJvm}), with a short lease (TTL 6 s, renewed every second) so that a
