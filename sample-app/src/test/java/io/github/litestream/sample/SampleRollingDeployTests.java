@@ -53,9 +53,10 @@ import static org.awaitility.Awaitility.await;
  * item 5); once B is ready, A is stopped with SIGTERM and B serves alone. Clients write
  * the whole time, round robin over the instances that listen (A, then A and B). Every
  * note a client saw acknowledged (2xx) must be in the replica afterwards, restored by us
- * and by the official {@code litestream restore}, on a file replica and on S3Proxy; A's
- * readiness must have turned to 503 (REFUSING_TRAFFIC) by the time B is ready, and both
- * must stop cleanly on SIGTERM.
+ * and by the official {@code litestream restore}, on a file replica and on S3Proxy. By
+ * the time B is ready, A's readiness must be 503 (REFUSING_TRAFFIC), its liveness still
+ * UP and its {@code litestream} health OUT_OF_SERVICE (HANDED_OVER); both must stop
+ * cleanly on SIGTERM.
  * <p>
  * Both instances run the sample application from this module's test classpath in child
  * JVMs ({@link ChildJvm}), with a short lease (TTL 6 s, renewed every second) so that a
@@ -104,6 +105,8 @@ class SampleRollingDeployTests {
 		Replica replica = (backend == Backend.FILE) ? new FileReplica(this.dir.resolve("replica")) : s3Replica();
 		Clients clients = new Clients();
 		int aReadinessWhenBWasReady;
+		int aLivenessWhenBWasReady;
+		HttpResponse<String> aLitestreamHealth;
 		int aExit;
 		int bExit;
 		try (Instance a = Instance.start(this.dir, "a", replica); Instance b = new Instance("b")) {
@@ -118,6 +121,8 @@ class SampleRollingDeployTests {
 			clients.add(b);
 			b.awaitReady();
 			aReadinessWhenBWasReady = a.readiness();
+			aLivenessWhenBWasReady = a.get("/actuator/health/liveness").statusCode();
+			aLitestreamHealth = a.get("/actuator/health/litestream");
 
 			aExit = a.stop();
 			int acknowledgedByB = clients.acknowledged(b);
@@ -155,6 +160,13 @@ class SampleRollingDeployTests {
 			softly.assertThat(aReadinessWhenBWasReady)
 				.as("A's /actuator/health/readiness once B was ready (REFUSING_TRAFFIC after the handover)")
 				.isEqualTo(503);
+			// Live: a restart would only ask for the lease back.
+			softly.assertThat(aLivenessWhenBWasReady)
+				.as("A's /actuator/health/liveness once B was ready")
+				.isEqualTo(200);
+			softly.assertThat(aLitestreamHealth.body())
+				.as("A's /actuator/health/litestream once B was ready")
+				.contains("OUT_OF_SERVICE", "HANDED_OVER");
 			// 143: the JVM exited on SIGTERM after its shutdown hooks; 137 would be the
 			// SIGKILL that ChildJvm sends after its grace period.
 			softly.assertThat(aExit).as("A's exit code after SIGTERM").isEqualTo(143);
@@ -352,11 +364,15 @@ class SampleRollingDeployTests {
 		 * The status of {@code GET /actuator/health/readiness}.
 		 */
 		int readiness() throws IOException, InterruptedException {
-			HttpRequest request = HttpRequest.newBuilder(URI.create(this.base + "/actuator/health/readiness"))
+			return get("/actuator/health/readiness").statusCode();
+		}
+
+		HttpResponse<String> get(String path) throws IOException, InterruptedException {
+			HttpRequest request = HttpRequest.newBuilder(URI.create(this.base + path))
 				.timeout(Duration.ofSeconds(10))
 				.GET()
 				.build();
-			return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+			return http.send(request, HttpResponse.BodyHandlers.ofString());
 		}
 
 		/**
