@@ -124,6 +124,16 @@ public final class BenchmarkMain {
 			replicaOutage();
 			this.report.load("after replica outage", Bench.loadAverage());
 		}
+		if (selected("handover")) {
+			log("scenario 9: rolling deploy (handover)");
+			handover();
+			this.report.load("after handover", Bench.loadAverage());
+		}
+		if (selected("restore-upload")) {
+			log("scenario 10: upload after a restore on startup");
+			restoreUpload();
+			this.report.load("after restore upload", Bench.loadAverage());
+		}
 		this.s3proxy.close();
 		double minutes = (System.nanoTime() - start) / 6e10;
 		this.report.setting("Total benchmark time", String.format(Locale.ROOT, "%.1f min", minutes));
@@ -740,6 +750,67 @@ public final class BenchmarkMain {
 						walBytes, caught ? (caughtAt - t2) / 1e6 : Double.POSITIVE_INFINITY, puts, l0Puts, retries,
 						leaseRequests, a.committed(), a.failed(), dropped, missing[0], missing[1]);
 			}
+		}
+	}
+
+	// ---- Scenario 9 ------------------------------------------------------------------
+
+	private Path sampleAppJar() {
+		Path jar = Path.of(option("sample-app-jar", "sample-app/target/sample-app-0.1.0-SNAPSHOT.jar"));
+		if (!Files.isRegularFile(jar)) {
+			throw new IllegalStateException(jar + " is missing: build it with ./mvnw -pl sample-app -am package");
+		}
+		return jar;
+	}
+
+	private void handover() throws Exception {
+		Path jar = sampleAppJar();
+		int notes = Integer.parseInt(option("handover-notes", "300"));
+		List<Handover.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			for (String kind : option("handover-replicas", "file,S3Proxy").split(",")) {
+				Path dir = Bench.fresh(this.work.resolve("handover").resolve(kind + "-" + rep));
+				Handover.Run run = Handover.run(jar, this.litestream, dir, target(kind, dir), notes);
+				runs.add(run);
+				log("  " + run);
+			}
+		}
+		this.report.handover(runs, notes);
+	}
+
+	// ---- Scenario 10 -----------------------------------------------------------------
+
+	private void restoreUpload() throws Exception {
+		long mib = Long.parseLong(option("restore-upload-mib", "64"));
+		int rate = Integer.parseInt(option("restore-upload-rate", "10"));
+		int seconds = Integer.parseInt(option("restore-upload-seconds", "60"));
+		Path dir = Bench.fresh(this.work.resolve("restore-upload"));
+		Path base = dir.resolve("base.db");
+		long size = BigDatabase.create(base, mib * 1024 * 1024);
+		log(String.format(Locale.ROOT, "  created %d MiB database", size >> 20));
+		List<RestoreUpload.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			for (String kind : option("restore-upload-replicas", "file,S3Proxy").split(",")) {
+				for (Mode mode : order(List.of(Mode.OURS, Mode.LITESTREAM), rep)) {
+					Path runDir = Bench
+						.fresh(dir.resolve(kind + "-" + mode.name().toLowerCase(Locale.ROOT) + "-" + rep));
+					ReplicaTarget target = target(kind, runDir);
+					RestoreUpload.Run run = (mode == Mode.OURS)
+							? RestoreUpload.ours(runDir, base, target, rate, seconds)
+							: RestoreUpload.litestream(this.litestream, runDir, base, target, rate, seconds);
+					runs.add(run);
+					log("  " + run);
+					if (!this.options.containsKey("keep")) {
+						Bench.delete(runDir);
+						// An S3 replica's objects live in S3Proxy's backend directory.
+						Bench.delete(target.root());
+					}
+				}
+			}
+		}
+		this.report.restoreUpload(runs, rate, seconds);
+		if (!this.options.containsKey("keep")) {
+			Bench.delete(dir);
 		}
 	}
 

@@ -661,6 +661,113 @@ final class Report {
 		this.sections.add(s.toString());
 	}
 
+	// ---- Scenario 9 ----
+
+	void handover(List<Handover.Run> runs, int notes) {
+		StringBuilder s = new StringBuilder("## 9. Rolling deploy (lease handover)\n\n");
+		s.append("The sample application (its packaged jar, default settings: lease TTL 30 s, renewed every 10 s, ")
+			.append("handover on request, sync interval 1 s) runs as instance A on its own directory; ")
+			.append(Handover.CLIENTS)
+			.append(" clients post notes to it, each waiting ")
+			.append(Handover.CLIENT_PERIOD.toMillis())
+			.append(" ms between two posts. After A acknowledged ")
+			.append(notes)
+			.append(" notes, instance B starts on an empty directory with the same replica, as a rolling deploy ")
+			.append("starts the new pod: B asks A for the lease, A drains, syncs and releases it and turns its ")
+			.append("readiness to REFUSING_TRAFFIC, B restores A's final state, runs Flyway and listens. The clients ")
+			.append("write to both, round robin, as soon as B answers HTTP; once B's readiness is UP, A gets SIGTERM. ")
+			.append("The clients go on until B acknowledged ")
+			.append(notes)
+			.append(" more notes, then B stops (SIGTERM). \"First write\": from B's process start to the first note ")
+			.append("B acknowledged; \"listening\": to B's first HTTP answer. \"Longest gap\": the longest time ")
+			.append("between two consecutive acknowledgements (of either instance) the clients saw during the run, ")
+			.append("the write pause of the deploy. \"Lost\": acknowledged notes missing from the replica, restored ")
+			.append("afterwards by ours and by `litestream restore`. \"Refused\": posts answered with an error or not ")
+			.append("at all (A draining or stopped). \"A refusing\": when A's readiness was first seen as 503, after ")
+			.append("B's start (polled while B was not yet listening). One row per run.\n\n");
+		s.append("| replica | B start → listening | B start → first write | longest gap | acknowledged by A / B ")
+			.append("| lost (ours / `litestream restore`) | refused | A refusing traffic after |\n")
+			.append("|---|---|---|---|---|---|---|---|\n");
+		for (Handover.Run r : runs) {
+			s.append(String.format(Locale.ROOT, "| %s | %.0f ms | %.0f ms | %.0f ms | %d / %d | %d / %d | %d | %s |%n",
+					r.kind(), r.listeningMs(), r.firstWriteMs(), r.longestGapMs(), r.acknowledgedByA(),
+					r.acknowledgedByB(), r.lostOurs(), r.lostOfficial(), r.refused(),
+					Double.isNaN(r.aRefusingMs()) ? "not seen" : Stats.fmt("%.0f ms", r.aRefusingMs())));
+		}
+		for (String kind : List.of("file", "S3Proxy")) {
+			List<Handover.Run> of = runs.stream().filter((r) -> r.kind().equals(kind)).toList();
+			if (of.isEmpty()) {
+				continue;
+			}
+			long lost = of.stream().mapToLong((r) -> r.lostOurs() + r.lostOfficial()).sum();
+			this.targets.add(String.format(Locale.ROOT,
+					"| 9. Rolling deploy (%s): acknowledged notes lost | 0 | %d of %d | %s |", kind, lost,
+					of.stream().mapToInt((r) -> r.acknowledgedByA() + r.acknowledgedByB()).sum(), met(lost == 0)));
+			this.targets.add(String.format(Locale.ROOT,
+					"| 9. Rolling deploy (%s): new instance's start to its first write; longest write pause | "
+							+ "(no numeric target: reported) | %s; %s | reported |",
+					kind, Stats.fmt("%.0f ms", Stats.median(of.stream().map(Handover.Run::firstWriteMs).toList())),
+					Stats.fmt("%.0f ms", Stats.median(of.stream().map(Handover.Run::longestGapMs).toList()))));
+		}
+		this.sections.add(s.toString());
+	}
+
+	// ---- Scenario 10 ----
+
+	void restoreUpload(List<RestoreUpload.Run> runs, int rate, int seconds) {
+		StringBuilder s = new StringBuilder("## 10. Upload after a restore on startup\n\n");
+		long mib = runs.isEmpty() ? 0 : runs.get(0).databaseBytes() >> 20;
+		s.append("A ")
+			.append(mib)
+			.append(" MiB database (the rows of scenario 3) is replicated by a tool to its own replica and the tool ")
+			.append("stops. Then the database is restored on startup into an empty directory and replication goes ")
+			.append("on while one writer inserts ")
+			.append(rate)
+			.append(" rows/s for ")
+			.append(seconds)
+			.append(" s: ours runs `StartupRestore` and then the engine, as the starter does on an empty disk; ")
+			.append("Litestream runs `litestream restore -if-db-not-exists -if-replica-exists` and then ")
+			.append("`litestream replicate`, the documented way to restore on startup. Both with default settings ")
+			.append("(sync interval 1 s, levels 30 s / 5 min / 1 h). Uploaded: the files that appeared in the ")
+			.append("replica (or changed size) between the end of the restore and the end of the writes, read from ")
+			.append("the replica's directory (S3Proxy: its filesystem backend); the lease object `lock.json` apart. ")
+			.append("Full copy: the largest file on the replica before the restore, the tool's LTX file of the whole ")
+			.append("database (LZ4-compressed pages; the rows compress well). One row per run.\n\n");
+		s.append("| replica | tool | full copy on the replica | restore ms | files uploaded | bytes uploaded ")
+			.append("| largest file | uploaded ÷ full copy |\n|---|---|---|---|---|---|---|---|\n");
+		for (RestoreUpload.Run r : runs) {
+			s.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %d | %s | `%s` (%s) | %.1f %% |%n", r.kind(),
+					r.mode().label, bytes(r.fullCopyBytes()), r.restoreMs(), r.files(), bytes(r.bytes()), r.largest(),
+					bytes(r.largestBytes()), 100.0 * r.bytes() / r.fullCopyBytes()));
+		}
+		for (String kind : List.of("file", "S3Proxy")) {
+			List<RestoreUpload.Run> ours = runs.stream()
+				.filter((r) -> r.kind().equals(kind) && r.mode() == Mode.OURS)
+				.toList();
+			List<RestoreUpload.Run> ls = runs.stream()
+				.filter((r) -> r.kind().equals(kind) && r.mode() == Mode.LITESTREAM)
+				.toList();
+			if (ours.isEmpty()) {
+				continue;
+			}
+			long worst = ours.stream().mapToLong(RestoreUpload.Run::bytes).max().orElse(0);
+			long lsWorst = ls.stream().mapToLong(RestoreUpload.Run::bytes).max().orElse(0);
+			long fullCopy = ours.stream().mapToLong(RestoreUpload.Run::fullCopyBytes).min().orElse(0);
+			this.targets.add(String.format(Locale.ROOT,
+					"| 10. Upload in the first %d s after a restore on startup (%s) | deltas only: < 10 %% of a "
+							+ "full copy (%s) | %s (Litestream %s) | %s |",
+					seconds, kind, bytes(fullCopy), bytes(worst), bytes(lsWorst), met(worst < fullCopy / 10)));
+		}
+		this.sections.add(s.toString());
+	}
+
+	private static String bytes(long bytes) {
+		if (bytes >= 1 << 20) {
+			return Stats.fmt("%.1f MiB", bytes / 1048576.0);
+		}
+		return Stats.fmt("%.1f KiB", bytes / 1024.0);
+	}
+
 	void section(String markdown) {
 		this.sections.add(markdown);
 	}
