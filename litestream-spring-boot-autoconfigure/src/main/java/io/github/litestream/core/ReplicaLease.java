@@ -136,6 +136,15 @@ final class ReplicaLease {
 	/** A holder: the TXID every replica holds, written into the released lease. */
 	private volatile @Nullable Long releaseTxid;
 
+	/** The generation this engine last held, 0 before it held the lease. */
+	private volatile long heldGeneration;
+
+	/** Set once another instance held the lease after this engine did. */
+	private volatile @Nullable String supplantedBy;
+
+	/** Told once when another instance holds the lease after this engine did. */
+	private volatile @Nullable Consumer<String> supplantedHandler;
+
 	/** A successor: the final TXID of the released lease it took. */
 	private volatile @Nullable Long predecessorFinalTxid;
 
@@ -322,6 +331,43 @@ final class ReplicaLease {
 		catch (IllegalArgumentException ex) {
 			// Not a lease: nobody can be said to hold it, nor may it be taken
 			return true;
+		}
+	}
+
+	/**
+	 * Sets what happens when another instance turns out to hold (or to have held) the
+	 * lease after this engine held it: the database here is no longer the newest state.
+	 * Called once, on the lease thread.
+	 * @param handler receives the other holder ({@code host:pid})
+	 */
+	void onSupplanted(Consumer<String> handler) {
+		this.supplantedHandler = handler;
+	}
+
+	/**
+	 * Returns the other instance that held the lease after this engine did, if any.
+	 * @return its owner ({@code host:pid}), or {@code null}
+	 */
+	@Nullable String supplantedBy() {
+		return this.supplantedBy;
+	}
+
+	/**
+	 * Records that another instance held the lease after this engine did.
+	 */
+	private void supplanted(@Nullable LeaseRecord other) {
+		if (other == null || this.heldGeneration == 0 || this.supplantedBy != null
+				|| this.identity.instance().equals(other.instance()) || other.generation() <= this.heldGeneration) {
+			return;
+		}
+		String holder = String.valueOf(other.owner());
+		this.supplantedBy = holder;
+		logger.error("Another instance ({}) took the lease of replica '{}' of database '{}' (generation {}) after this "
+				+ "one held it (generation {}): it writes the replica now, and this database is no longer its "
+				+ "newest state", holder, this.replica, this.database, other.generation(), this.heldGeneration);
+		Consumer<String> handler = this.supplantedHandler;
+		if (handler != null) {
+			handler.accept(holder);
 		}
 	}
 
@@ -545,6 +591,9 @@ final class ReplicaLease {
 			String written = (stored == null) ? this.client.createLease(content)
 					: this.client.replaceLease(content, stored.version());
 			this.predecessorFinalTxid = (stored != null) ? predecessorFinalTxid(stored) : null;
+			if (stored != null) {
+				supplanted(parseOrNull(stored));
+			}
 			held(mine, written, sent);
 		}
 		catch (LeaseConflictException ex) {
@@ -616,6 +665,15 @@ final class ReplicaLease {
 		return this.identity.owner() + "/" + this.identity.instance();
 	}
 
+	private static @Nullable LeaseRecord parseOrNull(LeaseObject stored) {
+		try {
+			return LeaseRecord.parse(stored.content());
+		}
+		catch (IllegalArgumentException ex) {
+			return null;
+		}
+	}
+
 	private static @Nullable Long predecessorFinalTxid(LeaseObject stored) {
 		try {
 			LeaseRecord previous = LeaseRecord.parse(stored.content());
@@ -641,6 +699,7 @@ final class ReplicaLease {
 		this.failures = 0;
 		this.detail = null;
 		this.term++;
+		this.heldGeneration = mine.generation();
 		this.obstacle = Obstacle.NONE;
 		this.state = State.HELD;
 		logger.info("Database '{}' holds the lease of replica '{}' ({}), generation {}, until {}{}", this.database,
@@ -751,23 +810,46 @@ final class ReplicaLease {
 			return;
 		}
 		Long finalTxid = this.releaseTxid;
-		LeaseRecord released = mine.withExpiry(LeaseRecord.RELEASED).withFinalTxid(finalTxid);
-		try {
-			this.client.replaceLease(released.encode(), expected);
-			this.record = released;
-			this.version = null;
-			logger.info("Database '{}' released the lease of replica '{}' (generation {}{})", this.database,
-					this.replica, mine.generation(),
-					(finalTxid != null) ? ", final TXID " + LtxFileName.formatTxid(finalTxid) : "");
+		// A contender's request (requested_by) changes the version without taking the
+		// lease: read it again then, and release what is stored if it is still ours
+		for (int attempt = 0; attempt < 3; attempt++) {
+			LeaseRecord released = mine.withExpiry(LeaseRecord.RELEASED).withFinalTxid(finalTxid);
+			try {
+				this.client.replaceLease(released.encode(), expected);
+				this.record = released;
+				this.version = null;
+				logger.info("Database '{}' released the lease of replica '{}' (generation {}{})", this.database,
+						this.replica, mine.generation(),
+						(finalTxid != null) ? ", final TXID " + LtxFileName.formatTxid(finalTxid) : "");
+				return;
+			}
+			catch (LeaseConflictException ex) {
+				LeaseObject stored;
+				try {
+					stored = this.client.readLease();
+				}
+				catch (IOException | RuntimeException readFailed) {
+					stored = null;
+				}
+				LeaseRecord current = (stored != null) ? parseOrNull(stored) : null;
+				if (current == null || current.generation() != mine.generation()
+						|| !this.identity.instance().equals(current.instance())) {
+					logger.debug("Lease of replica '{}' of database '{}' was taken over before it was released",
+							this.replica, this.database);
+					return;
+				}
+				mine = current;
+				expected = stored.version();
+			}
+			catch (IOException | RuntimeException ex) {
+				logger.warn(
+						"Could not release the lease of replica '{}' of database '{}'; it expires by itself at {}: {}",
+						this.replica, this.database, mine.expiresAt(), ex.getMessage());
+				return;
+			}
 		}
-		catch (LeaseConflictException ex) {
-			logger.debug("Lease of replica '{}' of database '{}' was taken over before it was released", this.replica,
-					this.database);
-		}
-		catch (IOException | RuntimeException ex) {
-			logger.warn("Could not release the lease of replica '{}' of database '{}'; it expires by itself at {}: {}",
-					this.replica, this.database, mine.expiresAt(), ex.getMessage());
-		}
+		logger.warn("Could not release the lease of replica '{}' of database '{}' (it kept changing); it expires by "
+				+ "itself at {}", this.replica, this.database, mine.expiresAt());
 	}
 
 	private void fence(String why) {
@@ -788,6 +870,7 @@ final class ReplicaLease {
 		if (this.state == State.CONFLICT) {
 			return;
 		}
+		supplanted(current);
 		this.state = State.WAITING;
 		this.record = current;
 		this.version = null;
@@ -801,6 +884,7 @@ final class ReplicaLease {
 	}
 
 	private void waitFor(@Nullable LeaseRecord other, String why, long retryNanos) {
+		supplanted(other);
 		if (this.state == State.FENCED && other != null) {
 			// Another instance holds it now: this one is a contender again
 			this.state = State.WAITING;

@@ -199,6 +199,15 @@ final class ReplicaUploader {
 						location(), database);
 			}
 			case UNPROVEN -> {
+				String other = this.lease.supplantedBy();
+				if (other != null) {
+					// Whatever the TXIDs say: the other instance's history is the newest
+					this.refused = true;
+					throw new ReplicaAheadException("Replica '" + name() + "' (" + location() + ") of database '"
+							+ database + "' was written by " + other + " after this database last wrote it ("
+							+ proof.reason() + "); nothing is written to it, so that instance's state is not "
+							+ "overwritten. Restart the application to restore the newest state");
+				}
 				if (Long.compareUnsigned(max, this.replicator.txid()) > 0) {
 					this.refused = true;
 					throw new ReplicaAheadException("Replica '" + name() + "' (" + location() + ") of database '"

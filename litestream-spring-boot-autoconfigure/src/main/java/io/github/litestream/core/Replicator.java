@@ -182,6 +182,8 @@ public final class Replicator implements AutoCloseable {
 
 	private volatile @Nullable Consumer<String> handoverHandler;
 
+	private volatile @Nullable Consumer<String> supplantedHandler;
+
 	/**
 	 * Creates a replicator; nothing happens until {@link #start()}.
 	 * @param config the settings
@@ -210,10 +212,41 @@ public final class Replicator implements AutoCloseable {
 			ReplicaUploader uploader = this.uploaders.get(i);
 			ReplicaLease lease = new ReplicaLease(this.config, this.config.replicas().get(i), identity, uploader::wake);
 			lease.onHandoverRequested(this::handoverRequested);
+			lease.onSupplanted(this::supplanted);
 			this.leases.add(lease);
 			uploader.guardedBy(lease);
 			this.compactors.get(i).guardedBy(lease);
 		}
+	}
+
+	private void supplanted(String holder) {
+		Consumer<String> handler = this.supplantedHandler;
+		if (handler != null) {
+			handler.accept(holder);
+		}
+	}
+
+	/**
+	 * Sets what happens when another instance held a replica's lease after this engine
+	 * did (it took over while this one was paused or cut off): the database here is no
+	 * longer the newest state, and writes to it would be lost. Called on a lease thread,
+	 * once per replica; the handler must not block it.
+	 * @param handler receives the other holder ({@code host:pid})
+	 */
+	public void onSupplanted(Consumer<String> handler) {
+		this.supplantedHandler = handler;
+	}
+
+	/**
+	 * Returns the highest TXID every replica is known to hold.
+	 * @return the lowest replica position, or -1 while one is unknown
+	 */
+	public long replicatedTxid() {
+		long lowest = Long.MAX_VALUE;
+		for (ReplicaUploader uploader : this.uploaders) {
+			lowest = Math.min(lowest, uploader.position());
+		}
+		return this.uploaders.isEmpty() ? -1 : lowest;
 	}
 
 	private void handoverRequested(String requester) {
@@ -600,16 +633,24 @@ public final class Replicator implements AutoCloseable {
 			Thread.currentThread().interrupt();
 			replicated = false;
 		}
-		if (replicated) {
+		long last = target;
+		List<String> behind = this.uploaders.stream()
+			.filter((u) -> u.position() < 0 || Long.compareUnsigned(u.position(), last) < 0)
+			.map((u) -> u.name() + "=" + u.position())
+			.toList();
+		if (replicated && behind.isEmpty()) {
 			logger.info("Stopped replicating database '{}' at TXID {}; every replica has it", this.name,
 					LtxFileName.formatTxid(target));
+		}
+		else if (replicated) {
+			logger.warn("Stopped replicating database '{}' at TXID {}; replicas this instance may not write "
+					+ "lack it: {}", this.name, LtxFileName.formatTxid(target), behind);
 		}
 		else {
 			logger.warn(
 					"Stopped replicating database '{}' at TXID {} before every replica had it "
 							+ "(shutdown sync timeout {}): {}",
-					this.name, LtxFileName.formatTxid(target), this.config.shutdownSyncTimeout(),
-					this.uploaders.stream().map(u -> u.name() + "=" + u.position()).toList());
+					this.name, LtxFileName.formatTxid(target), this.config.shutdownSyncTimeout(), behind);
 		}
 		if (replicated) {
 			for (ReplicaLease lease : this.leases) {

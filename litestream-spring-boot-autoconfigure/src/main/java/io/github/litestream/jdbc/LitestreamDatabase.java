@@ -187,6 +187,7 @@ public final class LitestreamDatabase {
 		if (this.config.lease().enabled() && !this.replicas.isEmpty()) {
 			leaseholder = new Replicator(this.config);
 			leaseholder.onHandoverRequested(this::handoverRequested);
+			leaseholder.onSupplanted(this::supplanted);
 			this.pending = leaseholder;
 			try {
 				leaseholder.acquireLeases();
@@ -257,6 +258,7 @@ public final class LitestreamDatabase {
 		if (created == null) {
 			created = new Replicator(this.config);
 			created.onHandoverRequested(this::handoverRequested);
+			created.onSupplanted(this::supplanted);
 		}
 		try {
 			created.start();
@@ -390,6 +392,45 @@ public final class LitestreamDatabase {
 	}
 
 	/**
+	 * Another instance held a lease after this one (it took over while this instance was
+	 * paused or cut off from the replica): it serves the database now, and anything
+	 * written here would be lost. This instance stops serving at once, as after a
+	 * handover, without a final upload (it may not write the replica), and takes the
+	 * database back only if that instance gives it up without writing.
+	 */
+	private void supplanted(String holder) {
+		Thread thread = new Thread(() -> {
+			this.lock.lock();
+			try {
+				Replicator current = this.replicator;
+				LitestreamDataSource wrapper = this.dataSource;
+				if (this.handover != null || this.stopping || current == null || wrapper == null) {
+					return;
+				}
+				long replicated = current.replicatedTxid();
+				Handover done = new Handover(holder, Math.max(replicated, 0), this.config.clock().instant());
+				this.handover = done;
+				wrapper.refuse(done);
+				current.stop();
+				this.retired.add(current);
+				this.replicator = null;
+				logger.error(
+						"Database '{}' is served by {} now: it took the replica's lease over while this "
+								+ "instance could not renew it. This instance stops serving the database; writes it "
+								+ "acknowledged after TXID {} are not on the replica",
+						getName(), holder, LtxFileName.formatTxid(done.txid()));
+				this.listener.onHandover(getName(), holder, done.txid());
+				watchForReclaim(done);
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}, "litestream-" + getName() + "-supplanted");
+		thread.setDaemon(true);
+		thread.start();
+	}
+
+	/**
 	 * Watches, after a handover, whether the successor gives the database up before it
 	 * wrote anything (it failed to start: a failed migration, a port in use): then this
 	 * instance takes it back and serves again, rather than leaving nobody serving. Stops
@@ -446,6 +487,7 @@ public final class LitestreamDatabase {
 				return true;
 			}
 			next.onHandoverRequested(this::handoverRequested);
+			next.onSupplanted(this::supplanted);
 			try {
 				next.start();
 			}

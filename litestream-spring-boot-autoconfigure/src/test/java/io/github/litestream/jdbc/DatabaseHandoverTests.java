@@ -187,6 +187,16 @@ class DatabaseHandoverTests {
 		assertThat(successor.ids()).hasSize(30);
 	}
 
+	@Test
+	void startThatFailsAfterTheRestoreReleasesTheLease() throws Exception {
+		Instance failed = instance("failed", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		// The application fails after the startup restore (a migration): the pool closes
+		failed.database.restoreOnStartupIfNeeded();
+		assertThat(lease()).doesNotContain("0001-01-01");
+		failed.dataSource.close();
+		assertThat(lease()).contains("0001-01-01");
+	}
+
 	private String lease() throws Exception {
 		return Files.readString(this.dir.resolve("replica").resolve("lock.json"), StandardCharsets.UTF_8);
 	}
