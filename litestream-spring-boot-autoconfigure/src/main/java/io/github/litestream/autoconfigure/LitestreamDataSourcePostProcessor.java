@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import javax.sql.DataSource;
 
@@ -31,7 +33,7 @@ import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.DestructionAwareBeanPostProcessor;
 import org.springframework.context.EnvironmentAware;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
@@ -41,7 +43,7 @@ import org.springframework.core.env.Environment;
  * registers its replication runtime. Other DataSources are left alone.
  */
 final class LitestreamDataSourcePostProcessor
-		implements BeanPostProcessor, BeanFactoryAware, EnvironmentAware, Ordered {
+		implements DestructionAwareBeanPostProcessor, BeanFactoryAware, EnvironmentAware, Ordered {
 
 	private static final Logger logger = LoggerFactory.getLogger(LitestreamDataSourcePostProcessor.class);
 
@@ -57,6 +59,8 @@ final class LitestreamDataSourcePostProcessor
 	private @Nullable String sqliteVersion;
 
 	private @Nullable Environment environment;
+
+	private final Map<String, LitestreamDatabase> wrapped = new ConcurrentHashMap<>();
 
 	LitestreamDataSourcePostProcessor(ObjectProvider<LitestreamProperties> properties,
 			ObjectProvider<LitestreamDatabases> databases, ObjectProvider<ReplicaClientFactory> factories) {
@@ -117,7 +121,28 @@ final class LitestreamDataSourcePostProcessor
 		checkSqliteVersion(beanName, absolute, properties);
 		LitestreamDatabase database = createDatabase(beanName, absolute, pathProperty, properties);
 		this.databases.getObject().register(database);
+		this.wrapped.put(beanName, database);
 		return new LitestreamDataSource(dataSource, database);
+	}
+
+	/**
+	 * Stops replication of a wrapped DataSource before its pool is destroyed. Spring
+	 * destroys the pool itself, not the wrapper, and an application that failed to start
+	 * never ran the lifecycle's stop: without this, the leases taken before the startup
+	 * restore would stay held until they expire, and a handed-over instance would wait
+	 * that long to take its database back.
+	 */
+	@Override
+	public void postProcessBeforeDestruction(Object bean, String beanName) throws BeansException {
+		LitestreamDatabase database = this.wrapped.remove(beanName);
+		if (database != null) {
+			database.stop();
+		}
+	}
+
+	@Override
+	public boolean requiresDestruction(Object bean) {
+		return bean instanceof DataSource;
 	}
 
 	private static @Nullable String jdbcUrl(DataSource dataSource) {

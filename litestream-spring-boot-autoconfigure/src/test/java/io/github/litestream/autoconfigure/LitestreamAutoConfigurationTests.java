@@ -65,6 +65,17 @@ class LitestreamAutoConfigurationTests {
 	}
 
 	@Test
+	void applicationThatFailsToStartAfterTheStartupRestoreReleasesTheLease() throws Exception {
+		runner().withUserConfiguration(FailsAfterTheRestore.class).run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).hasStackTraceContaining("a migration failed");
+		});
+		// Released at once, not left to expire: a handed-over instance takes the
+		// database back, a restart need not wait for the TTL
+		assertThat(Files.readString(this.dir.resolve("replica/lock.json"))).contains("0001-01-01");
+	}
+
+	@Test
 	void defaultsWrapTheSqliteDataSourceAndStartReplication() {
 		runner().run((context) -> {
 			assertThat(context).hasNotFailed();
@@ -356,6 +367,19 @@ class LitestreamAutoConfigurationTests {
 			rs.next();
 			return rs.getString(1);
 		}
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class FailsAfterTheRestore {
+
+		@Bean
+		Object failingMigration(DataSource dataSource) throws Exception {
+			try (Connection connection = dataSource.getConnection()) {
+				// The startup restore ran (and took the lease) before this connection
+			}
+			throw new IllegalStateException("a migration failed");
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)
