@@ -1,5 +1,7 @@
 package io.github.litestream.jdbc;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,12 +11,15 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.litestream.actuate.LitestreamHealthIndicator;
@@ -24,7 +29,13 @@ import io.github.litestream.core.LeaseUnavailableException;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.Restorer;
+import io.github.litestream.storage.LeaseObject;
+import io.github.litestream.storage.LtxFileInfo;
+import io.github.litestream.storage.ReplicaClient;
+import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.ForwardingReplicaClient;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -197,6 +208,35 @@ class DatabaseHandoverTests {
 		assertThat(lease()).contains("0001-01-01");
 	}
 
+	@Test
+	void instanceThatLostItsLeaseWhileCutOffStopsServingAndNeverOverwritesTheNewHolder() throws Exception {
+		AtomicBoolean cutOff = new AtomicBoolean();
+		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30), cutOff);
+		old.start();
+		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		old.execute("INSERT INTO notes VALUES (1, 'replicated')");
+		assertThat(old.database.sync().replicated()).isTrue();
+		// Paused or partitioned: its lease expires and another instance takes over
+		cutOff.set(true);
+		Instance successor = instance("new", LeaseConfig.Handover.WAIT, Duration.ofSeconds(30));
+		successor.start();
+		for (int id = 100; id < 110; id++) {
+			successor.execute("INSERT INTO notes VALUES (" + id + ", 'new holder')");
+		}
+		assertThat(successor.database.sync().replicated()).isTrue();
+		cutOff.set(false);
+		// Back: it sees the other holder and stops serving instead of diverging
+		await().atMost(Duration.ofSeconds(10)).until(() -> old.database.getHandover() != null);
+		assertThatExceptionOfType(DatabaseHandedOverException.class)
+			.isThrownBy(() -> old.execute("INSERT INTO notes VALUES (2, 'would be lost')"));
+		successor.close();
+		await().during(Duration.ofSeconds(1))
+			.atMost(Duration.ofSeconds(5))
+			.until(() -> !old.database.isRunning() && old.database.getHandover() != null);
+		old.close();
+		assertThat(restoredIds()).contains(1, 100, 109).doesNotContain(2);
+	}
+
 	private String lease() throws Exception {
 		return Files.readString(this.dir.resolve("replica").resolve("lock.json"), StandardCharsets.UTF_8);
 	}
@@ -224,9 +264,14 @@ class DatabaseHandoverTests {
 	}
 
 	private Instance instance(String name, LeaseConfig.Handover handover, Duration startupTimeout) throws Exception {
+		return instance(name, handover, startupTimeout, new AtomicBoolean());
+	}
+
+	private Instance instance(String name, LeaseConfig.Handover handover, Duration startupTimeout, AtomicBoolean cutOff)
+			throws Exception {
 		Path db = this.dir.resolve(name).resolve("app.db");
 		Files.createDirectories(db.getParent());
-		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
+		ReplicaClient client = new CutOff(new FileReplicaClient(this.dir.resolve("replica")), cutOff);
 		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofMillis(20)));
 		CompositeReplicationListener listener = new CompositeReplicationListener();
 		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
@@ -266,6 +311,74 @@ class DatabaseHandoverTests {
 		void close() {
 			this.database.stop();
 			this.dataSource.close();
+		}
+
+	}
+
+	/** A real replica this instance can be cut off from: every call fails meanwhile. */
+	private static final class CutOff extends ForwardingReplicaClient {
+
+		private final AtomicBoolean cut;
+
+		CutOff(ReplicaClient delegate, AtomicBoolean cut) {
+			super(delegate);
+			this.cut = cut;
+		}
+
+		private void check() throws IOException {
+			if (this.cut.get()) {
+				throw new ReplicaException("injected: cut off from the replica", true, null);
+			}
+		}
+
+		@Override
+		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+			check();
+			return super.listFiles(level, minTxidAtLeast);
+		}
+
+		@Override
+		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
+			check();
+			return super.openFile(level, minTxid, maxTxid);
+		}
+
+		@Override
+		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			check();
+			return super.createFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			check();
+			return super.writeFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
+			check();
+			super.deleteFiles(files);
+		}
+
+		@Override
+		public @Nullable LeaseObject readLease() throws IOException {
+			check();
+			return super.readLease();
+		}
+
+		@Override
+		public String createLease(byte[] content) throws IOException {
+			check();
+			return super.createLease(content);
+		}
+
+		@Override
+		public String replaceLease(byte[] content, String expectedVersion) throws IOException {
+			check();
+			return super.replaceLease(content, expectedVersion);
 		}
 
 	}
