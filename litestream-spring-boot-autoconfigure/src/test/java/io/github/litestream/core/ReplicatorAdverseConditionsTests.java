@@ -20,6 +20,7 @@ import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.testsupport.ChildJvm;
+import io.github.litestream.testsupport.ForwardingReplicaClient;
 import io.github.litestream.testsupport.SqliteLockProbeMain;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -282,9 +283,7 @@ class ReplicatorAdverseConditionsTests {
 	 * A real replica whose calls block, once {@link #hang} is set, until the calling
 	 * thread is interrupted: a replica that stopped answering.
 	 */
-	private static final class HangingReplicaClient implements ReplicaClient {
-
-		private final ReplicaClient delegate;
+	private static final class HangingReplicaClient extends ForwardingReplicaClient {
 
 		private final CountDownLatch never = new CountDownLatch(1);
 
@@ -293,7 +292,7 @@ class ReplicatorAdverseConditionsTests {
 		volatile boolean hang;
 
 		HangingReplicaClient(ReplicaClient delegate) {
-			this.delegate = delegate;
+			super(delegate);
 		}
 
 		private void maybeHang() throws IOException {
@@ -314,43 +313,35 @@ class ReplicatorAdverseConditionsTests {
 		}
 
 		@Override
-		public String type() {
-			return this.delegate.type();
-		}
-
-		@Override
-		public String location() {
-			return this.delegate.location();
-		}
-
-		@Override
 		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
 			maybeHang();
-			return this.delegate.listFiles(level, minTxidAtLeast);
+			return super.listFiles(level, minTxidAtLeast);
 		}
 
 		@Override
 		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
 			maybeHang();
-			return this.delegate.openFile(level, minTxid, maxTxid);
+			return super.openFile(level, minTxid, maxTxid);
 		}
 
 		@Override
 		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 				throws IOException {
 			maybeHang();
-			return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+			return super.writeFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			maybeHang();
+			return super.createFile(level, minTxid, maxTxid, timestamp, data);
 		}
 
 		@Override
 		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
 			maybeHang();
-			this.delegate.deleteFiles(files);
-		}
-
-		@Override
-		public void deleteAll() throws IOException {
-			this.delegate.deleteAll();
+			super.deleteFiles(files);
 		}
 
 	}
