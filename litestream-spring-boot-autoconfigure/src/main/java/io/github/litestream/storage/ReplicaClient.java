@@ -260,6 +260,32 @@ public interface ReplicaClient extends AutoCloseable {
 	}
 
 	/**
+	 * Creates one file as {@link #createFile} does, with a single attempt: a failure,
+	 * including one the client would otherwise retry (a request held until the connection
+	 * closed, a throttling answer), goes back to the caller without the request being
+	 * repeated. The engine's uploader uses it because it retries on its own: after a
+	 * replica outage its retry covers, in one file, both the file whose upload failed and
+	 * every file cut since (DESIGN 4.11), where a repeat inside the client would land
+	 * that one file alone, whenever the transport gave up on it. This default, for
+	 * clients that do not retry, is {@link #createFile}.
+	 * @param level the level
+	 * @param minTxid the first transaction ID of the file
+	 * @param maxTxid the last transaction ID of the file
+	 * @param timestamp the LTX header timestamp
+	 * @param data the content of the file, read to its end unless the file exists
+	 * @return the written file
+	 * @throws java.nio.file.FileAlreadyExistsException if a file of that name exists; its
+	 * message is the full location of the file
+	 * @throws ReplicaException if the replica cannot store the file
+	 * @throws IOException as described in the error contract, including failures of
+	 * {@code data}
+	 */
+	default LtxFileInfo createFileOnce(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		return createFile(level, minTxid, maxTxid, timestamp, data);
+	}
+
+	/**
 	 * Returns where the lease object of this replica lives, for messages: Litestream's
 	 * name, {@value #LEASE_OBJECT_NAME}, at the root of the replica.
 	 * @return for example {@code "s3://bucket/app-db/lock.json"}

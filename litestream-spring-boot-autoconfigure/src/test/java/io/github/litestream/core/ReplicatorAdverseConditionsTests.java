@@ -11,22 +11,31 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
+import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
+import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.storage.s3.S3ReplicaClient;
 import io.github.litestream.testsupport.ChildJvm;
 import io.github.litestream.testsupport.ForwardingReplicaClient;
+import io.github.litestream.testsupport.RecordingProxy;
+import io.github.litestream.testsupport.S3ServerExtension;
 import io.github.litestream.testsupport.SqliteLockProbeMain;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.services.s3.S3Client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIOException;
@@ -38,6 +47,9 @@ import static org.awaitility.Awaitility.await;
  * the engine stops.
  */
 class ReplicatorAdverseConditionsTests {
+
+	@RegisterExtension
+	static final S3ServerExtension s3 = new S3ServerExtension();
 
 	private static final long FRAME = 24 + 4096;
 
@@ -200,6 +212,108 @@ class ReplicatorAdverseConditionsTests {
 	}
 
 	@Test
+	void uploadHeldThroughAnOutageIsRetriedMergedWithEverythingCutDuringIt() throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+		HoldingReplicaClient client = new HoldingReplicaClient(replica());
+		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("file", client, Duration.ZERO))
+			.monitorInterval(Duration.ofMillis(50))
+			.retryBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+			.levels(List.of(Duration.ofHours(1)))
+			.snapshots(Duration.ofHours(1), Duration.ofHours(1)));
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (0, randomblob(100))");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(20))
+			.until(() -> replicator.txid() > 0 && replicator.status().replicas().get(0).txid() == replicator.txid());
+		long positionBefore = replicator.status().replicas().get(0).txid();
+
+		// The replica stops answering: the next upload is held, as a request the network
+		// swallowed, while the engine cuts more files locally.
+		client.hold();
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (1, randomblob(100))");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(20)).until(() -> client.held.get() == 1);
+		for (int i = 2; i <= 20; i++) {
+			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", randomblob(100))");
+			replicator.notifyCommit();
+		}
+		long localTxid = replicator.sync();
+		assertThat(localTxid).isGreaterThan(positionBefore + 2);
+
+		// The outage ends by dropping the held request: its retry goes up merged with
+		// everything cut since, one level-0 file from the held file's first TXID on.
+		client.dropHeld();
+		assertThat(replicator.awaitReplicated(localTxid, Duration.ofSeconds(30))).isTrue();
+		assertThat(client.stored).as("level-0 files stored after the outage").singleElement().satisfies((file) -> {
+			assertThat(file.minTxid()).isEqualTo(positionBefore + 1);
+			assertThat(file.maxTxid()).isGreaterThanOrEqualTo(localTxid);
+		});
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(replica(), restored, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(TestDatabases.digest(connection, "t"));
+	}
+
+	@Test
+	void s3OutageCatchesUpWithOneMergedUploadInsteadOfRepeatingTheHeldRequest() throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+		String bucket = s3.server().createBucket("outage");
+		RecordingProxy network = RecordingProxy.start(s3.server().endpoint());
+		this.closeables.add(network);
+		// The SDK's own retries stay on, as in an application's S3 client
+		S3Client s3Client = s3.server().clientBuilder().endpointOverride(network.endpoint()).build();
+		this.closeables.add(s3Client);
+		ReplicaClient client = S3ReplicaClient.builder(s3Client, bucket).prefix("db").build();
+		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("s3", client, Duration.ZERO))
+			.monitorInterval(Duration.ofMillis(50))
+			.retryBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+			.levels(List.of(Duration.ofHours(1)))
+			.snapshots(Duration.ofHours(1), Duration.ofHours(1)));
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (0, randomblob(100))");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> replicator.txid() > 0 && replicator.status().replicas().get(0).txid() == replicator.txid());
+		long positionBefore = replicator.status().replicas().get(0).txid();
+
+		// The network swallows requests: the next level-0 upload is held while the
+		// engine cuts more files locally.
+		network.stall(true);
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (1, randomblob(100))");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> network.held().stream().anyMatch(ReplicatorAdverseConditionsTests::isLevelZeroPut));
+		for (int i = 2; i <= 20; i++) {
+			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", randomblob(100))");
+			replicator.notifyCommit();
+		}
+		long localTxid = replicator.sync();
+
+		// The partition ends, dropping what it held: one level-0 PUT covers the held file
+		// and everything cut since; the held request is not repeated on its own.
+		network.clear();
+		network.stall(false);
+		assertThat(replicator.awaitReplicated(localTxid, Duration.ofSeconds(60))).isTrue();
+		List<LtxFileName> puts = network.requests()
+			.stream()
+			.filter(ReplicatorAdverseConditionsTests::isLevelZeroPut)
+			.map((request) -> LtxFileName.parse(request.target().substring(request.target().lastIndexOf('/') + 1)))
+			.toList();
+		assertThat(puts).as("level-0 PUTs after the outage").singleElement().satisfies((file) -> {
+			assertThat(file.minTxid()).isEqualTo(positionBefore + 1);
+			assertThat(file.maxTxid()).isGreaterThanOrEqualTo(localTxid);
+		});
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(client, restored, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(TestDatabases.digest(connection, "t"));
+	}
+
+	private static boolean isLevelZeroPut(RecordingProxy.Request request) {
+		return request.method().equals("PUT") && request.target().contains("/0000/");
+	}
+
+	@Test
 	void withoutReplicaLocalFilesArePrunedAndChangeTimesStayBounded() throws Exception {
 		Connection connection = connect();
 		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
@@ -277,6 +391,62 @@ class ReplicatorAdverseConditionsTests {
 			.map(Thread::getName)
 			.filter((name) -> name.startsWith("litestream-app-"))
 			.toList();
+	}
+
+	/**
+	 * A real replica whose level-0 writes, once {@link #hold()} is called, are held
+	 * unanswered until {@link #dropHeld()} fails them, as a network partition drops a
+	 * request; it records the level-0 files stored after that.
+	 */
+	private static final class HoldingReplicaClient extends ForwardingReplicaClient {
+
+		final AtomicInteger held = new AtomicInteger();
+
+		final List<LtxFileInfo> stored = new CopyOnWriteArrayList<>();
+
+		private volatile @Nullable CountDownLatch outage;
+
+		private volatile boolean dropped;
+
+		HoldingReplicaClient(ReplicaClient delegate) {
+			super(delegate);
+		}
+
+		void hold() {
+			this.outage = new CountDownLatch(1);
+		}
+
+		void dropHeld() {
+			this.dropped = true;
+			CountDownLatch outage = this.outage;
+			this.outage = null;
+			if (outage != null) {
+				outage.countDown();
+			}
+		}
+
+		@Override
+		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			CountDownLatch outage = this.outage;
+			if (level == 0 && outage != null) {
+				this.held.incrementAndGet();
+				try {
+					outage.await();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					throw new InterruptedIOException("interrupted while held");
+				}
+				throw new ReplicaException("Injected: connection closed before a response", true, null);
+			}
+			LtxFileInfo file = super.createFile(level, minTxid, maxTxid, timestamp, data);
+			if (level == 0 && this.dropped) {
+				this.stored.add(file);
+			}
+			return file;
+		}
+
 	}
 
 	/**

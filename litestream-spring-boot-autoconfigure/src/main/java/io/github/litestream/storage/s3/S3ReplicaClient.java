@@ -53,7 +53,9 @@ import io.github.litestream.storage.ReplicaException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.SdkPlugin;
 import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -150,7 +152,9 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * wrong region) are not retried and end as a non-retryable {@link ReplicaException}.
  * Messages name the bucket, the endpoint and the cause, and what to do; they never
  * contain credentials. Retries that the {@link S3Client} makes internally (its own retry
- * strategy) come on top, inside each attempt.
+ * strategy) come on top, inside each attempt. {@link #createFileOnce} is the exception:
+ * its {@code PutObject} is sent once, with the {@link S3Client}'s retries turned off for
+ * that request, and any failure goes to the caller.
  *
  * <h2>Observability</h2> Every request, including every retry attempt, is reported to the
  * {@link S3RequestListener} with its {@link S3Operation} and payload bytes.
@@ -223,6 +227,10 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private static final String CONTENT_TYPE = "application/octet-stream";
 
 	private static final Duration METADATA_TIMEOUT = Duration.ofMinutes(5);
+
+	/** Turns the {@link S3Client}'s own retries off for one request. */
+	private static final SdkPlugin WITHOUT_SDK_RETRIES = (config) -> config
+		.overrideConfiguration((override) -> override.retryStrategy(AwsRetryStrategy.doNotRetry()));
 
 	private static final Duration METADATA_THREAD_KEEP_ALIVE = Duration.ofSeconds(30);
 
@@ -902,7 +910,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, false);
+		return write(level, minTxid, maxTxid, timestamp, data, false, false);
 	}
 
 	/**
@@ -916,11 +924,23 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, true);
+		return write(level, minTxid, maxTxid, timestamp, data, true, false);
+	}
+
+	/**
+	 * Creates the file as {@link #createFile} does, sending its {@code PutObject} once:
+	 * neither this client's {@link S3RetryPolicy} nor the {@link S3Client}'s retry
+	 * strategy repeats it. A file larger than the part size still goes up as a multipart
+	 * upload whose parts are retried, as they do not create the file.
+	 */
+	@Override
+	public LtxFileInfo createFileOnce(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		return write(level, minTxid, maxTxid, timestamp, data, true, true);
 	}
 
 	private LtxFileInfo write(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data,
-			boolean ifAbsent) throws IOException {
+			boolean ifAbsent, boolean once) throws IOException {
 		String key = key(level, minTxid, maxTxid);
 		Objects.requireNonNull(timestamp, "timestamp");
 		Objects.requireNonNull(data, "data");
@@ -936,7 +956,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 				length = reader.fill(buffer, length);
 			}
 			if (length < this.partSize || !reader.hasMore()) {
-				uploaded = putObject(key, buffer, length, metadata, ifAbsent);
+				uploaded = putObject(key, buffer, length, metadata, ifAbsent, once);
 			}
 			else {
 				uploaded = multipartUpload(key, buffer, reader, metadata, ifAbsent);
@@ -949,21 +969,23 @@ public final class S3ReplicaClient implements ReplicaClient {
 		return new LtxFileInfo(level, minTxid, maxTxid, uploaded.size(), createdAt);
 	}
 
-	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata, boolean ifAbsent)
-			throws IOException {
-		PutObjectRequest request = this.encryption
-			.onPut(PutObjectRequest.builder()
-				.bucket(this.bucket)
-				.key(key)
-				.contentType(CONTENT_TYPE)
-				.contentLength((long) length)
-				.metadata(metadata)
-				.storageClass(this.storageClass)
-				.ifNoneMatch(ifAbsent ? "*" : null))
-			.build();
+	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata, boolean ifAbsent,
+			boolean once) throws IOException {
+		PutObjectRequest.Builder builder = this.encryption.onPut(PutObjectRequest.builder()
+			.bucket(this.bucket)
+			.key(key)
+			.contentType(CONTENT_TYPE)
+			.contentLength((long) length)
+			.metadata(metadata)
+			.storageClass(this.storageClass)
+			.ifNoneMatch(ifAbsent ? "*" : null));
+		if (once) {
+			builder.overrideConfiguration((override) -> override.addPlugin(WITHOUT_SDK_RETRIES));
+		}
+		PutObjectRequest request = builder.build();
 		try {
 			SdkResponse response = execute(S3Operation.PUT, "PutObject",
-					() -> this.s3.putObject(request, body(buffer, length)), (done) -> length);
+					() -> this.s3.putObject(request, body(buffer, length)), (done) -> length, once ? 1 : 0);
 			return new Uploaded(length, eTagOf(response));
 		}
 		catch (SdkException ex) {
@@ -1503,6 +1525,16 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes)
 			throws InterruptedIOException {
+		return execute(operation, apiName, call, bytes, 0);
+	}
+
+	/**
+	 * As {@link #execute(S3Operation, String, Supplier, ToLongFunction)}, with at most
+	 * {@code maxAttempts} attempts when it is positive.
+	 */
+	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes,
+			int maxAttempts) throws InterruptedIOException {
+		int attempts = (maxAttempts > 0) ? maxAttempts : this.retryPolicy.maxAttempts();
 		for (int attempt = 1;; attempt++) {
 			T response;
 			try {
@@ -1510,7 +1542,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 			}
 			catch (SdkException ex) {
 				report(operation, apiName, S3Failures.statusCode(ex), 0);
-				if (attempt >= this.retryPolicy.maxAttempts() || !S3Failures.isRetryable(ex)) {
+				if (attempt >= attempts || !S3Failures.isRetryable(ex)) {
 					throw ex;
 				}
 				if (Thread.currentThread().isInterrupted()) {
