@@ -211,11 +211,14 @@ class ReplicatorAdverseConditionsTests {
 		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(TestDatabases.digest(connection, "t"));
 	}
 
-	@Test
-	void uploadHeldThroughAnOutageIsRetriedMergedWithEverythingCutDuringIt() throws Exception {
+	@ParameterizedTest(name = "held upload landed: {0}")
+	@ValueSource(booleans = { false, true })
+	void uploadHeldThroughAnOutageIsRetriedMergedWithEverythingCutDuringIt(boolean landed) throws Exception {
 		Connection connection = connect();
 		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
-		HoldingReplicaClient client = new HoldingReplicaClient(replica());
+		// A held request may also have reached the store, its answer lost: the merged
+		// retry then overlaps it, which restores and compactions must take.
+		HoldingReplicaClient client = new HoldingReplicaClient(replica(), landed);
 		Replicator replicator = start(ReplicatorConfig.builder("app", db())
 			.replica(new ReplicaConfig("file", client, Duration.ZERO))
 			.monitorInterval(Duration.ofMillis(50))
@@ -249,9 +252,37 @@ class ReplicatorAdverseConditionsTests {
 			assertThat(file.minTxid()).isEqualTo(positionBefore + 1);
 			assertThat(file.maxTxid()).isGreaterThanOrEqualTo(localTxid);
 		});
+		assertThat(replica().listFiles(0)).as("level-0 files")
+			.filteredOn((file) -> file.minTxid() == positionBefore + 1)
+			.hasSize(landed ? 2 : 1);
+		replicator.stop();
+		String expected = TestDatabases.digest(connection, "t");
 		Path restored = this.dir.resolve("restored.db");
 		new Restorer().restore(replica(), restored, RestoreOptions.defaults()).orElseThrow();
-		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(TestDatabases.digest(connection, "t"));
+		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(expected);
+		// Level 1, then a snapshot, merge the overlapping files: each restores the rows
+		ReplicatorConfig config = ReplicatorConfig.builder("app", db())
+			.replica(ReplicaConfig.of("file", replica()))
+			.levels(List.of(Duration.ofSeconds(1)))
+			.build();
+		ReplicaCompactor compactor = new ReplicaCompactor(config, config.replicas().get(0), new RestoreReservations());
+		compactor.compact(1);
+		assertThat(restoreFromLevels(List.of(1, 9), "level1.db")).isEqualTo(expected);
+		compactor.snapshot(Instant.now().plus(Duration.ofDays(2)));
+		assertThat(replica().listFiles(9)).hasSize(2);
+		assertThat(restoreFromLevels(List.of(9), "snapshot.db")).isEqualTo(expected);
+	}
+
+	private String restoreFromLevels(List<Integer> levels, String name) throws Exception {
+		ReplicaClient only = new ForwardingReplicaClient(replica()) {
+			@Override
+			public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+				return levels.contains(level) ? super.listFiles(level, minTxidAtLeast) : List.of();
+			}
+		};
+		Path restored = this.dir.resolve(name);
+		new Restorer().restore(only, restored, RestoreOptions.defaults()).orElseThrow();
+		return TestDatabases.digest(restored, "t");
 	}
 
 	@Test
@@ -396,7 +427,8 @@ class ReplicatorAdverseConditionsTests {
 	/**
 	 * A real replica whose level-0 writes, once {@link #hold()} is called, are held
 	 * unanswered until {@link #dropHeld()} fails them, as a network partition drops a
-	 * request; it records the level-0 files stored after that.
+	 * request (or, when {@code lands}, the request's answer: the file is stored first);
+	 * it records the level-0 files stored after that.
 	 */
 	private static final class HoldingReplicaClient extends ForwardingReplicaClient {
 
@@ -408,8 +440,11 @@ class ReplicatorAdverseConditionsTests {
 
 		private volatile boolean dropped;
 
-		HoldingReplicaClient(ReplicaClient delegate) {
+		private final boolean lands;
+
+		HoldingReplicaClient(ReplicaClient delegate, boolean lands) {
 			super(delegate);
+			this.lands = lands;
 		}
 
 		void hold() {
@@ -430,6 +465,9 @@ class ReplicatorAdverseConditionsTests {
 				throws IOException {
 			CountDownLatch outage = this.outage;
 			if (level == 0 && outage != null) {
+				if (this.lands) {
+					super.createFile(level, minTxid, maxTxid, timestamp, data);
+				}
 				this.held.incrementAndGet();
 				try {
 					outage.await();
