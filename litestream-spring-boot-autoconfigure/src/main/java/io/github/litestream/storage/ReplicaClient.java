@@ -260,14 +260,15 @@ public interface ReplicaClient extends AutoCloseable {
 	}
 
 	/**
-	 * Creates one file as {@link #createFile} does, with a single attempt: a failure,
-	 * including one the client would otherwise retry (a request held until the connection
-	 * closed, a throttling answer), goes back to the caller without the request being
-	 * repeated. The engine's uploader uses it because it retries on its own: after a
-	 * replica outage its retry covers, in one file, both the file whose upload failed and
-	 * every file cut since (DESIGN 4.11), where a repeat inside the client would land
-	 * that one file alone, whenever the transport gave up on it. This default, for
-	 * clients that do not retry, is {@link #createFile}.
+	 * Creates one file as {@link #createFile} does, except that a request held by an
+	 * outage (no answer until the connection closed or timed out) is not repeated: its
+	 * failure goes back to the caller. Failures answered at once (a refused or stale
+	 * connection, a throttling answer) may still be retried by the client. The engine's
+	 * uploader uses it because it retries on its own: after a replica outage its retry
+	 * covers, in one file, both the file whose upload was held and every file cut since
+	 * (DESIGN 4.11), where a repeat inside the client would land that one file alone once
+	 * the replica answered. This default, for clients that do not retry, is
+	 * {@link #createFile}.
 	 * @param level the level
 	 * @param minTxid the first transaction ID of the file
 	 * @param maxTxid the last transaction ID of the file

@@ -315,11 +315,15 @@ class ReplicatorAdverseConditionsTests {
 		replicator.notifyCommit();
 		await().atMost(Duration.ofSeconds(30))
 			.until(() -> network.held().stream().anyMatch(ReplicatorAdverseConditionsTests::isLevelZeroPut));
+		long heldSince = System.nanoTime();
 		for (int i = 2; i <= 20; i++) {
 			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", randomblob(100))");
 			replicator.notifyCommit();
 		}
 		long localTxid = replicator.sync();
+		// An outage, not a hiccup: longer than a failed attempt the client repeats itself
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> System.nanoTime() - heldSince > S3ReplicaClient.HELD_ATTEMPT.toNanos());
 
 		// The partition ends, dropping what it held: one level-0 PUT covers the held file
 		// and everything cut since; the held request is not repeated on its own.

@@ -153,8 +153,9 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * Messages name the bucket, the endpoint and the cause, and what to do; they never
  * contain credentials. Retries that the {@link S3Client} makes internally (its own retry
  * strategy) come on top, inside each attempt. {@link #createFileOnce} is the exception:
- * its {@code PutObject} is sent once, with the {@link S3Client}'s retries turned off for
- * that request, and any failure goes to the caller.
+ * the {@link S3Client}'s retries are turned off for its {@code PutObject}, and an attempt
+ * that failed after being held for {@link #HELD_ATTEMPT} or longer is not repeated; its
+ * failure goes to the caller.
  *
  * <h2>Observability</h2> Every request, including every retry attempt, is reported to the
  * {@link S3RequestListener} with its {@link S3Operation} and payload bytes.
@@ -227,6 +228,13 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private static final String CONTENT_TYPE = "application/octet-stream";
 
 	private static final Duration METADATA_TIMEOUT = Duration.ofMinutes(5);
+
+	/**
+	 * How long a failed attempt of {@link #createFileOnce} must have waited to count as
+	 * held by an outage, and not be repeated: failures answered sooner (a refused, reset
+	 * or stale connection, a throttling answer) are retried as usual.
+	 */
+	public static final Duration HELD_ATTEMPT = Duration.ofSeconds(1);
 
 	/** Turns the {@link S3Client}'s own retries off for one request. */
 	private static final SdkPlugin WITHOUT_SDK_RETRIES = (config) -> config
@@ -928,10 +936,11 @@ public final class S3ReplicaClient implements ReplicaClient {
 	}
 
 	/**
-	 * Creates the file as {@link #createFile} does, sending its {@code PutObject} once:
-	 * neither this client's {@link S3RetryPolicy} nor the {@link S3Client}'s retry
-	 * strategy repeats it. A file larger than the part size still goes up as a multipart
-	 * upload whose parts are retried, as they do not create the file.
+	 * Creates the file as {@link #createFile} does, but a {@code PutObject} held by an
+	 * outage is not repeated: the {@link S3Client}'s retry strategy is off for it, and
+	 * this client's {@link S3RetryPolicy} repeats only attempts that failed within
+	 * {@link #HELD_ATTEMPT}. A file larger than the part size still goes up as a
+	 * multipart upload whose parts are retried, as they do not create the file.
 	 */
 	@Override
 	public LtxFileInfo createFileOnce(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
@@ -985,7 +994,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 		PutObjectRequest request = builder.build();
 		try {
 			SdkResponse response = execute(S3Operation.PUT, "PutObject",
-					() -> this.s3.putObject(request, body(buffer, length)), (done) -> length, once ? 1 : 0);
+					() -> this.s3.putObject(request, body(buffer, length)), (done) -> length, once);
 			return new Uploaded(length, eTagOf(response));
 		}
 		catch (SdkException ex) {
@@ -1525,24 +1534,26 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes)
 			throws InterruptedIOException {
-		return execute(operation, apiName, call, bytes, 0);
+		return execute(operation, apiName, call, bytes, false);
 	}
 
 	/**
-	 * As {@link #execute(S3Operation, String, Supplier, ToLongFunction)}, with at most
-	 * {@code maxAttempts} attempts when it is positive.
+	 * As {@link #execute(S3Operation, String, Supplier, ToLongFunction)}; when
+	 * {@code heldOnce}, an attempt that failed after {@link #HELD_ATTEMPT} or longer is
+	 * not repeated.
 	 */
 	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes,
-			int maxAttempts) throws InterruptedIOException {
-		int attempts = (maxAttempts > 0) ? maxAttempts : this.retryPolicy.maxAttempts();
+			boolean heldOnce) throws InterruptedIOException {
 		for (int attempt = 1;; attempt++) {
 			T response;
+			long started = System.nanoTime();
 			try {
 				response = call.get();
 			}
 			catch (SdkException ex) {
 				report(operation, apiName, S3Failures.statusCode(ex), 0);
-				if (attempt >= attempts || !S3Failures.isRetryable(ex)) {
+				boolean held = heldOnce && System.nanoTime() - started >= HELD_ATTEMPT.toNanos();
+				if (held || attempt >= this.retryPolicy.maxAttempts() || !S3Failures.isRetryable(ex)) {
 					throw ex;
 				}
 				if (Thread.currentThread().isInterrupted()) {
