@@ -817,7 +817,7 @@ public final class BenchmarkMain {
 	/**
 	 * Restores the replica with its own tool and counts the acknowledged rows it lacks.
 	 * @return {rows missing below the highest restored row (holes), rows missing above it
-	 * (the replica is behind)}
+	 * (the replica is behind)}, or {-1, -1} when the tool could not restore the replica
 	 */
 	private long[] missingRows(Mode mode, ReplicaTarget target, Path dir, Path db, Workload.Attempts attempts)
 			throws Exception {
@@ -827,8 +827,15 @@ public final class BenchmarkMain {
 					new RestoreOptions(RestoreTarget.latest(), IntegrityCheck.NONE, false, false));
 		}
 		else {
-			Bench.run(Litestream.restoreCommand(this.litestream, dir.resolve("litestream.yml"), db, out, null),
-					dir.resolve("restore.log"));
+			try {
+				Bench.run(Litestream.restoreCommand(this.litestream, dir.resolve("litestream.yml"), db, out, null),
+						dir.resolve("restore.log"));
+			}
+			catch (IllegalStateException ex) {
+				// A replica still being uploaded may not be restorable at this moment
+				log("  restore failed: " + ex.getMessage().replace('\n', ' '));
+				return new long[] { -1, -1 };
+			}
 		}
 		java.util.Set<Long> restored = new java.util.HashSet<>();
 		try (Connection c = Workload.open(out, false);

@@ -41,6 +41,9 @@ final class LagWatcher implements AutoCloseable {
 		this.directory = directory;
 		this.durableNanos = durableNanos;
 		this.watch = FileSystems.getDefault().newWatchService();
+		// A replica may start with a level-9 snapshot only (a new history), so level 0
+		// need not exist yet
+		Files.createDirectories(directory);
 		directory.register(this.watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
 		// Files that existed before the workload carry no benchmark row, but mark them
 		// done so they are not decoded again.

@@ -38,10 +38,26 @@ final class ConditionalUpload {
 	 */
 	static LtxFileInfo create(ReplicaClient client, ReplicaLease lease, int level, long minTxid, long maxTxid,
 			Instant timestamp, Path local) throws IOException {
+		return create(client, lease, level, minTxid, maxTxid, timestamp, local, false);
+	}
+
+	/**
+	 * Creates one replica file from a local file.
+	 * @param lease the lease, checked right before the write
+	 * @param once whether the client makes a single attempt
+	 * ({@link ReplicaClient#createFileOnce}), for a caller that retries on its own
+	 * @return the file on the replica
+	 * @throws ForeignFileException if a different file of that name exists
+	 * @throws LeaseNotHeldException if the engine may not write the replica now
+	 * @throws IOException if the upload fails
+	 */
+	static LtxFileInfo create(ReplicaClient client, ReplicaLease lease, int level, long minTxid, long maxTxid,
+			Instant timestamp, Path local, boolean once) throws IOException {
 		String name = "level " + level + " " + LtxFileName.format(minTxid, maxTxid);
 		lease.checkWrite(name);
 		try (InputStream in = new BufferedInputStream(Files.newInputStream(local), BUFFER_SIZE)) {
-			return client.createFile(level, minTxid, maxTxid, timestamp, in);
+			return once ? client.createFileOnce(level, minTxid, maxTxid, timestamp, in)
+					: client.createFile(level, minTxid, maxTxid, timestamp, in);
 		}
 		catch (FileAlreadyExistsException ex) {
 			if (sameBytes(client, level, minTxid, maxTxid, local)) {

@@ -305,6 +305,21 @@ final class ReplicaCompactor {
 			return;
 		}
 		List<LtxFileInfo> files = RestorePlanner.listAll(this.client);
+		if (files.isEmpty()) {
+			return;
+		}
+		RestorePlan plan;
+		try {
+			plan = RestorePlanner.plan(files, RestoreTarget.latest(), this.client.location());
+		}
+		catch (RestoreException ex) {
+			// Some S3-compatible stores leave long-written files out of a listing taken
+			// while other files of the same level are written (S3Proxy's filesystem
+			// backend, measured): a plan that fails is made once more from a fresh
+			// listing
+			files = RestorePlanner.listAll(this.client);
+			plan = RestorePlanner.plan(files, RestoreTarget.latest(), this.client.location());
+		}
 		LtxFileInfo newest = null;
 		for (LtxFileInfo file : files) {
 			if (file.level() == SNAPSHOT_LEVEL
@@ -312,11 +327,7 @@ final class ReplicaCompactor {
 				newest = file;
 			}
 		}
-		if (files.isEmpty()) {
-			return;
-		}
 		this.snapshotted |= newest != null;
-		RestorePlan plan = RestorePlanner.plan(files, RestoreTarget.latest(), this.client.location());
 		if (newest != null && (Long.compareUnsigned(newest.maxTxid(), plan.txid()) >= 0
 				|| newest.createdAt().isAfter(previousAligned(now, this.config.snapshotInterval())))) {
 			return;

@@ -694,8 +694,10 @@ final class ReplicaUploader {
 			header = LtxHeader.decode(in.readNBytes(LtxHeader.SIZE));
 		}
 		Instant timestamp = Instant.ofEpochMilli(header.timestamp());
+		// One attempt: this loop retries, merged with what was cut meanwhile, where a
+		// repeat inside the client would send this file alone once an outage ends.
 		LtxFileInfo info = ConditionalUpload.create(this.client, this.lease, level, minTxid, name.maxTxid(), timestamp,
-				file);
+				file, true);
 		this.lastUploadAt = this.replicator.config().clock().instant();
 		UploadResult result = new UploadResult(level, minTxid, name.maxTxid(), info.size(), timestamp,
 				Duration.ofNanos(System.nanoTime() - started));

@@ -260,6 +260,33 @@ public interface ReplicaClient extends AutoCloseable {
 	}
 
 	/**
+	 * Creates one file as {@link #createFile} does, except that a request held by an
+	 * outage (no answer until the connection closed or timed out) is not repeated: its
+	 * failure goes back to the caller. Failures answered at once (a refused or stale
+	 * connection, a throttling answer) may still be retried by the client. The engine's
+	 * uploader uses it because it retries on its own: after a replica outage its retry
+	 * covers, in one file, both the file whose upload was held and every file cut since
+	 * (DESIGN 4.11), where a repeat inside the client would land that one file alone once
+	 * the replica answered. This default, for clients that do not retry, is
+	 * {@link #createFile}.
+	 * @param level the level
+	 * @param minTxid the first transaction ID of the file
+	 * @param maxTxid the last transaction ID of the file
+	 * @param timestamp the LTX header timestamp
+	 * @param data the content of the file, read to its end unless the file exists
+	 * @return the written file
+	 * @throws java.nio.file.FileAlreadyExistsException if a file of that name exists; its
+	 * message is the full location of the file
+	 * @throws ReplicaException if the replica cannot store the file
+	 * @throws IOException as described in the error contract, including failures of
+	 * {@code data}
+	 */
+	default LtxFileInfo createFileOnce(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		return createFile(level, minTxid, maxTxid, timestamp, data);
+	}
+
+	/**
 	 * Returns where the lease object of this replica lives, for messages: Litestream's
 	 * name, {@value #LEASE_OBJECT_NAME}, at the root of the replica.
 	 * @return for example {@code "s3://bucket/app-db/lock.json"}

@@ -2,6 +2,7 @@ package io.github.litestream.core;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -11,15 +12,14 @@ import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
+import io.github.litestream.testsupport.ForwardingReplicaClient;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A real replica client wrapped to count the operations the engine makes on it, and to
  * inject a number of failing writes.
  */
-final class CountingReplicaClient implements ReplicaClient {
-
-	private final ReplicaClient delegate;
+final class CountingReplicaClient extends ForwardingReplicaClient {
 
 	final AtomicInteger lists = new AtomicInteger();
 
@@ -41,7 +41,7 @@ final class CountingReplicaClient implements ReplicaClient {
 	final AtomicInteger failingWrites = new AtomicInteger();
 
 	CountingReplicaClient(ReplicaClient delegate) {
-		this.delegate = delegate;
+		super(delegate);
 	}
 
 	int total() {
@@ -49,80 +49,72 @@ final class CountingReplicaClient implements ReplicaClient {
 	}
 
 	@Override
-	public String type() {
-		return this.delegate.type();
-	}
-
-	@Override
-	public String location() {
-		return this.delegate.location();
-	}
-
-	@Override
 	public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
 		this.lists.incrementAndGet();
-		return this.delegate.listFiles(level, minTxidAtLeast);
+		return super.listFiles(level, minTxidAtLeast);
 	}
 
 	@Override
 	public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
 		this.opens.incrementAndGet();
-		return this.delegate.openFile(level, minTxid, maxTxid);
+		return super.openFile(level, minTxid, maxTxid);
+	}
+
+	@Override
+	public void download(int level, long minTxid, long maxTxid, Path target) throws IOException {
+		this.opens.incrementAndGet();
+		super.download(level, minTxid, maxTxid, target);
 	}
 
 	@Override
 	public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		this.writes.incrementAndGet();
-		if (this.failingWrites.getAndUpdate((n) -> Math.max(0, n - 1)) > 0) {
-			throw new ReplicaException("Injected failure writing " + minTxid + "-" + maxTxid, true, null);
-		}
-		return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+		countWrite(minTxid, maxTxid);
+		return super.writeFile(level, minTxid, maxTxid, timestamp, data);
 	}
 
 	@Override
 	public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
+		countWrite(minTxid, maxTxid);
+		return super.createFile(level, minTxid, maxTxid, timestamp, data);
+	}
+
+	private void countWrite(long minTxid, long maxTxid) throws ReplicaException {
 		this.writes.incrementAndGet();
 		if (this.failingWrites.getAndUpdate((n) -> Math.max(0, n - 1)) > 0) {
 			throw new ReplicaException("Injected failure writing " + minTxid + "-" + maxTxid, true, null);
 		}
-		return this.delegate.createFile(level, minTxid, maxTxid, timestamp, data);
-	}
-
-	@Override
-	public String leaseLocation() {
-		return this.delegate.leaseLocation();
 	}
 
 	@Override
 	public @Nullable LeaseObject readLease() throws IOException {
 		this.leaseReads.incrementAndGet();
-		return this.delegate.readLease();
+		return super.readLease();
 	}
 
 	@Override
 	public String createLease(byte[] content) throws IOException {
 		this.leaseWrites.incrementAndGet();
-		return this.delegate.createLease(content);
+		return super.createLease(content);
 	}
 
 	@Override
 	public String replaceLease(byte[] content, String expectedVersion) throws IOException {
 		this.leaseWrites.incrementAndGet();
-		return this.delegate.replaceLease(content, expectedVersion);
+		return super.replaceLease(content, expectedVersion);
 	}
 
 	@Override
 	public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
 		this.deletes.incrementAndGet();
-		this.delegate.deleteFiles(files);
+		super.deleteFiles(files);
 	}
 
 	@Override
 	public void deleteAll() throws IOException {
 		this.deletes.incrementAndGet();
-		this.delegate.deleteAll();
+		super.deleteAll();
 	}
 
 }

@@ -29,6 +29,7 @@ import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.storage.s3.S3ReplicaClient;
+import io.github.litestream.testsupport.ForwardingReplicaClient;
 import io.github.litestream.testsupport.S3ServerExtension;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -448,14 +449,12 @@ class ReplicaLeaseTests {
 	 * A real client whose lease writes fail, while asked to, before reaching the store:
 	 * the replica becoming unreachable for one instance.
 	 */
-	private static final class FailingLeaseWrites implements ReplicaClient {
+	private static final class FailingLeaseWrites extends ForwardingReplicaClient {
 
 		final AtomicBoolean failing = new AtomicBoolean();
 
-		private final ReplicaClient delegate;
-
 		FailingLeaseWrites(ReplicaClient delegate) {
-			this.delegate = delegate;
+			super(delegate);
 		}
 
 		private void check() throws ReplicaException {
@@ -465,62 +464,65 @@ class ReplicaLeaseTests {
 		}
 
 		@Override
-		public String type() {
-			return this.delegate.type();
-		}
-
-		@Override
-		public String location() {
-			return this.delegate.location();
-		}
-
-		@Override
 		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
 			check();
-			return this.delegate.listFiles(level, minTxidAtLeast);
+			return super.listFiles(level, minTxidAtLeast);
 		}
 
 		@Override
 		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
 			check();
-			return this.delegate.openFile(level, minTxid, maxTxid);
+			return super.openFile(level, minTxid, maxTxid);
+		}
+
+		@Override
+		public void download(int level, long minTxid, long maxTxid, Path target) throws IOException {
+			check();
+			super.download(level, minTxid, maxTxid, target);
 		}
 
 		@Override
 		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 				throws IOException {
 			check();
-			return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+			return super.writeFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			check();
+			return super.createFile(level, minTxid, maxTxid, timestamp, data);
 		}
 
 		@Override
 		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
 			check();
-			this.delegate.deleteFiles(files);
+			super.deleteFiles(files);
 		}
 
 		@Override
 		public void deleteAll() throws IOException {
 			check();
-			this.delegate.deleteAll();
+			super.deleteAll();
 		}
 
 		@Override
 		public @Nullable LeaseObject readLease() throws IOException {
 			check();
-			return this.delegate.readLease();
+			return super.readLease();
 		}
 
 		@Override
 		public String createLease(byte[] content) throws IOException {
 			check();
-			return this.delegate.createLease(content);
+			return super.createLease(content);
 		}
 
 		@Override
 		public String replaceLease(byte[] content, String expectedVersion) throws IOException {
 			check();
-			return this.delegate.replaceLease(content, expectedVersion);
+			return super.replaceLease(content, expectedVersion);
 		}
 
 	}

@@ -11,21 +11,31 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
+import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
+import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.storage.s3.S3ReplicaClient;
 import io.github.litestream.testsupport.ChildJvm;
+import io.github.litestream.testsupport.ForwardingReplicaClient;
+import io.github.litestream.testsupport.RecordingProxy;
+import io.github.litestream.testsupport.S3ServerExtension;
 import io.github.litestream.testsupport.SqliteLockProbeMain;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.services.s3.S3Client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIOException;
@@ -37,6 +47,9 @@ import static org.awaitility.Awaitility.await;
  * the engine stops.
  */
 class ReplicatorAdverseConditionsTests {
+
+	@RegisterExtension
+	static final S3ServerExtension s3 = new S3ServerExtension();
 
 	private static final long FRAME = 24 + 4096;
 
@@ -198,6 +211,143 @@ class ReplicatorAdverseConditionsTests {
 		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(TestDatabases.digest(connection, "t"));
 	}
 
+	@ParameterizedTest(name = "held upload landed: {0}")
+	@ValueSource(booleans = { false, true })
+	void uploadHeldThroughAnOutageIsRetriedMergedWithEverythingCutDuringIt(boolean landed) throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+		// A held request may also have reached the store, its answer lost: the merged
+		// retry then overlaps it, which restores and compactions must take.
+		HoldingReplicaClient client = new HoldingReplicaClient(replica(), landed);
+		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("file", client, Duration.ZERO))
+			.monitorInterval(Duration.ofMillis(50))
+			.retryBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+			.levels(List.of(Duration.ofHours(1)))
+			.snapshots(Duration.ofHours(1), Duration.ofHours(1)));
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (0, randomblob(100))");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(20))
+			.until(() -> replicator.txid() > 0 && replicator.status().replicas().get(0).txid() == replicator.txid());
+		long positionBefore = replicator.status().replicas().get(0).txid();
+
+		// The replica stops answering: the next upload is held, as a request the network
+		// swallowed, while the engine cuts more files locally.
+		client.hold();
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (1, randomblob(100))");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(20)).until(() -> client.held.get() == 1);
+		for (int i = 2; i <= 20; i++) {
+			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", randomblob(100))");
+			replicator.notifyCommit();
+		}
+		long localTxid = replicator.sync();
+		assertThat(localTxid).isGreaterThan(positionBefore + 2);
+
+		// The outage ends by dropping the held request: its retry goes up merged with
+		// everything cut since, one level-0 file from the held file's first TXID on.
+		client.dropHeld();
+		assertThat(replicator.awaitReplicated(localTxid, Duration.ofSeconds(30))).isTrue();
+		assertThat(client.stored).as("level-0 files stored after the outage").singleElement().satisfies((file) -> {
+			assertThat(file.minTxid()).isEqualTo(positionBefore + 1);
+			assertThat(file.maxTxid()).isGreaterThanOrEqualTo(localTxid);
+		});
+		assertThat(replica().listFiles(0)).as("level-0 files")
+			.filteredOn((file) -> file.minTxid() == positionBefore + 1)
+			.hasSize(landed ? 2 : 1);
+		replicator.stop();
+		String expected = TestDatabases.digest(connection, "t");
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(replica(), restored, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(expected);
+		// Level 1, then a snapshot, merge the overlapping files: each restores the rows
+		ReplicatorConfig config = ReplicatorConfig.builder("app", db())
+			.replica(ReplicaConfig.of("file", replica()))
+			.levels(List.of(Duration.ofSeconds(1)))
+			.build();
+		ReplicaCompactor compactor = new ReplicaCompactor(config, config.replicas().get(0), new RestoreReservations());
+		compactor.compact(1);
+		assertThat(restoreFromLevels(List.of(1, 9), "level1.db")).isEqualTo(expected);
+		compactor.snapshot(Instant.now().plus(Duration.ofDays(2)));
+		assertThat(replica().listFiles(9)).hasSize(2);
+		assertThat(restoreFromLevels(List.of(9), "snapshot.db")).isEqualTo(expected);
+	}
+
+	private String restoreFromLevels(List<Integer> levels, String name) throws Exception {
+		ReplicaClient only = new ForwardingReplicaClient(replica()) {
+			@Override
+			public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+				return levels.contains(level) ? super.listFiles(level, minTxidAtLeast) : List.of();
+			}
+		};
+		Path restored = this.dir.resolve(name);
+		new Restorer().restore(only, restored, RestoreOptions.defaults()).orElseThrow();
+		return TestDatabases.digest(restored, "t");
+	}
+
+	@Test
+	void s3OutageCatchesUpWithOneMergedUploadInsteadOfRepeatingTheHeldRequest() throws Exception {
+		Connection connection = connect();
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+		String bucket = s3.server().createBucket("outage");
+		RecordingProxy network = RecordingProxy.start(s3.server().endpoint());
+		this.closeables.add(network);
+		// The SDK's own retries stay on, as in an application's S3 client
+		S3Client s3Client = s3.server().clientBuilder().endpointOverride(network.endpoint()).build();
+		this.closeables.add(s3Client);
+		ReplicaClient client = S3ReplicaClient.builder(s3Client, bucket).prefix("db").build();
+		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("s3", client, Duration.ZERO))
+			.monitorInterval(Duration.ofMillis(50))
+			.retryBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+			.levels(List.of(Duration.ofHours(1)))
+			.snapshots(Duration.ofHours(1), Duration.ofHours(1)));
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (0, randomblob(100))");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> replicator.txid() > 0 && replicator.status().replicas().get(0).txid() == replicator.txid());
+		long positionBefore = replicator.status().replicas().get(0).txid();
+
+		// The network swallows requests: the next level-0 upload is held while the
+		// engine cuts more files locally.
+		network.stall(true);
+		TestDatabases.execute(connection, "INSERT INTO t VALUES (1, randomblob(100))");
+		replicator.notifyCommit();
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> network.held().stream().anyMatch(ReplicatorAdverseConditionsTests::isLevelZeroPut));
+		long heldSince = System.nanoTime();
+		for (int i = 2; i <= 20; i++) {
+			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", randomblob(100))");
+			replicator.notifyCommit();
+		}
+		long localTxid = replicator.sync();
+		// An outage, not a hiccup: longer than a failed attempt the client repeats itself
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> System.nanoTime() - heldSince > S3ReplicaClient.HELD_ATTEMPT.toNanos());
+
+		// The partition ends, dropping what it held: one level-0 PUT covers the held file
+		// and everything cut since; the held request is not repeated on its own.
+		network.clear();
+		network.stall(false);
+		assertThat(replicator.awaitReplicated(localTxid, Duration.ofSeconds(60))).isTrue();
+		List<LtxFileName> puts = network.requests()
+			.stream()
+			.filter(ReplicatorAdverseConditionsTests::isLevelZeroPut)
+			.map((request) -> LtxFileName.parse(request.target().substring(request.target().lastIndexOf('/') + 1)))
+			.toList();
+		assertThat(puts).as("level-0 PUTs after the outage").singleElement().satisfies((file) -> {
+			assertThat(file.minTxid()).isEqualTo(positionBefore + 1);
+			assertThat(file.maxTxid()).isGreaterThanOrEqualTo(localTxid);
+		});
+		Path restored = this.dir.resolve("restored.db");
+		new Restorer().restore(client, restored, RestoreOptions.defaults()).orElseThrow();
+		assertThat(TestDatabases.digest(restored, "t")).isEqualTo(TestDatabases.digest(connection, "t"));
+	}
+
+	private static boolean isLevelZeroPut(RecordingProxy.Request request) {
+		return request.method().equals("PUT") && request.target().contains("/0000/");
+	}
+
 	@Test
 	void withoutReplicaLocalFilesArePrunedAndChangeTimesStayBounded() throws Exception {
 		Connection connection = connect();
@@ -279,12 +429,73 @@ class ReplicatorAdverseConditionsTests {
 	}
 
 	/**
+	 * A real replica whose level-0 writes, once {@link #hold()} is called, are held
+	 * unanswered until {@link #dropHeld()} fails them, as a network partition drops a
+	 * request (or, when {@code lands}, the request's answer: the file is stored first);
+	 * it records the level-0 files stored after that.
+	 */
+	private static final class HoldingReplicaClient extends ForwardingReplicaClient {
+
+		final AtomicInteger held = new AtomicInteger();
+
+		final List<LtxFileInfo> stored = new CopyOnWriteArrayList<>();
+
+		private volatile @Nullable CountDownLatch outage;
+
+		private volatile boolean dropped;
+
+		private final boolean lands;
+
+		HoldingReplicaClient(ReplicaClient delegate, boolean lands) {
+			super(delegate);
+			this.lands = lands;
+		}
+
+		void hold() {
+			this.outage = new CountDownLatch(1);
+		}
+
+		void dropHeld() {
+			this.dropped = true;
+			CountDownLatch outage = this.outage;
+			this.outage = null;
+			if (outage != null) {
+				outage.countDown();
+			}
+		}
+
+		@Override
+		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			CountDownLatch outage = this.outage;
+			if (level == 0 && outage != null) {
+				if (this.lands) {
+					super.createFile(level, minTxid, maxTxid, timestamp, data);
+				}
+				this.held.incrementAndGet();
+				try {
+					outage.await();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					throw new InterruptedIOException("interrupted while held");
+				}
+				throw new ReplicaException("Injected: connection closed before a response", true, null);
+			}
+			LtxFileInfo file = super.createFile(level, minTxid, maxTxid, timestamp, data);
+			if (level == 0 && this.dropped) {
+				this.stored.add(file);
+			}
+			return file;
+		}
+
+	}
+
+	/**
 	 * A real replica whose calls block, once {@link #hang} is set, until the calling
 	 * thread is interrupted: a replica that stopped answering.
 	 */
-	private static final class HangingReplicaClient implements ReplicaClient {
-
-		private final ReplicaClient delegate;
+	private static final class HangingReplicaClient extends ForwardingReplicaClient {
 
 		private final CountDownLatch never = new CountDownLatch(1);
 
@@ -293,7 +504,7 @@ class ReplicatorAdverseConditionsTests {
 		volatile boolean hang;
 
 		HangingReplicaClient(ReplicaClient delegate) {
-			this.delegate = delegate;
+			super(delegate);
 		}
 
 		private void maybeHang() throws IOException {
@@ -314,43 +525,35 @@ class ReplicatorAdverseConditionsTests {
 		}
 
 		@Override
-		public String type() {
-			return this.delegate.type();
-		}
-
-		@Override
-		public String location() {
-			return this.delegate.location();
-		}
-
-		@Override
 		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
 			maybeHang();
-			return this.delegate.listFiles(level, minTxidAtLeast);
+			return super.listFiles(level, minTxidAtLeast);
 		}
 
 		@Override
 		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
 			maybeHang();
-			return this.delegate.openFile(level, minTxid, maxTxid);
+			return super.openFile(level, minTxid, maxTxid);
 		}
 
 		@Override
 		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 				throws IOException {
 			maybeHang();
-			return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+			return super.writeFile(level, minTxid, maxTxid, timestamp, data);
+		}
+
+		@Override
+		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+				throws IOException {
+			maybeHang();
+			return super.createFile(level, minTxid, maxTxid, timestamp, data);
 		}
 
 		@Override
 		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
 			maybeHang();
-			this.delegate.deleteFiles(files);
-		}
-
-		@Override
-		public void deleteAll() throws IOException {
-			this.delegate.deleteAll();
+			super.deleteFiles(files);
 		}
 
 	}

@@ -9,9 +9,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Collection;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,9 +16,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
-import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.ForwardingReplicaClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,34 +122,16 @@ class RestoreProgressTests {
 	 * A real file replica whose files cannot be read until the test releases them, as a
 	 * slow download would.
 	 */
-	private static final class HeldReplicaClient implements ReplicaClient {
-
-		private final ReplicaClient delegate;
+	private static final class HeldReplicaClient extends ForwardingReplicaClient {
 
 		private final CountDownLatch release;
 
 		HeldReplicaClient(ReplicaClient delegate, CountDownLatch release) {
-			this.delegate = delegate;
+			super(delegate);
 			this.release = release;
 		}
 
-		@Override
-		public String type() {
-			return this.delegate.type();
-		}
-
-		@Override
-		public String location() {
-			return this.delegate.location();
-		}
-
-		@Override
-		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
-			return this.delegate.listFiles(level, minTxidAtLeast);
-		}
-
-		@Override
-		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
+		private void awaitRelease() throws IOException {
 			try {
 				if (!this.release.await(60, TimeUnit.SECONDS)) {
 					throw new IOException("not released");
@@ -162,23 +141,24 @@ class RestoreProgressTests {
 				Thread.currentThread().interrupt();
 				throw new InterruptedIOException();
 			}
-			return this.delegate.openFile(level, minTxid, maxTxid);
 		}
 
 		@Override
-		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
-				throws IOException {
-			return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
+		public boolean isLocal() {
+			// Downloaded as a remote replica's files are, so the restore reports waiting
+			return false;
 		}
 
 		@Override
-		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
-			this.delegate.deleteFiles(files);
+		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
+			awaitRelease();
+			return super.openFile(level, minTxid, maxTxid);
 		}
 
 		@Override
-		public void deleteAll() throws IOException {
-			this.delegate.deleteAll();
+		public void download(int level, long minTxid, long maxTxid, Path target) throws IOException {
+			awaitRelease();
+			super.download(level, minTxid, maxTxid, target);
 		}
 
 	}

@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -19,11 +18,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
-import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
-import org.jspecify.annotations.Nullable;
+import io.github.litestream.testsupport.ForwardingReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,7 +115,7 @@ class RestoreRetentionTests {
 
 		CountDownLatch opened = new CountDownLatch(1);
 		CountDownLatch release = new CountDownLatch(1);
-		ReplicaClient blocking = new ForwardingClient(files) {
+		ReplicaClient blocking = new ForwardingReplicaClient(files) {
 			@Override
 			public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
 				opened.countDown();
@@ -208,7 +206,7 @@ class RestoreRetentionTests {
 		// Another process compacts and removes the L0 files in the middle of our restore.
 		ReplicaCompactor otherProcess = compactor(files, new RestoreReservations());
 		AtomicBoolean vanished = new AtomicBoolean();
-		ReplicaClient racing = new ForwardingClient(files) {
+		ReplicaClient racing = new ForwardingReplicaClient(files) {
 			@Override
 			public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
 				if (level == 0 && vanished.compareAndSet(false, true)) {
@@ -229,6 +227,32 @@ class RestoreRetentionTests {
 	}
 
 	@Test
+	void snapshotPassAfterAListingThatLeftOutTheSnapshotStillWritesTheSnapshot() throws Exception {
+		FileReplicaClient files = new FileReplicaClient(this.dir.resolve("replica"));
+		List<Long> txids = replicate(files, 5);
+		long latest = txids.get(txids.size() - 1);
+		// As S3Proxy's filesystem backend does while files are written: one listing
+		// leaves out a file that has long existed, here the history's first snapshot
+		AtomicBoolean leftOut = new AtomicBoolean();
+		ReplicaClient inconsistent = new ForwardingReplicaClient(files) {
+			@Override
+			public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+				List<LtxFileInfo> listed = super.listFiles(level, minTxidAtLeast);
+				if (level == 9 && !listed.isEmpty() && leftOut.compareAndSet(false, true)) {
+					return listed.subList(1, listed.size());
+				}
+				return listed;
+			}
+		};
+		compactor(inconsistent, new RestoreReservations()).snapshot(Instant.now().plus(Duration.ofDays(2)));
+		assertThat(leftOut).isTrue();
+		assertThat(files.listFiles(9)).last().satisfies((snapshot) -> {
+			assertThat(snapshot.minTxid()).isEqualTo(1);
+			assertThat(snapshot.maxTxid()).isEqualTo(latest);
+		});
+	}
+
+	@Test
 	void levelPassMergesManyFilesIntoOneUpload() throws Exception {
 		FileReplicaClient files = new FileReplicaClient(this.dir.resolve("replica"));
 		List<Long> txids = replicate(files, 3 * ReplicaCompactor.MAX_INPUTS);
@@ -243,7 +267,7 @@ class RestoreRetentionTests {
 		// Only the level-1 file after the first snapshot, which must hold exactly the
 		// same
 		// database.
-		ReplicaClient levelOneOnly = new ForwardingClient(files) {
+		ReplicaClient levelOneOnly = new ForwardingReplicaClient(files) {
 			@Override
 			public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
 				return (level == 1 || level == 9) ? super.listFiles(level, minTxidAtLeast) : List.of();
@@ -361,79 +385,6 @@ class RestoreRetentionTests {
 	/** A file stamped with its last TXID's time, one second per TXID. */
 	private static LtxFileInfo file(int level, long min, long max) {
 		return new LtxFileInfo(level, min, max, 100, time(max));
-	}
-
-	/** Forwards every call to a real client, for tests to intercept some. */
-	private static class ForwardingClient implements ReplicaClient {
-
-		private final ReplicaClient delegate;
-
-		ForwardingClient(ReplicaClient delegate) {
-			this.delegate = delegate;
-		}
-
-		@Override
-		public String type() {
-			return this.delegate.type();
-		}
-
-		@Override
-		public String location() {
-			return this.delegate.location();
-		}
-
-		@Override
-		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
-			return this.delegate.listFiles(level, minTxidAtLeast);
-		}
-
-		@Override
-		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
-			return this.delegate.openFile(level, minTxid, maxTxid);
-		}
-
-		@Override
-		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
-				throws IOException {
-			return this.delegate.writeFile(level, minTxid, maxTxid, timestamp, data);
-		}
-
-		@Override
-		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
-				throws IOException {
-			return this.delegate.createFile(level, minTxid, maxTxid, timestamp, data);
-		}
-
-		@Override
-		public String leaseLocation() {
-			return this.delegate.leaseLocation();
-		}
-
-		@Override
-		public @Nullable LeaseObject readLease() throws IOException {
-			return this.delegate.readLease();
-		}
-
-		@Override
-		public String createLease(byte[] content) throws IOException {
-			return this.delegate.createLease(content);
-		}
-
-		@Override
-		public String replaceLease(byte[] content, String expectedVersion) throws IOException {
-			return this.delegate.replaceLease(content, expectedVersion);
-		}
-
-		@Override
-		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
-			this.delegate.deleteFiles(files);
-		}
-
-		@Override
-		public void deleteAll() throws IOException {
-			this.delegate.deleteAll();
-		}
-
 	}
 
 }

@@ -521,6 +521,17 @@ public abstract class ReplicaClientContractTests {
 	}
 
 	@Test
+	void createFileOnceCreatesAndNeverReplacesAsCreateFileDoes() throws IOException {
+		byte[] content = bytes(5_000, 4);
+		LtxFileInfo created = this.client.createFileOnce(0, 1, 1, TIMESTAMP, new ByteArrayInputStream(content));
+		assertThat(created).isEqualTo(new LtxFileInfo(0, 1, 1, content.length, TIMESTAMP_MILLIS));
+		assertThatExceptionOfType(FileAlreadyExistsException.class)
+			.isThrownBy(() -> this.client.createFileOnce(0, 1, 1, TIMESTAMP, new ByteArrayInputStream(bytes(6_000, 5))))
+			.withMessageContaining(LtxFileName.format(1, 1));
+		assertThat(read(0, 1, 1)).isEqualTo(content);
+	}
+
+	@Test
 	void replicaWithoutLeaseReadsNoLease() throws IOException {
 		assertThat(this.client.readLease()).isNull();
 	}

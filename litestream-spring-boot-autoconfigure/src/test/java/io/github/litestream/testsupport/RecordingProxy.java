@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 
 import org.jspecify.annotations.Nullable;
 
@@ -34,6 +35,10 @@ import org.jspecify.annotations.Nullable;
  * Bodies are skipped by {@code Content-Length} or by HTTP chunked framing, so keep-alive
  * connections carrying many requests are followed; {@code Expect: 100-continue} works
  * because answers flow back independently.
+ * <p>
+ * {@link #stall(boolean)} makes the server unreachable as a network partition does:
+ * requests arriving meanwhile are held unanswered and, when the stall ends, dropped
+ * (their connections closed, nothing forwarded); they are listed by {@link #held()}.
  */
 public final class RecordingProxy implements AutoCloseable {
 
@@ -43,7 +48,12 @@ public final class RecordingProxy implements AutoCloseable {
 
 	private final List<Request> requests = new CopyOnWriteArrayList<>();
 
+	private final List<Request> held = new CopyOnWriteArrayList<>();
+
 	private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+
+	/** While not {@code null}: the current stall, counted down when it ends. */
+	private volatile @Nullable CountDownLatch stall;
 
 	private volatile boolean closed;
 
@@ -91,6 +101,30 @@ public final class RecordingProxy implements AutoCloseable {
 		this.requests.clear();
 	}
 
+	/**
+	 * Starts or ends a stall: from its start, requests are held unanswered; at its end
+	 * they are dropped.
+	 * @param stalled whether the server is unreachable from now on
+	 */
+	public synchronized void stall(boolean stalled) {
+		CountDownLatch current = this.stall;
+		if (stalled && current == null) {
+			this.stall = new CountDownLatch(1);
+		}
+		else if (!stalled && current != null) {
+			this.stall = null;
+			current.countDown();
+		}
+	}
+
+	/**
+	 * Returns the requests held by stalls, dropped or still held.
+	 * @return the requests, in the order they arrived
+	 */
+	public List<Request> held() {
+		return List.copyOf(this.held);
+	}
+
 	private void acceptLoop() {
 		while (!this.closed) {
 			try {
@@ -135,18 +169,25 @@ public final class RecordingProxy implements AutoCloseable {
 			InputStream in = new BufferedInputStream(client.getInputStream());
 			OutputStream out = server.getOutputStream();
 			while (true) {
-				String requestLine = readLine(in, out);
+				ByteArrayOutputStream line = new ByteArrayOutputStream();
+				String requestLine = readLine(in, line);
 				if (requestLine == null) {
 					return;
 				}
+				CountDownLatch stall = this.stall;
+				if (stall != null && !requestLine.isEmpty()) {
+					// Held until the stall ends, then dropped: finally closes both sides
+					this.held.add(request(requestLine, readHeaders(in, OutputStream.nullOutputStream()), List.of()));
+					stall.await();
+					return;
+				}
+				line.writeTo(out);
 				if (requestLine.isEmpty()) {
 					continue;
 				}
 				Map<String, List<String>> headers = readHeaders(in, out);
 				List<String> trailers = new ArrayList<>();
-				String[] parts = requestLine.split(" ");
-				Request request = new Request(parts[0], (parts.length > 1) ? parts[1] : "",
-						Collections.unmodifiableMap(headers), trailers);
+				Request request = request(requestLine, headers, trailers);
 				this.requests.add(request);
 				out.flush();
 				String transferEncoding = request.header("transfer-encoding");
@@ -163,10 +204,19 @@ public final class RecordingProxy implements AutoCloseable {
 		catch (IOException ex) {
 			// Connection closed
 		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 		finally {
 			closeQuietly(client);
 			closeQuietly(server);
 		}
+	}
+
+	private static Request request(String requestLine, Map<String, List<String>> headers, List<String> trailers) {
+		String[] parts = requestLine.split(" ");
+		return new Request(parts[0], (parts.length > 1) ? parts[1] : "", Collections.unmodifiableMap(headers),
+				trailers);
 	}
 
 	private static Map<String, List<String>> readHeaders(InputStream in, OutputStream out) throws IOException {
@@ -252,6 +302,7 @@ public final class RecordingProxy implements AutoCloseable {
 	@Override
 	public void close() throws IOException {
 		this.closed = true;
+		stall(false);
 		this.server.close();
 		for (Socket socket : this.open) {
 			closeQuietly(socket);

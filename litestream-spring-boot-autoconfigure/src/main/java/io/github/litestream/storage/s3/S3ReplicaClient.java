@@ -53,7 +53,9 @@ import io.github.litestream.storage.ReplicaException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.SdkPlugin;
 import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -150,7 +152,10 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * wrong region) are not retried and end as a non-retryable {@link ReplicaException}.
  * Messages name the bucket, the endpoint and the cause, and what to do; they never
  * contain credentials. Retries that the {@link S3Client} makes internally (its own retry
- * strategy) come on top, inside each attempt.
+ * strategy) come on top, inside each attempt. {@link #createFileOnce} is the exception:
+ * the {@link S3Client}'s retries are turned off for its {@code PutObject}, and an attempt
+ * that failed after being held for {@link #HELD_ATTEMPT} or longer is not repeated; its
+ * failure goes to the caller.
  *
  * <h2>Observability</h2> Every request, including every retry attempt, is reported to the
  * {@link S3RequestListener} with its {@link S3Operation} and payload bytes.
@@ -223,6 +228,17 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private static final String CONTENT_TYPE = "application/octet-stream";
 
 	private static final Duration METADATA_TIMEOUT = Duration.ofMinutes(5);
+
+	/**
+	 * How long a failed attempt of {@link #createFileOnce} must have waited to count as
+	 * held by an outage, and not be repeated: failures answered sooner (a refused, reset
+	 * or stale connection, a throttling answer) are retried as usual.
+	 */
+	public static final Duration HELD_ATTEMPT = Duration.ofSeconds(1);
+
+	/** Turns the {@link S3Client}'s own retries off for one request. */
+	private static final SdkPlugin WITHOUT_SDK_RETRIES = (config) -> config
+		.overrideConfiguration((override) -> override.retryStrategy(AwsRetryStrategy.doNotRetry()));
 
 	private static final Duration METADATA_THREAD_KEEP_ALIVE = Duration.ofSeconds(30);
 
@@ -902,7 +918,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, false);
+		return write(level, minTxid, maxTxid, timestamp, data, false, false);
 	}
 
 	/**
@@ -916,11 +932,24 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, true);
+		return write(level, minTxid, maxTxid, timestamp, data, true, false);
+	}
+
+	/**
+	 * Creates the file as {@link #createFile} does, but a {@code PutObject} held by an
+	 * outage is not repeated: the {@link S3Client}'s retry strategy is off for it, and
+	 * this client's {@link S3RetryPolicy} repeats only attempts that failed within
+	 * {@link #HELD_ATTEMPT}. A file larger than the part size still goes up as a
+	 * multipart upload whose parts are retried, as they do not create the file.
+	 */
+	@Override
+	public LtxFileInfo createFileOnce(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+			throws IOException {
+		return write(level, minTxid, maxTxid, timestamp, data, true, true);
 	}
 
 	private LtxFileInfo write(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data,
-			boolean ifAbsent) throws IOException {
+			boolean ifAbsent, boolean once) throws IOException {
 		String key = key(level, minTxid, maxTxid);
 		Objects.requireNonNull(timestamp, "timestamp");
 		Objects.requireNonNull(data, "data");
@@ -936,7 +965,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 				length = reader.fill(buffer, length);
 			}
 			if (length < this.partSize || !reader.hasMore()) {
-				uploaded = putObject(key, buffer, length, metadata, ifAbsent);
+				uploaded = putObject(key, buffer, length, metadata, ifAbsent, once);
 			}
 			else {
 				uploaded = multipartUpload(key, buffer, reader, metadata, ifAbsent);
@@ -949,21 +978,23 @@ public final class S3ReplicaClient implements ReplicaClient {
 		return new LtxFileInfo(level, minTxid, maxTxid, uploaded.size(), createdAt);
 	}
 
-	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata, boolean ifAbsent)
-			throws IOException {
-		PutObjectRequest request = this.encryption
-			.onPut(PutObjectRequest.builder()
-				.bucket(this.bucket)
-				.key(key)
-				.contentType(CONTENT_TYPE)
-				.contentLength((long) length)
-				.metadata(metadata)
-				.storageClass(this.storageClass)
-				.ifNoneMatch(ifAbsent ? "*" : null))
-			.build();
+	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata, boolean ifAbsent,
+			boolean once) throws IOException {
+		PutObjectRequest.Builder builder = this.encryption.onPut(PutObjectRequest.builder()
+			.bucket(this.bucket)
+			.key(key)
+			.contentType(CONTENT_TYPE)
+			.contentLength((long) length)
+			.metadata(metadata)
+			.storageClass(this.storageClass)
+			.ifNoneMatch(ifAbsent ? "*" : null));
+		if (once) {
+			builder.overrideConfiguration((override) -> override.addPlugin(WITHOUT_SDK_RETRIES));
+		}
+		PutObjectRequest request = builder.build();
 		try {
 			SdkResponse response = execute(S3Operation.PUT, "PutObject",
-					() -> this.s3.putObject(request, body(buffer, length)), (done) -> length);
+					() -> this.s3.putObject(request, body(buffer, length)), (done) -> length, once);
 			return new Uploaded(length, eTagOf(response));
 		}
 		catch (SdkException ex) {
@@ -1503,14 +1534,26 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes)
 			throws InterruptedIOException {
+		return execute(operation, apiName, call, bytes, false);
+	}
+
+	/**
+	 * As {@link #execute(S3Operation, String, Supplier, ToLongFunction)}; when
+	 * {@code heldOnce}, an attempt that failed after {@link #HELD_ATTEMPT} or longer is
+	 * not repeated.
+	 */
+	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes,
+			boolean heldOnce) throws InterruptedIOException {
 		for (int attempt = 1;; attempt++) {
 			T response;
+			long started = System.nanoTime();
 			try {
 				response = call.get();
 			}
 			catch (SdkException ex) {
 				report(operation, apiName, S3Failures.statusCode(ex), 0);
-				if (attempt >= this.retryPolicy.maxAttempts() || !S3Failures.isRetryable(ex)) {
+				boolean held = heldOnce && System.nanoTime() - started >= HELD_ATTEMPT.toNanos();
+				if (held || attempt >= this.retryPolicy.maxAttempts() || !S3Failures.isRetryable(ex)) {
 					throw ex;
 				}
 				if (Thread.currentThread().isInterrupted()) {

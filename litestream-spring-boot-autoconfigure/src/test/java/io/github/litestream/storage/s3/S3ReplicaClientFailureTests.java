@@ -1,13 +1,17 @@
 package io.github.litestream.storage.s3;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.SocketException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -16,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaException;
@@ -36,6 +41,7 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
 
 /**
  * How {@link S3ReplicaClient} fails: real misconfigurations against a real S3-compatible
@@ -174,6 +180,118 @@ class S3ReplicaClientFailureTests {
 		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
 			return socket.getLocalPort();
 		}
+	}
+
+	@Test
+	void createFileOnceSendsARequestHeldByAnOutageOnlyOnce() throws Exception {
+		try (HoldingEndpoint outage = new HoldingEndpoint()) {
+			// The SDK's own retries stay on, as in an application's client; every attempt
+			// is held until the attempt timeout gives up on it
+			Duration held = S3ReplicaClient.HELD_ATTEMPT.plusMillis(200);
+			this.ownClient = server().clientBuilder()
+				.endpointOverride(outage.uri())
+				.overrideConfiguration((override) -> override.apiCallAttemptTimeout(held))
+				.build();
+			S3ReplicaClient client = client(this.ownClient, this.bucket);
+			assertThatExceptionOfType(ReplicaException.class)
+				.isThrownBy(() -> client.createFileOnce(0, 1, 1, TIMESTAMP, oneByte()))
+				.satisfies((ex) -> assertThat(ex.retryable()).isTrue());
+			await().during(Duration.ofMillis(500))
+				.atMost(Duration.ofSeconds(10))
+				.untilAsserted(() -> assertThat(outage.puts()).as("PUTs of createFileOnce").isEqualTo(1));
+			// createFile repeats the held request, by this client's policy and the SDK's
+			S3ReplicaClient twoAttempts = S3ReplicaClient.builder(this.ownClient, this.bucket)
+				.prefix("db")
+				.retryPolicy(new S3RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2)))
+				.build();
+			assertThatExceptionOfType(ReplicaException.class)
+				.isThrownBy(() -> twoAttempts.createFile(0, 2, 2, TIMESTAMP, oneByte()));
+			await().atMost(Duration.ofSeconds(10))
+				.untilAsserted(() -> assertThat(outage.puts() - 1).as("PUTs of createFile").isGreaterThan(2));
+		}
+	}
+
+	@Test
+	void createFileOnceRetriesFailuresAnsweredAtOnce() throws IOException {
+		SdkClientException stale = SdkClientException.create("Unable to execute HTTP request",
+				new SocketException("The target server failed to respond"));
+		ScriptedS3Client scripted = new ScriptedS3Client(server().client()).fail("PutObject", s3Error(503, "SlowDown"),
+				stale);
+		S3ReplicaClient client = client(scripted, this.bucket);
+		client.createFileOnce(0, 1, 1, TIMESTAMP, oneByte());
+		assertThat(this.events).extracting(S3RequestEvent::statusCode).containsExactly(503, 0, 200);
+		assertThat(client.listFiles(0)).hasSize(1);
+	}
+
+	/**
+	 * An endpoint that reads requests and never answers them, as a network partition
+	 * swallows them; it counts the PUT requests it received.
+	 */
+	private static final class HoldingEndpoint implements AutoCloseable {
+
+		private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+
+		private final AtomicInteger puts = new AtomicInteger();
+
+		private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+		private final Thread acceptor;
+
+		HoldingEndpoint() throws IOException {
+			this.acceptor = new Thread(this::accept, "holding-endpoint");
+			this.acceptor.setDaemon(true);
+			this.acceptor.start();
+		}
+
+		URI uri() {
+			return URI.create("http://127.0.0.1:" + this.server.getLocalPort());
+		}
+
+		int puts() {
+			return this.puts.get();
+		}
+
+		private void accept() {
+			while (!this.server.isClosed()) {
+				try {
+					Socket socket = this.server.accept();
+					this.sockets.add(socket);
+					Thread reader = new Thread(() -> read(socket), "holding-endpoint-reader");
+					reader.setDaemon(true);
+					reader.start();
+				}
+				catch (IOException ex) {
+					return;
+				}
+			}
+		}
+
+		private void read(Socket socket) {
+			try {
+				BufferedReader in = new BufferedReader(
+						new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+				String line = in.readLine();
+				if (line != null && line.startsWith("PUT ")) {
+					this.puts.incrementAndGet();
+				}
+				// Held: the rest is read and never answered
+				while (in.read() >= 0) {
+					// Discard.
+				}
+			}
+			catch (IOException ex) {
+				// The client gave up on the request.
+			}
+		}
+
+		@Override
+		public void close() throws IOException {
+			this.server.close();
+			for (Socket socket : this.sockets) {
+				socket.close();
+			}
+		}
+
 	}
 
 	@Test
