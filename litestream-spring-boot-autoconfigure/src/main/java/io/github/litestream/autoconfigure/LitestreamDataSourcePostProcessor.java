@@ -275,9 +275,17 @@ final class LitestreamDataSourcePostProcessor
 			ReplicaClient client = factory.create(replica, property,
 					new ReplicaClientFactory.Target(database, name, shared));
 			if (!names.add(name)) {
-				throw new LitestreamConfigurationException(property + ".name", replica.getName(),
+				throw new LitestreamConfigurationException(property + ".name", name,
 						"replica name '" + name + "' is used twice",
 						"Give each replica a unique name in litestream.replicas[n].name.");
+			}
+			for (int j = 0; j < replicas.size(); j++) {
+				if (replicas.get(j).client().location().equals(client.location())) {
+					throw new LitestreamConfigurationException(property + ".url", replica.getUrl(),
+							"it is the same replica as litestream.replicas[" + j + "] (" + client.location()
+									+ "); the engine would take its own lease away and write every file twice",
+							"Remove one of litestream.replicas[" + j + "] and " + property + ".");
+				}
 			}
 			replicas.add(new Replica(name, client.location(), client, replica.getSyncInterval()));
 		}

@@ -99,7 +99,7 @@ final class LitestreamPropertiesValidator {
 			throw invalid("litestream.lease.renew-interval", lease.getRenewInterval(),
 					"must be at most a third of litestream.lease.ttl (" + format(ttl)
 							+ "), so that a missed renewal is retried before the holder must stop writing",
-					"Set litestream.lease.renew-interval to " + format(ttl.dividedBy(3))
+					"Set litestream.lease.renew-interval to " + format(Duration.ofMillis(ttl.toMillis() / 3))
 							+ " or less, or raise litestream.lease.ttl.");
 		}
 		positive("litestream.lease.startup-timeout", lease.getStartupTimeout());

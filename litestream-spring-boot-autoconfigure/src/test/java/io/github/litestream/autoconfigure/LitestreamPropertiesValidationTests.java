@@ -76,8 +76,17 @@ class LitestreamPropertiesValidationTests {
 		assertThat(failure(output, "litestream.lease.ttl=30s", "litestream.lease.renew-interval=11s").getDescription())
 			.contains("'litestream.lease.renew-interval' with value '11s'",
 					"at most a third of litestream.lease.ttl (30s)");
+		assertThat(failure(output, "litestream.lease.ttl=1s").getAction()).contains("to 333ms or less");
 		assertThat(failure(output, "litestream.lease.ttl=100ms").getDescription())
 			.contains("'litestream.lease.ttl' with value '100ms'", "must be at least 300ms");
+	}
+
+	@Test
+	void sameReplicaConfiguredTwiceUnderTwoNamesIsRefused(CapturedOutput output) {
+		FailureAnalysis analysis = failure(output, "litestream.replicas[1].url=" + this.dir.resolve("replica"),
+				"litestream.replicas[1].name=again");
+		assertThat(analysis.getDescription()).contains("'litestream.replicas[1].url'",
+				"the same replica as litestream.replicas[0]");
 	}
 
 	@Test
