@@ -235,6 +235,23 @@ class ReplicaLeaseTests {
 	}
 
 	@Test
+	void holderStoppedWhileAHandoverRequestIsPendingStillReleasesItsLease() throws Exception {
+		ReplicaClient client = client("file", "stop-with-request");
+		ReplicaLease holder = lease(client, SHORT, "holder:1");
+		holder.start();
+		LeaseObject stored = client.readLease();
+		// The contender's request changes the lease's version under the holder
+		client.replaceLease(LeaseRecord.parse(stored.content()).withRequest("newcomer:2/y", Instant.now()).encode(),
+				stored.version());
+		holder.releaseWith(7);
+		holder.stop();
+		LeaseRecord released = storedLease(client);
+		assertThat(released.isReleased()).isTrue();
+		assertThat(released.finalTxid()).isEqualTo(7);
+		assertThat(released.generation()).isEqualTo(1);
+	}
+
+	@Test
 	void staleHandoverRequestOfAContenderThatGaveUpIsNotPassedOnAndAFreshOneIsOnce() throws Exception {
 		ReplicaClient client = client("file", "stale-request");
 		ReplicaLease holder = lease(client, SHORT, "holder:1");
