@@ -268,6 +268,16 @@ final class ReplicaLease {
 	 * @throws InterruptedException if the calling thread is interrupted
 	 */
 	boolean awaitHeld(Duration timeout, boolean request) throws LeaseUnavailableException, InterruptedException {
+		return awaitHeld(timeout, request, false);
+	}
+
+	/**
+	 * Like {@link #awaitHeld(Duration, boolean)}; with {@code whileUnreadable} it also
+	 * waits (up to the timeout) while the lease cannot be read: an instance that would
+	 * serve a local database must not do so while another may hold the lease.
+	 */
+	boolean awaitHeld(Duration timeout, boolean request, boolean whileUnreadable)
+			throws LeaseUnavailableException, InterruptedException {
 		if (this.state == State.DISABLED) {
 			return true;
 		}
@@ -285,7 +295,7 @@ final class ReplicaLease {
 					if (current != State.WAITING && current != State.FENCED) {
 						return false;
 					}
-					if (this.obstacle == Obstacle.UNREADABLE) {
+					if (this.obstacle == Obstacle.UNREADABLE && !whileUnreadable) {
 						return false;
 					}
 					long remaining = deadline - System.nanoTime();
@@ -297,8 +307,12 @@ final class ReplicaLease {
 						throw new LeaseUnavailableException("Database '" + this.database
 								+ "' could not take the lease of replica '" + this.replica + "' ("
 								+ this.client.leaseLocation() + ") within " + timeout.toSeconds() + "s: "
-								+ describeState() + (request
-										? "; the holder did not hand over (is it an older version, or stuck?)" : ""));
+								+ describeState()
+								+ ((this.obstacle == Obstacle.UNREADABLE)
+										? "; the lease cannot be read, so another instance may hold it and this "
+												+ "database is not served meanwhile"
+										: request ? "; the holder did not hand over (is it an older version, or stuck?)"
+												: ""));
 					}
 					this.changed.awaitNanos(Math.min(remaining, MAX_WAIT_NANOS));
 				}

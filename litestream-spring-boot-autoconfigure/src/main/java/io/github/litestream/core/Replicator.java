@@ -286,11 +286,25 @@ public final class Replicator implements AutoCloseable {
 	 * @throws InterruptedException if the calling thread is interrupted
 	 */
 	public void acquireLeases() throws LeaseUnavailableException, InterruptedException {
+		acquireLeases(false);
+	}
+
+	/**
+	 * Takes every replica's lease like {@link #acquireLeases()}; with
+	 * {@code whileUnreadable} a lease that cannot be read is waited for as well (up to
+	 * the startup timeout): a database that exists locally would otherwise be served
+	 * while another instance may hold the lease.
+	 * @param whileUnreadable whether to wait for leases that cannot be read
+	 * @throws LeaseUnavailableException if a lease is not taken within the startup
+	 * timeout
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	public void acquireLeases(boolean whileUnreadable) throws LeaseUnavailableException, InterruptedException {
 		LeaseConfig lease = this.config.lease();
 		long deadline = System.nanoTime() + lease.startupTimeout().toNanos();
 		for (ReplicaLease each : this.leases) {
 			Duration remaining = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-			each.awaitHeld(remaining, lease.handover() == LeaseConfig.Handover.REQUEST);
+			each.awaitHeld(remaining, lease.handover() == LeaseConfig.Handover.REQUEST, whileUnreadable);
 		}
 	}
 

@@ -190,9 +190,12 @@ public final class LitestreamDatabase {
 			leaseholder.onSupplanted(this::supplanted);
 			this.pending = leaseholder;
 			try {
-				leaseholder.acquireLeases();
+				// A missing database is not served before a restore, which fails on its
+				// own when the replica cannot be read; an existing one would be served
+				Path path = getPath();
+				leaseholder.acquireLeases(Files.exists(path) && Files.size(path) > 0);
 			}
-			catch (LeaseUnavailableException ex) {
+			catch (IOException ex) {
 				throw new StartupRestoreException(getName(), getPath(), ex);
 			}
 			catch (InterruptedException ex) {

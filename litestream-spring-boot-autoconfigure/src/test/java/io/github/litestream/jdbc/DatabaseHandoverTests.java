@@ -237,6 +237,27 @@ class DatabaseHandoverTests {
 		assertThat(restoredIds()).contains(1, 100, 109).doesNotContain(2);
 	}
 
+	@Test
+	void existingDatabaseIsNotServedWhileTheLeaseCannotBeRead() throws Exception {
+		Instance holder = instance("holder", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		holder.start();
+		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		assertThat(holder.database.sync().replicated()).isTrue();
+		// A second instance on a copy of the database (a persistent volume), while the
+		// replica cannot be reached from it
+		Path copy = this.dir.resolve("copy").resolve("app.db");
+		Files.createDirectories(copy.getParent());
+		Files.copy(holder.path, copy);
+		AtomicBoolean cutOff = new AtomicBoolean(true);
+		Instance second = instance("copy", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(2), cutOff);
+		assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(second::start)
+			.withCauseInstanceOf(LeaseUnavailableException.class)
+			.withMessageContaining("the lease cannot be read");
+		assertThat(second.database.isRunning()).isFalse();
+		holder.execute("INSERT INTO notes VALUES (1, 'still the only writer')");
+		assertThat(holder.database.sync().replicated()).isTrue();
+	}
+
 	private String lease() throws Exception {
 		return Files.readString(this.dir.resolve("replica").resolve("lock.json"), StandardCharsets.UTF_8);
 	}
