@@ -650,7 +650,7 @@ public final class Replicator implements AutoCloseable {
 		long last = target;
 		List<String> behind = this.uploaders.stream()
 			.filter((u) -> u.position() < 0 || Long.compareUnsigned(u.position(), last) < 0)
-			.map((u) -> u.name() + "=" + u.position())
+			.map((u) -> u.name() + "=" + ((u.position() < 0) ? "unknown" : LtxFileName.formatTxid(u.position())))
 			.toList();
 		if (replicated && behind.isEmpty()) {
 			logger.info("Stopped replicating database '{}' at TXID {}; every replica has it", this.name,

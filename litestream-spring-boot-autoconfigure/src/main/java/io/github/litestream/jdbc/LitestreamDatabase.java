@@ -514,6 +514,15 @@ public final class LitestreamDatabase {
 		}
 	}
 
+	private void requireNotHandedOver() {
+		Handover done = this.handover;
+		if (done != null) {
+			throw new IllegalStateException("Database '" + getName() + "' was handed over to " + done.to() + " at TXID "
+					+ LtxFileName.formatTxid(done.txid())
+					+ "; this instance no longer serves it (use the endpoint of the instance that does)");
+		}
+	}
+
 	/**
 	 * Returns the instance this one is handing the database over to right now (its
 	 * connections are paused meanwhile).
@@ -622,6 +631,7 @@ public final class LitestreamDatabase {
 	}
 
 	private Replicator requireReplicator() {
+		requireNotHandedOver();
 		Replicator current = this.replicator;
 		if (current == null) {
 			throw new IllegalStateException("Replication of database '" + getName() + "' is not running");
@@ -665,6 +675,7 @@ public final class LitestreamDatabase {
 		if (wrapper == null) {
 			throw new IllegalStateException("Database '" + getName() + "' has no DataSource");
 		}
+		requireNotHandedOver();
 		this.lock.lock();
 		try (PreparedRestore prepared = prepare(target)) {
 			long started = System.nanoTime();
