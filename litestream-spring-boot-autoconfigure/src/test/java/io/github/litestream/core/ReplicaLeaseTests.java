@@ -10,7 +10,6 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,16 +19,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
-import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.storage.s3.S3ReplicaClient;
-import io.github.litestream.testsupport.ForwardingReplicaClient;
+import io.github.litestream.testsupport.UnreachableReplicaClient;
 import io.github.litestream.testsupport.S3ServerExtension;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -179,7 +176,7 @@ class ReplicaLeaseTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "file", "s3" })
 	void holderThatCannotRenewStopsWritingBeforeItsLeaseExpiresAndThenWaits(String backend) throws Exception {
-		FailingLeaseWrites flaky = new FailingLeaseWrites(client(backend, "fenced"));
+		UnreachableReplicaClient flaky = new UnreachableReplicaClient(client(backend, "fenced"));
 		ReplicaLease holder = lease(flaky, SHORT, "holder:1");
 		holder.start();
 		Instant expiresAt = holder.status().expiresAt();
@@ -187,7 +184,7 @@ class ReplicaLeaseTests {
 		contender.start();
 		assertThat(contender.mayWrite()).isFalse();
 		Overlap overlap = Overlap.watch(holder, contender);
-		flaky.failing.set(true);
+		flaky.unreachable().set(true);
 		await().atMost(Duration.ofSeconds(10)).until(() -> holder.state() == ReplicaLease.State.FENCED);
 		Instant fencedSeenAt = Instant.now();
 		expiresAt = storedLease(client(backend, "fenced")).expiresAt();
@@ -196,7 +193,7 @@ class ReplicaLeaseTests {
 		assertThat(holder.status().state()).isEqualTo("FENCED");
 		await().atMost(Duration.ofSeconds(10)).until(contender::mayWrite);
 		// The replica answers the old holder again: it finds the new holder and waits
-		flaky.failing.set(false);
+		flaky.unreachable().set(false);
 		await().atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> assertThat(holder.status().holder()).isEqualTo("contender:2"));
 		assertThat(holder.state()).isEqualTo(ReplicaLease.State.WAITING);
@@ -207,13 +204,13 @@ class ReplicaLeaseTests {
 
 	@Test
 	void holderThatCouldNotRenewTakesItsUntouchedLeaseAgainAsANewGeneration() throws Exception {
-		FailingLeaseWrites flaky = new FailingLeaseWrites(client("file", "again"));
+		UnreachableReplicaClient flaky = new UnreachableReplicaClient(client("file", "again"));
 		ReplicaLease holder = lease(flaky, SHORT, "holder:1");
 		holder.start();
 		long term = holder.term();
-		flaky.failing.set(true);
+		flaky.unreachable().set(true);
 		await().atMost(Duration.ofSeconds(10)).until(() -> holder.state() == ReplicaLease.State.FENCED);
-		flaky.failing.set(false);
+		flaky.unreachable().set(false);
 		await().atMost(Duration.ofSeconds(10)).until(holder::mayWrite);
 		assertThat(holder.term()).as("writers read the replica again").isGreaterThan(term);
 		assertThat(storedLease(client("file", "again")).generation()).isEqualTo(2);
@@ -458,88 +455,6 @@ class ReplicaLeaseTests {
 
 		boolean seen() {
 			return this.seen.get();
-		}
-
-	}
-
-	/**
-	 * A real client whose lease writes fail, while asked to, before reaching the store:
-	 * the replica becoming unreachable for one instance.
-	 */
-	private static final class FailingLeaseWrites extends ForwardingReplicaClient {
-
-		final AtomicBoolean failing = new AtomicBoolean();
-
-		FailingLeaseWrites(ReplicaClient delegate) {
-			super(delegate);
-		}
-
-		private void check() throws ReplicaException {
-			if (this.failing.get()) {
-				throw new ReplicaException("Injected: replica unreachable", true, null);
-			}
-		}
-
-		@Override
-		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
-			check();
-			return super.listFiles(level, minTxidAtLeast);
-		}
-
-		@Override
-		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
-			check();
-			return super.openFile(level, minTxid, maxTxid);
-		}
-
-		@Override
-		public void download(int level, long minTxid, long maxTxid, Path target) throws IOException {
-			check();
-			super.download(level, minTxid, maxTxid, target);
-		}
-
-		@Override
-		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
-				throws IOException {
-			check();
-			return super.writeFile(level, minTxid, maxTxid, timestamp, data);
-		}
-
-		@Override
-		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
-				throws IOException {
-			check();
-			return super.createFile(level, minTxid, maxTxid, timestamp, data);
-		}
-
-		@Override
-		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
-			check();
-			super.deleteFiles(files);
-		}
-
-		@Override
-		public void deleteAll() throws IOException {
-			check();
-			super.deleteAll();
-		}
-
-		@Override
-		public @Nullable LeaseObject readLease() throws IOException {
-			check();
-			return super.readLease();
-		}
-
-		@Override
-		public String createLease(byte[] content) throws IOException {
-			check();
-			return super.createLease(content);
-		}
-
-		@Override
-		public String replaceLease(byte[] content, String expectedVersion) throws IOException {
-			check();
-			return super.replaceLease(content, expectedVersion);
 		}
 
 	}

@@ -1,7 +1,5 @@
 package io.github.litestream.jdbc;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +9,7 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -29,13 +25,9 @@ import io.github.litestream.core.LeaseUnavailableException;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.Restorer;
-import io.github.litestream.storage.LeaseObject;
-import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
-import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
-import io.github.litestream.testsupport.ForwardingReplicaClient;
-import org.jspecify.annotations.Nullable;
+import io.github.litestream.testsupport.UnreachableReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -292,7 +284,7 @@ class DatabaseHandoverTests {
 			throws Exception {
 		Path db = this.dir.resolve(name).resolve("app.db");
 		Files.createDirectories(db.getParent());
-		ReplicaClient client = new CutOff(new FileReplicaClient(this.dir.resolve("replica")), cutOff);
+		ReplicaClient client = new UnreachableReplicaClient(new FileReplicaClient(this.dir.resolve("replica")), cutOff);
 		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofMillis(20)));
 		CompositeReplicationListener listener = new CompositeReplicationListener();
 		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
@@ -332,74 +324,6 @@ class DatabaseHandoverTests {
 		void close() {
 			this.database.stop();
 			this.dataSource.close();
-		}
-
-	}
-
-	/** A real replica this instance can be cut off from: every call fails meanwhile. */
-	private static final class CutOff extends ForwardingReplicaClient {
-
-		private final AtomicBoolean cut;
-
-		CutOff(ReplicaClient delegate, AtomicBoolean cut) {
-			super(delegate);
-			this.cut = cut;
-		}
-
-		private void check() throws IOException {
-			if (this.cut.get()) {
-				throw new ReplicaException("injected: cut off from the replica", true, null);
-			}
-		}
-
-		@Override
-		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
-			check();
-			return super.listFiles(level, minTxidAtLeast);
-		}
-
-		@Override
-		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
-			check();
-			return super.openFile(level, minTxid, maxTxid);
-		}
-
-		@Override
-		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
-				throws IOException {
-			check();
-			return super.createFile(level, minTxid, maxTxid, timestamp, data);
-		}
-
-		@Override
-		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
-				throws IOException {
-			check();
-			return super.writeFile(level, minTxid, maxTxid, timestamp, data);
-		}
-
-		@Override
-		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
-			check();
-			super.deleteFiles(files);
-		}
-
-		@Override
-		public @Nullable LeaseObject readLease() throws IOException {
-			check();
-			return super.readLease();
-		}
-
-		@Override
-		public String createLease(byte[] content) throws IOException {
-			check();
-			return super.createLease(content);
-		}
-
-		@Override
-		public String replaceLease(byte[] content, String expectedVersion) throws IOException {
-			check();
-			return super.replaceLease(content, expectedVersion);
 		}
 
 	}
