@@ -92,9 +92,9 @@ final class RestoreUpload {
 		Files.copy(base, source);
 		try (Litestream.Sidecar sidecar = Litestream.Sidecar.start(binary, source, target, Duration.ofSeconds(1),
 				Duration.ofSeconds(1), OurReplication.defaultLevels())) {
-			// Its first file (the whole database) is on the replica; a few more seconds
-			// for its own bookkeeping before SIGTERM.
-			Thread.sleep(3000);
+			// Its first file (the whole database) is on the replica; SIGTERM once its own
+			// bookkeeping is done: the replica unchanged for a second.
+			awaitQuiet(target.root(), Duration.ofSeconds(1), Duration.ofMinutes(1));
 		}
 		Map<String, Long> before = listing(target.root());
 		Path restoredDir = Files.createDirectories(dir.resolve("restored"));
@@ -139,6 +139,27 @@ final class RestoreUpload {
 	}
 
 	/** Every file under the replica's root, by relative path, the lease object apart. */
+	/**
+	 * Waits until the replica's files (names and sizes) stay the same for {@code quiet},
+	 * at most {@code max}.
+	 */
+	static void awaitQuiet(Path root, Duration quiet, Duration max) throws IOException, InterruptedException {
+		long deadline = System.nanoTime() + max.toNanos();
+		Map<String, Long> seen = listing(root);
+		long since = System.nanoTime();
+		while (System.nanoTime() - since < quiet.toNanos()) {
+			if (System.nanoTime() > deadline) {
+				throw new IllegalStateException("Replica " + root + " still changing after " + max);
+			}
+			Thread.sleep(100);
+			Map<String, Long> now = listing(root);
+			if (!now.equals(seen) || now.isEmpty()) {
+				seen = now;
+				since = System.nanoTime();
+			}
+		}
+	}
+
 	static Map<String, Long> listing(Path root) throws IOException {
 		Map<String, Long> files = new TreeMap<>();
 		if (!Files.isDirectory(root)) {
