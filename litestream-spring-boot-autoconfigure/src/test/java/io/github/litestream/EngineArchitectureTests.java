@@ -21,11 +21,25 @@ class EngineArchitectureTests {
 	void enginePackagesDoNotDependOnSpringOrMicrometer() {
 		noClasses().that()
 			.resideInAnyPackage("io.github.litestream.wal..", "io.github.litestream.ltx..",
-					"io.github.litestream.core..", "io.github.litestream.storage..")
+					"io.github.litestream.core..", "io.github.litestream.ownership..", "io.github.litestream.storage..")
 			.should()
 			.dependOnClassesThat()
 			.resideInAnyPackage("org.springframework..", "io.micrometer..")
 			.because("the engine must stay usable without Spring (DESIGN section 2)")
+			.check(CLASSES);
+	}
+
+	@Test
+	void ownershipDependsOnNeitherTheEngineNorTheApplication() {
+		noClasses().that()
+			.resideInAPackage("io.github.litestream.ownership..")
+			.should()
+			.dependOnClassesThat()
+			.resideInAnyPackage("io.github.litestream.core..", "io.github.litestream.jdbc..",
+					"io.github.litestream.autoconfigure..", "io.github.litestream.actuate..",
+					"io.github.litestream.metrics..")
+			.because("the DataSource gate, the engine, health and the meters all read the one ownership state "
+					+ "machine of a database (DESIGN 4.14), so it may use only storage and ltx")
 			.check(CLASSES);
 	}
 

@@ -22,10 +22,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.core.Restorer;
+import io.github.litestream.ownership.LeaseConfig;
 
 /**
  * Runs every benchmark scenario of issue 6 and writes {@code docs/benchmarks.md}. See

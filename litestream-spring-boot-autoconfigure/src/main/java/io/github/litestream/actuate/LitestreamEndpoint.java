@@ -14,7 +14,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 
 import io.github.litestream.core.NoBackupException;
-import io.github.litestream.core.LeaseStatus;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicatorStatus;
 import io.github.litestream.core.RestorableRange;
@@ -26,6 +25,7 @@ import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
 import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.ownership.LeaseStatus;
 import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
 
@@ -296,10 +296,12 @@ public class LitestreamEndpoint {
 			String state = (handover != null) ? "HANDED_OVER" : database.isStopping() ? "STOPPED" : "NEW";
 			return new DatabaseDescriptor(database.getPath().toString(), 0, (handover != null) ? handover.txid() : 0, 0,
 					size, state, null,
-					(handover != null) ? "handed over to " + handover.to() + " at " + handover.at() : null, replicas);
+					(handover != null) ? "handed over to " + handover.to() + " at " + handover.at() : null, replicas,
+					database.getOwnership().state().name(), database.getOwnership().reason());
 		}
 		return new DatabaseDescriptor(status.path().toString(), status.pageSize(), status.txid(), status.walSize(),
-				size, status.state(), status.lastSyncAt(), status.lastError(), replicas);
+				size, status.state(), status.lastSyncAt(), status.lastError(), replicas,
+				database.getOwnership().state().name(), database.getOwnership().reason());
 	}
 
 	private static long size(LitestreamDatabase database) {
@@ -363,9 +365,13 @@ public class LitestreamEndpoint {
 	 * @param lastSyncAt when the last local L0 file was written
 	 * @param lastError the last sync failure
 	 * @param replicas by replica name
+	 * @param ownership the ownership state (DESIGN 4.14): {@code OWNER} while this
+	 * instance acknowledges writes
+	 * @param ownershipReason why the database is in that state
 	 */
 	public record DatabaseDescriptor(String path, int pageSize, long txid, long walSize, long size, String state,
-			@Nullable Instant lastSyncAt, @Nullable String lastError, Map<String, ReplicaDescriptor> replicas) {
+			@Nullable Instant lastSyncAt, @Nullable String lastError, Map<String, ReplicaDescriptor> replicas,
+			String ownership, String ownershipReason) {
 	}
 
 	/**

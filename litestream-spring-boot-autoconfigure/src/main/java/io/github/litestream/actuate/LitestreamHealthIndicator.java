@@ -4,11 +4,12 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import io.github.litestream.core.LeaseStatus;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicatorStatus;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
+import io.github.litestream.ownership.LeaseStatus;
+import io.github.litestream.ownership.OwnershipState;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
@@ -49,10 +50,20 @@ public class LitestreamHealthIndicator extends AbstractHealthIndicator {
 			ReplicatorStatus engine = database.status();
 			Map<String, Object> details = new LinkedHashMap<>();
 			details.put("path", database.getPath().toString());
+			OwnershipState ownership = database.getOwnership().state();
+			details.put("ownership", ownership.name());
+			details.put("ownershipReason", database.getOwnership().reason());
+			if (ownership == OwnershipState.FENCED) {
+				// Reads only: writes are refused until the lease is renewed
+				status = worse(status, Status.DOWN);
+			}
+			else if (ownership != OwnershipState.OWNER) {
+				status = worse(status, Status.OUT_OF_SERVICE);
+			}
 			LitestreamDatabase.Handover handover = database.getHandover();
 			if (handover != null) {
 				// Serves the database no more: another instance does
-				details.put("state", "HANDED_OVER");
+				details.put("state", ownership.name());
 				details.put("handedOverTo", handover.to());
 				details.put("txid", handover.txid());
 				details.put("handedOverAt", handover.at().toString());

@@ -2,8 +2,10 @@ package io.github.litestream.autoconfigure;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 
 import io.github.litestream.jdbc.DatabaseHandedOverException;
+import io.github.litestream.jdbc.DatabaseReadOnlyException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
@@ -19,11 +21,13 @@ import org.springframework.web.servlet.ModelAndView;
 
 /**
  * Answers a request that failed because this instance handed its database over to another
- * (a rolling deploy) with {@code 503 Service Unavailable}, a problem detail that names
- * the successor, {@code Retry-After: 1} and {@code Connection: close}, so that the
- * client's next attempt opens a new connection, which the load balancer sends to the new
- * instance. Without it the request would end as a 500 with a stack trace per request.
- * Runs before the application's own resolvers; other exceptions are left to them.
+ * (a rolling deploy), or refused a write because it cannot renew its lease for now
+ * ({@link DatabaseReadOnlyException}: {@code Retry-After: 2}, the connection kept), with
+ * {@code 503 Service Unavailable}, a problem detail that names the successor,
+ * {@code Retry-After: 1} and {@code Connection: close}, so that the client's next attempt
+ * opens a new connection, which the load balancer sends to the new instance. Without it
+ * the request would end as a 500 with a stack trace per request. Runs before the
+ * application's own resolvers; other exceptions are left to them.
  */
 class DatabaseHandedOverExceptionResolver implements HandlerExceptionResolver, Ordered {
 
@@ -32,18 +36,25 @@ class DatabaseHandedOverExceptionResolver implements HandlerExceptionResolver, O
 	@Override
 	public @Nullable ModelAndView resolveException(HttpServletRequest request, HttpServletResponse response,
 			@Nullable Object handler, Exception ex) {
-		DatabaseHandedOverException handedOver = find(ex);
-		if (handedOver == null || response.isCommitted()) {
+		SQLException refused = find(ex);
+		if (refused == null || response.isCommitted()) {
 			return null;
 		}
-		logger.debug("{} {} refused: {}", request.getMethod(), request.getRequestURI(), handedOver.getMessage());
+		logger.debug("{} {} refused: {}", request.getMethod(), request.getRequestURI(), refused.getMessage());
 		response.setStatus(HttpStatus.SERVICE_UNAVAILABLE.value());
-		response.setHeader(HttpHeaders.RETRY_AFTER, "1");
-		response.setHeader(HttpHeaders.CONNECTION, "close");
+		if (refused instanceof DatabaseHandedOverException) {
+			// Another instance serves the database: a new connection reaches it
+			response.setHeader(HttpHeaders.RETRY_AFTER, "1");
+			response.setHeader(HttpHeaders.CONNECTION, "close");
+		}
+		else {
+			// This instance serves reads and takes writes again once its lease is renewed
+			response.setHeader(HttpHeaders.RETRY_AFTER, "2");
+		}
 		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
 		response.setCharacterEncoding(StandardCharsets.UTF_8.name());
 		String body = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,\"detail\":\""
-				+ escape(handedOver.getMessage()) + "\",\"instance\":\"" + escape(request.getRequestURI()) + "\"}";
+				+ escape(refused.getMessage()) + "\",\"instance\":\"" + escape(request.getRequestURI()) + "\"}";
 		try {
 			response.getWriter().write(body);
 		}
@@ -53,10 +64,10 @@ class DatabaseHandedOverExceptionResolver implements HandlerExceptionResolver, O
 		return new ModelAndView();
 	}
 
-	private static @Nullable DatabaseHandedOverException find(Throwable ex) {
+	private static @Nullable SQLException find(Throwable ex) {
 		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
-			if (cause instanceof DatabaseHandedOverException handedOver) {
-				return handedOver;
+			if (cause instanceof DatabaseHandedOverException || cause instanceof DatabaseReadOnlyException) {
+				return (SQLException) cause;
 			}
 			if (cause.getCause() == cause) {
 				break;

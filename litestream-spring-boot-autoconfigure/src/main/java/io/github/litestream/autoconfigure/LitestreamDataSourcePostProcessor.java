@@ -14,7 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import javax.sql.DataSource;
 
-import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.SqliteWalResetBug;
 import io.github.litestream.jdbc.CompositeReplicationListener;
@@ -22,6 +21,7 @@ import io.github.litestream.jdbc.LitestreamDataSource;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
+import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.storage.ReplicaClient;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;

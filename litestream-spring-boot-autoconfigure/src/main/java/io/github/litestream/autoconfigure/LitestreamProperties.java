@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.ReplicationDefaults;
+import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.storage.s3.S3Encryption;
 import io.github.litestream.storage.s3.S3ReplicaClient;
 import org.jspecify.annotations.Nullable;

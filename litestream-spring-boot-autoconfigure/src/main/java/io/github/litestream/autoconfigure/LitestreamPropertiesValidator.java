@@ -6,8 +6,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.function.Function;
 
-import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.ReplicationDefaults;
+import io.github.litestream.ownership.LeaseConfig;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.source.ConfigurationProperty;

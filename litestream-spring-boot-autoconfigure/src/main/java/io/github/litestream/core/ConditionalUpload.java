@@ -11,6 +11,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 
 import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.ownership.LeaseNotHeldException;
+import io.github.litestream.ownership.ReplicaLease;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 

@@ -23,6 +23,8 @@ import io.github.litestream.ltx.LtxDecoder;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ltx.LtxHeader;
 import io.github.litestream.ltx.LtxMerger;
+import io.github.litestream.ownership.LeaseNotHeldException;
+import io.github.litestream.ownership.ReplicaLease;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import org.jspecify.annotations.Nullable;
@@ -127,7 +129,7 @@ final class ReplicaCompactor {
 		this.listener = config.listener();
 		this.reservations = reservations;
 		this.scratch = config.metaDirectory().resolve(".compact-" + replica.name() + ".ltx.tmp");
-		this.lease = ReplicaLease.disabled(config, replica);
+		this.lease = ReplicaLease.disabled(config.name(), replica.name(), replica.client());
 	}
 
 	/**

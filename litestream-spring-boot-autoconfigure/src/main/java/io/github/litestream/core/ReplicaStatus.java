@@ -2,6 +2,7 @@ package io.github.litestream.core;
 
 import java.time.Instant;
 
+import io.github.litestream.ownership.LeaseStatus;
 import org.jspecify.annotations.Nullable;
 
 /**

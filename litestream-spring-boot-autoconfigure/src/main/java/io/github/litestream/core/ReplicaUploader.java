@@ -20,6 +20,8 @@ import io.github.litestream.ltx.LtxDecoder;
 import io.github.litestream.ltx.LtxEncoder;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ltx.LtxHeader;
+import io.github.litestream.ownership.LeaseNotHeldException;
+import io.github.litestream.ownership.ReplicaLease;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import org.jspecify.annotations.Nullable;
@@ -95,7 +97,7 @@ final class ReplicaUploader {
 		this.replicator = replicator;
 		this.config = config;
 		this.client = config.client();
-		this.lease = ReplicaLease.disabled(replicator.config(), config);
+		this.lease = ReplicaLease.disabled(replicator.config().name(), config.name(), config.client());
 	}
 
 	/**

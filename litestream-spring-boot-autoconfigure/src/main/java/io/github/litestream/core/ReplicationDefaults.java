@@ -3,6 +3,8 @@ package io.github.litestream.core;
 import java.time.Duration;
 import java.util.List;
 
+import io.github.litestream.ownership.LeaseConfig;
+
 /**
  * Named defaults of the replication engine. They mirror Litestream v0.5 and are the
  * defaults of the {@code litestream.*} properties.
@@ -63,13 +65,13 @@ public final class ReplicationDefaults {
 	 * How long a replica's lease lasts after its last renewal; Litestream's leaser uses
 	 * the same.
 	 */
-	public static final Duration LEASE_TTL = Duration.ofSeconds(30);
+	public static final Duration LEASE_TTL = LeaseConfig.DEFAULT_TTL;
 
 	/** How often the holder renews a replica's lease. */
-	public static final Duration LEASE_RENEW_INTERVAL = Duration.ofSeconds(10);
+	public static final Duration LEASE_RENEW_INTERVAL = LeaseConfig.DEFAULT_RENEW_INTERVAL;
 
 	/** How long a starting instance waits for the leases of its replicas. */
-	public static final Duration LEASE_STARTUP_TIMEOUT = Duration.ofMinutes(5);
+	public static final Duration LEASE_STARTUP_TIMEOUT = LeaseConfig.DEFAULT_STARTUP_TIMEOUT;
 
 	private ReplicationDefaults() {
 	}

@@ -2,14 +2,16 @@ package io.github.litestream.core;
 
 import java.time.Duration;
 
+import io.github.litestream.ownership.OwnershipListener;
 import io.github.litestream.storage.LtxFileInfo;
 
 /**
  * Callbacks through which the engine reports what it does. Every method has a no-op
  * default; implementations must be thread-safe and fast, since they run on the engine's
- * threads. Metrics and health are built on this interface.
+ * threads. Metrics and health are built on this interface; the ownership events come from
+ * {@link OwnershipListener}.
  */
-public interface ReplicationListener {
+public interface ReplicationListener extends OwnershipListener {
 
 	/** A listener that ignores every event. */
 	ReplicationListener NO_OP = new ReplicationListener() {
@@ -110,27 +112,6 @@ public interface ReplicationListener {
 	}
 
 	/**
-	 * Called when this engine acquired the lease of a replica (a new generation), and may
-	 * write it.
-	 * @param database the database name
-	 * @param replica the replica name
-	 * @param lease the lease
-	 */
-	default void onLeaseAcquired(String database, String replica, LeaseStatus lease) {
-	}
-
-	/**
-	 * Called when this engine lost the lease of a replica or stopped writing under it: it
-	 * was not renewed in time, another process took it over, or a conflicting file was
-	 * met.
-	 * @param database the database name
-	 * @param replica the replica name
-	 * @param reason why
-	 */
-	default void onLeaseLost(String database, String replica, String reason) {
-	}
-
-	/**
 	 * Called when an upload was refused because a different file of the same name exists
 	 * on the replica (another writer's history); the engine stops writing that replica.
 	 * @param database the database name
@@ -138,28 +119,6 @@ public interface ReplicationListener {
 	 * @param reason what was met
 	 */
 	default void onUploadRejected(String database, String replica, String reason) {
-	}
-
-	/**
-	 * This instance handed the database over to another instance that asked for its
-	 * leases: every replica holds {@code txid}, and this instance serves the database no
-	 * more.
-	 * @param database the database name
-	 * @param successor the instance that asked ({@code host:pid/instance})
-	 * @param txid the final TXID
-	 */
-	default void onHandover(String database, String successor, long txid) {
-	}
-
-	/**
-	 * This instance took the database back after a handover: its successor gave the
-	 * leases up without writing after {@code txid} (it failed to start), so this instance
-	 * serves the database again.
-	 * @param database the database name
-	 * @param successor the instance that had asked for it
-	 * @param txid the TXID of the handover, still the newest state
-	 */
-	default void onHandoverReverted(String database, String successor, long txid) {
 	}
 
 }

@@ -17,12 +17,13 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 
 import io.github.litestream.ltx.LtxChecksum;
 import io.github.litestream.ltx.LtxEncoder;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ltx.LtxHeader;
+import io.github.litestream.ownership.DatabaseOwnership;
+import io.github.litestream.ownership.ReplicaLease;
 import io.github.litestream.wal.WalFrameHeader;
 import io.github.litestream.wal.WalHeader;
 import io.github.litestream.wal.WalReader;
@@ -91,8 +92,17 @@ public final class Replicator implements AutoCloseable {
 	/** Compaction, snapshots and retention, one thread per replica (issue 3). */
 	private final List<ReplicaCompactor> compactors = new ArrayList<>();
 
-	/** One lease per replica: the right to write it (DESIGN 4.14). */
-	private final List<ReplicaLease> leases = new ArrayList<>();
+	/**
+	 * The database's ownership: one lease per replica, the right to write it (DESIGN
+	 * 4.14).
+	 */
+	private final DatabaseOwnership ownership;
+
+	/**
+	 * Whether this engine created {@link #ownership} and so takes and releases the
+	 * leases.
+	 */
+	private final boolean ownsLeases;
 
 	/** Guards the WAL and database state below; held while an L0 file is cut. */
 	private final ReentrantLock lock = new ReentrantLock();
@@ -165,6 +175,9 @@ public final class Replicator implements AutoCloseable {
 
 	private volatile State state = State.NEW;
 
+	/** Set by a stop after which every replica held the last TXID. */
+	private volatile @Nullable Long finalTxid;
+
 	/** Written only by the sync thread. */
 	private volatile long loopPasses;
 
@@ -180,16 +193,40 @@ public final class Replicator implements AutoCloseable {
 
 	private @Nullable String lastSyncError;
 
-	private volatile @Nullable Consumer<String> handoverHandler;
-
-	private volatile @Nullable Consumer<String> supplantedHandler;
-
 	/**
 	 * Creates a replicator; nothing happens until {@link #start()}.
 	 * @param config the settings
 	 */
 	public Replicator(ReplicatorConfig config) {
+		this(config, ownershipOf(config), true);
+	}
+
+	/**
+	 * Creates a replicator that writes under a database's ownership, which takes and
+	 * releases the leases itself (they outlive this engine, e.g. across an in-place
+	 * restore); nothing happens until {@link #start()}.
+	 * @param config the settings
+	 * @param ownership the ownership of the database
+	 */
+	public Replicator(ReplicatorConfig config, DatabaseOwnership ownership) {
+		this(config, ownership, false);
+	}
+
+	/**
+	 * Creates the ownership of a database from its engine settings.
+	 * @param config the settings
+	 * @return the ownership, not started
+	 */
+	public static DatabaseOwnership ownershipOf(ReplicatorConfig config) {
+		return new DatabaseOwnership(config.name(), config.clock(), config.lease(),
+				config.replicas().stream().map((r) -> new DatabaseOwnership.Replica(r.name(), r.client())).toList(),
+				config.listener());
+	}
+
+	private Replicator(ReplicatorConfig config, DatabaseOwnership ownership, boolean ownsLeases) {
 		this.config = config;
+		this.ownership = ownership;
+		this.ownsLeases = ownsLeases;
 		this.name = config.name();
 		this.listener = config.listener();
 		this.store = new LocalStore(config.metaDirectory());
@@ -207,34 +244,20 @@ public final class Replicator implements AutoCloseable {
 	 * replica's lease; a change of the lease wakes the uploader.
 	 */
 	private void guardWritesWithLeases() {
-		ReplicaLease.Identity identity = ReplicaLease.Identity.local();
 		for (int i = 0; i < this.uploaders.size(); i++) {
 			ReplicaUploader uploader = this.uploaders.get(i);
-			ReplicaLease lease = new ReplicaLease(this.config, this.config.replicas().get(i), identity, uploader::wake);
-			lease.onHandoverRequested(this::handoverRequested);
-			lease.onSupplanted(this::supplanted);
-			this.leases.add(lease);
+			ReplicaLease lease = this.ownership.lease(i);
 			uploader.guardedBy(lease);
 			this.compactors.get(i).guardedBy(lease);
 		}
 	}
 
-	private void supplanted(String holder) {
-		Consumer<String> handler = this.supplantedHandler;
-		if (handler != null) {
-			handler.accept(holder);
-		}
-	}
-
 	/**
-	 * Sets what happens when another instance held a replica's lease after this engine
-	 * did (it took over while this one was paused or cut off): the database here is no
-	 * longer the newest state, and writes to it would be lost. Called on a lease thread,
-	 * once per replica; the handler must not block it.
-	 * @param handler receives the other holder ({@code host:pid})
+	 * Returns the ownership this engine writes under.
+	 * @return the ownership
 	 */
-	public void onSupplanted(Consumer<String> handler) {
-		this.supplantedHandler = handler;
+	public DatabaseOwnership ownership() {
+		return this.ownership;
 	}
 
 	/**
@@ -249,125 +272,16 @@ public final class Replicator implements AutoCloseable {
 		return this.uploaders.isEmpty() ? -1 : lowest;
 	}
 
-	private void handoverRequested(String requester) {
-		Consumer<String> handler = this.handoverHandler;
-		if (handler != null) {
-			handler.accept(requester);
-		}
-	}
-
 	/**
-	 * Sets what happens when another instance asks for this engine's leases (DESIGN
-	 * 4.14): the handler drains the application, syncs and stops the engine with
-	 * {@link #stop(boolean)}, or calls {@link #handoverDeclined()}. Called on a lease
-	 * thread; the handler must not block it.
-	 * @param handler receives the requester ({@code host:pid/instance})
+	 * Tells whether any replica holds a file after {@code finalTxid}: another instance
+	 * wrote after it.
+	 * @param config the engine settings (the replicas)
+	 * @param finalTxid the TXID
+	 * @return whether a replica moved past it
+	 * @throws IOException if a replica cannot be listed
 	 */
-	public void onHandoverRequested(Consumer<String> handler) {
-		this.handoverHandler = handler;
-	}
-
-	/**
-	 * Lets a pending handover request be passed on again at the next renewal.
-	 */
-	public void handoverDeclined() {
-		for (ReplicaLease lease : this.leases) {
-			lease.handoverDeclined();
-		}
-	}
-
-	/**
-	 * Takes every replica's lease before the database is restored or used (call before
-	 * {@link #start()}): waits while another live instance holds one, asking it to hand
-	 * over with {@link LeaseConfig.Handover#REQUEST}. A lease that cannot be read is not
-	 * waited for; the engine writes nothing to that replica until it holds it.
-	 * @throws LeaseUnavailableException if another instance keeps a lease past
-	 * {@link LeaseConfig#startupTimeout()}
-	 * @throws InterruptedException if the calling thread is interrupted
-	 */
-	public void acquireLeases() throws LeaseUnavailableException, InterruptedException {
-		acquireLeases(false);
-	}
-
-	/**
-	 * Takes every replica's lease like {@link #acquireLeases()}; with
-	 * {@code whileUnreadable} a lease that cannot be read is waited for as well (up to
-	 * the startup timeout): a database that exists locally would otherwise be served
-	 * while another instance may hold the lease.
-	 * @param whileUnreadable whether to wait for leases that cannot be read
-	 * @throws LeaseUnavailableException if a lease is not taken within the startup
-	 * timeout
-	 * @throws InterruptedException if the calling thread is interrupted
-	 */
-	public void acquireLeases(boolean whileUnreadable) throws LeaseUnavailableException, InterruptedException {
-		LeaseConfig lease = this.config.lease();
-		long deadline = System.nanoTime() + lease.startupTimeout().toNanos();
-		for (ReplicaLease each : this.leases) {
-			Duration remaining = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-			each.awaitHeld(remaining, lease.handover() == LeaseConfig.Handover.REQUEST, whileUnreadable);
-		}
-	}
-
-	/**
-	 * What {@link #reclaimAfterHandover(long)} found.
-	 */
-	public enum Reclaim {
-
-		/** The leases are this engine's again; start it. */
-		TAKEN,
-
-		/** Another instance holds a lease: try again later. */
-		BUSY,
-
-		/**
-		 * A replica moved past the final TXID: the successor wrote, never take it back.
-		 */
-		MOVED_ON
-
-	}
-
-	/**
-	 * For an engine created after its instance handed the database over (DESIGN 4.14):
-	 * takes the leases back when the successor gave them up, by releasing them or letting
-	 * them expire, before anything was written after {@code finalTxid} (it failed to
-	 * start, say). The database then still is the newest state and this instance may
-	 * serve it again. Call before {@link #start()}.
-	 * @param finalTxid the TXID the database was handed over at
-	 * @return the outcome; on anything but {@link Reclaim#TAKEN} no lease is held
-	 * @throws IOException if a replica or its lease cannot be read
-	 * @throws InterruptedException if the calling thread is interrupted
-	 */
-	public Reclaim reclaimAfterHandover(long finalTxid) throws IOException, InterruptedException {
-		for (ReplicaLease lease : this.leases) {
-			if (lease.heldByAnother()) {
-				return Reclaim.BUSY;
-			}
-		}
-		if (movedPast(finalTxid)) {
-			return Reclaim.MOVED_ON;
-		}
-		try {
-			for (ReplicaLease lease : this.leases) {
-				if (!lease.awaitHeld(this.config.lease().renewInterval(), false)) {
-					releaseLeases();
-					return Reclaim.BUSY;
-				}
-			}
-		}
-		catch (LeaseUnavailableException ex) {
-			releaseLeases();
-			return Reclaim.BUSY;
-		}
-		// Held: nobody can write any more; the successor may have written before
-		if (movedPast(finalTxid)) {
-			releaseLeases();
-			return Reclaim.MOVED_ON;
-		}
-		return Reclaim.TAKEN;
-	}
-
-	private boolean movedPast(long finalTxid) throws IOException {
-		for (ReplicaConfig replica : this.config.replicas()) {
+	public static boolean movedPast(ReplicatorConfig config, long finalTxid) throws IOException {
+		for (ReplicaConfig replica : config.replicas()) {
 			long max = ReplicaAttachment.maxTxid(RestorePlanner.listAll(replica.client()));
 			if (Long.compareUnsigned(max, finalTxid) > 0) {
 				return true;
@@ -377,38 +291,29 @@ public final class Replicator implements AutoCloseable {
 	}
 
 	/**
-	 * Returns the highest final TXID written into a released lease this engine took: the
-	 * state its predecessor left on every replica.
-	 * @return the TXID, or {@code null} when no predecessor wrote one
-	 */
-	public @Nullable Long predecessorFinalTxid() {
-		Long highest = null;
-		for (ReplicaLease lease : this.leases) {
-			Long txid = lease.predecessorFinalTxid();
-			if (txid != null && (highest == null || Long.compareUnsigned(txid, highest) > 0)) {
-				highest = txid;
-			}
-		}
-		return highest;
-	}
-
-	/**
 	 * Takes (or starts waiting for) every replica's lease, before the replicas' positions
-	 * are read.
+	 * are read, when this engine owns its leases.
 	 */
 	private void startLeases() {
-		for (ReplicaLease lease : this.leases) {
-			lease.start();
+		for (int i = 0; i < this.uploaders.size(); i++) {
+			this.ownership.onLeaseChange(i, this.uploaders.get(i)::wake);
+		}
+		if (this.ownsLeases) {
+			this.ownership.startLeases();
 		}
 	}
 
 	/**
-	 * Releases the leases after the last write, so a successor need not wait for them to
-	 * expire.
+	 * Releases the leases after the last write when this engine owns them, so a successor
+	 * need not wait for them to expire.
 	 */
-	private void releaseLeases() {
-		for (ReplicaLease lease : this.leases) {
-			lease.stop();
+	private void releaseLeases(@Nullable Long finalTxid) {
+		for (int i = 0; i < this.uploaders.size(); i++) {
+			this.ownership.onLeaseChange(i, () -> {
+			});
+		}
+		if (this.ownsLeases) {
+			this.ownership.stop(finalTxid);
 		}
 	}
 
@@ -498,7 +403,7 @@ public final class Replicator implements AutoCloseable {
 		}
 		catch (IOException | RuntimeException ex) {
 			this.state = State.FAILED;
-			releaseLeases();
+			releaseLeases(null);
 			// The engine's SQLite connections may close now (SQLite keeps the locks of
 			// the application's connections), but the descriptor of the database file
 			// may not: closing it would drop every lock this process holds on the file
@@ -616,8 +521,7 @@ public final class Replicator implements AutoCloseable {
 	 */
 	public boolean stop(boolean handover) {
 		if (this.state == State.NEW) {
-			// Leases taken before start (acquireLeases) are given back
-			releaseLeases();
+			releaseLeases(null);
 			return false;
 		}
 		if (this.state != State.RUNNING) {
@@ -667,9 +571,7 @@ public final class Replicator implements AutoCloseable {
 					this.name, LtxFileName.formatTxid(target), this.config.shutdownSyncTimeout(), behind);
 		}
 		if (replicated) {
-			for (ReplicaLease lease : this.leases) {
-				lease.releaseWith(target);
-			}
+			this.finalTxid = target;
 		}
 		this.state = State.STOPPED;
 		wake();
@@ -679,7 +581,7 @@ public final class Replicator implements AutoCloseable {
 		for (ReplicaCompactor compactor : this.compactors) {
 			compactor.stop();
 		}
-		releaseLeases();
+		releaseLeases(replicated ? target : null);
 		stopThread(this.syncThread, STOP_GRACE);
 		this.lock.lock();
 		try {
@@ -696,6 +598,15 @@ public final class Replicator implements AutoCloseable {
 					replicated ? "" : " before every replica had it");
 		}
 		return replicated;
+	}
+
+	/**
+	 * Returns the final TXID of a stop after which every replica held it: the state a
+	 * successor must restore ({@code final_txid} of the released leases).
+	 * @return the TXID, or {@code null} before a stop or when a replica lacked it
+	 */
+	public @Nullable Long finalTxid() {
+		return this.finalTxid;
 	}
 
 	/**

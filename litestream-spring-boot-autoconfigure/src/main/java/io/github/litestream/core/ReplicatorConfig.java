@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Set;
 
 import io.github.litestream.ltx.PageEncoding;
+import io.github.litestream.ownership.LeaseConfig;
 import org.jspecify.annotations.Nullable;
 
 /**

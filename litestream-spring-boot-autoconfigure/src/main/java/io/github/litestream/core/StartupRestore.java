@@ -148,6 +148,17 @@ public final class StartupRestore {
 		return restore(best, candidates, "behind");
 	}
 
+	/**
+	 * Returns the TXID the local database is at, as its meta directory records it (the
+	 * newest staged file, or the restore it came from); after {@link #run(boolean)} this
+	 * is the state the database starts from.
+	 * @return the TXID, 0 when unknown
+	 * @throws IOException if the meta directory cannot be read
+	 */
+	public long databaseTxid() throws IOException {
+		return localTxid(new LocalStore(this.config.metaDirectory()), new LineageStore(this.config.metaDirectory()));
+	}
+
 	private Path lineageFile() {
 		return this.config.metaDirectory().resolve(LineageStore.FILE_NAME);
 	}

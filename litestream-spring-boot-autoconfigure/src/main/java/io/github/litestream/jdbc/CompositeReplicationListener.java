@@ -3,11 +3,12 @@ package io.github.litestream.jdbc;
 import java.time.Duration;
 import java.util.List;
 
-import io.github.litestream.core.LeaseStatus;
 import io.github.litestream.core.ReplicationListener;
 import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.SyncResult;
 import io.github.litestream.core.UploadResult;
+import io.github.litestream.ownership.LeaseStatus;
+import io.github.litestream.ownership.OwnershipState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,11 @@ public final class CompositeReplicationListener implements ReplicationListener {
 	@Override
 	public void onRestore(String database, RestoreResult result) {
 		each((l) -> l.onRestore(database, result));
+	}
+
+	@Override
+	public void onOwnershipChanged(String database, OwnershipState from, OwnershipState to, String reason) {
+		each((l) -> l.onOwnershipChanged(database, from, to, reason));
 	}
 
 	@Override

@@ -13,13 +13,14 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import javax.sql.DataSource;
 
+import io.github.litestream.ownership.DatabaseOwnership;
+import io.github.litestream.ownership.OwnershipState;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,9 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	/** Longest time a caller waits for a paused DataSource before failing. */
 	private static final Duration PAUSED_WAIT = Duration.ofMinutes(1);
 
+	/** SQLite's result code for a write on a read-only connection. */
+	private static final int SQLITE_READONLY = 8;
+
 	private final LitestreamDatabase database;
 
 	private final ReentrantLock lock = new ReentrantLock();
@@ -58,9 +62,6 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	private final Map<Connection, ConnectionState> configured = Collections.synchronizedMap(new WeakHashMap<>());
 
 	private boolean paused;
-
-	/** Set once the database was handed over: every caller fails with it. */
-	private LitestreamDatabase.@Nullable Handover refused;
 
 	private int borrowed;
 
@@ -102,6 +103,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 					: obtainTargetDataSource().getConnection();
 			try {
 				ConnectionState state = configure(connection);
+				state.gate(connection);
 				Connection proxy = (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
 						new Class<?>[] { Connection.class }, new ConnectionHandler(connection, state));
 				handedOut = true;
@@ -123,10 +125,10 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		this.lock.lock();
 		try {
 			long remaining = PAUSED_WAIT.toNanos();
-			while (this.paused) {
-				LitestreamDatabase.Handover handover = this.refused;
-				if (handover != null) {
-					throw new DatabaseHandedOverException(this.database.getName(), handover.to(), handover.txid());
+			while (true) {
+				refuseUnlessServed();
+				if (!this.paused) {
+					break;
 				}
 				if (remaining <= 0) {
 					throw new SQLTransientConnectionException("Database '" + this.database.getName()
@@ -143,6 +145,25 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		finally {
 			this.lock.unlock();
 		}
+	}
+
+	/**
+	 * Fails a caller when this instance does not serve the database (DESIGN 4.14): it
+	 * handed it over, another instance took it, or it does not hold the leases yet.
+	 */
+	private void refuseUnlessServed() throws SQLException {
+		DatabaseOwnership ownership = this.database.getOwnership();
+		OwnershipState state = ownership.state();
+		if (state.serves()) {
+			return;
+		}
+		DatabaseOwnership.Successor successor = ownership.successor();
+		if ((state == OwnershipState.HANDED_OVER || state == OwnershipState.SUPPLANTED) && successor != null) {
+			throw new DatabaseHandedOverException(this.database.getName(), successor.to(),
+					Math.max(successor.txid(), 0));
+		}
+		throw new SQLTransientConnectionException("Database '" + this.database.getName()
+				+ "' is not served by this instance now: it is " + state + " (" + ownership.reason() + ")");
 	}
 
 	private void release() {
@@ -167,7 +188,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			statement.execute("PRAGMA journal_mode = WAL");
 			statement.execute("PRAGMA wal_autocheckpoint = 0");
 		}
-		ConnectionState created = new ConnectionState();
+		ConnectionState created = new ConnectionState(sqlite);
 		sqlite.addCommitListener(created);
 		this.configured.put(sqlite, created);
 		return created;
@@ -211,36 +232,17 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	}
 
 	/**
-	 * Fails waiting and new callers from now on with a
-	 * {@link DatabaseHandedOverException}: the database was handed over to another
-	 * instance.
-	 * @param handover the handover
+	 * Wakes callers waiting for a paused DataSource after the database's ownership
+	 * changed: they fail at once when this instance no longer serves it.
 	 */
-	void refuse(LitestreamDatabase.Handover handover) {
+	void ownershipChanged() {
 		this.lock.lock();
 		try {
-			this.refused = handover;
-			this.paused = true;
 			this.changed.signalAll();
 		}
 		finally {
 			this.lock.unlock();
 		}
-	}
-
-	/**
-	 * Serves again after a handover was reverted: callers get connections again.
-	 */
-	void reopen() {
-		this.lock.lock();
-		try {
-			this.refused = null;
-			resumeLocked();
-		}
-		finally {
-			this.lock.unlock();
-		}
-		logger.info("Resumed connections of database '{}'", this.database.getName());
 	}
 
 	/**
@@ -320,7 +322,75 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	 */
 	private final class ConnectionState implements SQLiteCommitListener {
 
+		private final SQLiteConnection sqlite;
+
 		private volatile boolean committed;
+
+		/**
+		 * Whether this wrapper set {@code PRAGMA query_only}: the database is not owned.
+		 */
+		private boolean readOnly;
+
+		/** SQLite's count of changed rows when the current transaction began. */
+		private long changesAtBegin;
+
+		ConnectionState(SQLiteConnection sqlite) {
+			this.sqlite = sqlite;
+		}
+
+		/**
+		 * Makes a connection read-only while this instance may not acknowledge writes
+		 * (DESIGN 4.14), writable again once it may: a write then fails in SQLite at once
+		 * instead of committing.
+		 */
+		void gate(Connection connection) throws SQLException {
+			boolean writable = LitestreamDataSource.this.database.getOwnership().mayAcknowledgeWrites();
+			if (writable == !this.readOnly) {
+				return;
+			}
+			try (Statement statement = connection.createStatement()) {
+				statement.execute("PRAGMA query_only = " + (writable ? "0" : "1"));
+			}
+			this.readOnly = !writable;
+		}
+
+		void began() throws SQLException {
+			this.changesAtBegin = this.sqlite.getDatabase().total_changes();
+		}
+
+		/**
+		 * Refuses to commit a transaction that changed rows while this instance may not
+		 * acknowledge writes: it is rolled back instead.
+		 */
+		void checkCommit(Connection target) throws SQLException {
+			DatabaseOwnership ownership = LitestreamDataSource.this.database.getOwnership();
+			if (ownership.mayAcknowledgeWrites() || this.sqlite.getDatabase().total_changes() == this.changesAtBegin) {
+				return;
+			}
+			DatabaseReadOnlyException refused = new DatabaseReadOnlyException(
+					LitestreamDataSource.this.database.getName(), ownership.whyNotWritable(), null);
+			try {
+				target.rollback();
+				began();
+			}
+			catch (SQLException ex) {
+				refused.addSuppressed(ex);
+			}
+			throw refused;
+		}
+
+		/**
+		 * Tells a write that SQLite refused because this wrapper made the connection
+		 * read-only.
+		 */
+		SQLException translate(SQLException ex) {
+			if (this.readOnly && ex.getErrorCode() == SQLITE_READONLY) {
+				DatabaseOwnership ownership = LitestreamDataSource.this.database.getOwnership();
+				return new DatabaseReadOnlyException(LitestreamDataSource.this.database.getName(),
+						ownership.whyNotWritable(), ex);
+			}
+			return ex;
+		}
 
 		@Override
 		public void onCommit() {
@@ -379,15 +449,56 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 				default:
 			}
 			try {
-				Object result = method.invoke(this.target, args);
 				if ("commit".equals(name)) {
-					this.state.notifyIfCommitted();
+					this.state.checkCommit(this.target);
+				}
+				Object result = method.invoke(this.target, args);
+				switch (name) {
+					case "commit" -> {
+						this.state.notifyIfCommitted();
+						this.state.began();
+					}
+					case "rollback", "setAutoCommit" -> this.state.began();
+					case "createStatement", "prepareStatement", "prepareCall" -> {
+						return statement(proxy, method.getReturnType(), result);
+					}
+					default -> {
+					}
 				}
 				return result;
 			}
 			catch (InvocationTargetException ex) {
-				throw ex.getTargetException();
+				Throwable target = ex.getTargetException();
+				throw (target instanceof SQLException sql) ? this.state.translate(sql) : target;
 			}
+		}
+
+		/**
+		 * Wraps a statement so that a write SQLite refuses on a read-only connection is
+		 * reported as a {@link DatabaseReadOnlyException}.
+		 */
+		private Object statement(Object connection, Class<?> type, Object statement) {
+			return Proxy.newProxyInstance(LitestreamDataSource.class.getClassLoader(), new Class<?>[] { type },
+					(proxy, method, args) -> {
+						switch (method.getName()) {
+							case "getConnection":
+								return connection;
+							case "equals":
+								return proxy == args[0];
+							case "hashCode":
+								return System.identityHashCode(proxy);
+							case "toString":
+								return "Litestream[" + statement + "]";
+							default:
+						}
+						try {
+							return method.invoke(statement, args);
+						}
+						catch (InvocationTargetException ex) {
+							Throwable target = ex.getTargetException();
+							throw (target instanceof SQLException sql) ? this.state.translate(sql) : target;
+						}
+					});
 		}
 
 		private @Nullable Object close() throws SQLException {

@@ -16,7 +16,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.LeaseUnavailableException;
 import io.github.litestream.core.NoBackupException;
 import io.github.litestream.core.PreparedRestore;
 import io.github.litestream.core.ReplicaConfig;
@@ -25,13 +24,14 @@ import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.ReplicatorStatus;
 import io.github.litestream.core.RestoreException;
-import io.github.litestream.core.RestorePlan;
 import io.github.litestream.core.RestorePlanner;
 import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.core.Restorer;
 import io.github.litestream.core.StartupRestore;
 import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.ownership.DatabaseOwnership;
+import io.github.litestream.ownership.OwnershipState;
 import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -60,6 +60,12 @@ public final class LitestreamDatabase {
 	/** Replicators stopped by an in-place restore; closed only with the pool. */
 	private final List<Replicator> retired = new ArrayList<>();
 
+	/**
+	 * Whether this instance may serve the database and acknowledge writes (DESIGN 4.14):
+	 * the one source of truth, read by the DataSource gate, health and the endpoint.
+	 */
+	private final DatabaseOwnership ownership;
+
 	private volatile @Nullable Replicator replicator;
 
 	private volatile boolean restoreChecked;
@@ -67,16 +73,6 @@ public final class LitestreamDatabase {
 	private volatile boolean stopping;
 
 	private @Nullable LitestreamDataSource dataSource;
-
-	/**
-	 * An engine created before start to take the leases (DESIGN 4.14); started by start.
-	 */
-	private @Nullable Replicator pending;
-
-	private volatile @Nullable Handover handover;
-
-	/** The instance this one is handing the database over to, while it does. */
-	private volatile @Nullable String handingOverTo;
 
 	/**
 	 * Creates the runtime.
@@ -91,6 +87,18 @@ public final class LitestreamDatabase {
 		this.replicas = List.copyOf(replicas);
 		this.settings = settings;
 		this.listener = listener;
+		this.ownership = Replicator.ownershipOf(config);
+		this.ownership.onHandoverRequested(this::handoverRequested);
+		this.ownership.onSupplanted(this::supplanted);
+	}
+
+	/**
+	 * Returns the ownership of the database: whether this instance serves it and
+	 * acknowledges writes, and why.
+	 * @return the ownership
+	 */
+	public DatabaseOwnership getOwnership() {
+		return this.ownership;
 	}
 
 	/**
@@ -183,42 +191,43 @@ public final class LitestreamDatabase {
 	}
 
 	private void restoreOnStartup() {
-		Replicator leaseholder = null;
-		if (this.config.lease().enabled() && !this.replicas.isEmpty()) {
-			leaseholder = new Replicator(this.config);
-			leaseholder.onHandoverRequested(this::handoverRequested);
-			leaseholder.onSupplanted(this::supplanted);
-			this.pending = leaseholder;
-			try {
-				// A missing database is not served before a restore, which fails on its
-				// own when the replica cannot be read; an existing one would be served
-				Path path = getPath();
-				leaseholder.acquireLeases(Files.exists(path) && Files.size(path) > 0);
+		// No lease, no service (DESIGN 4.14): nothing is restored nor served before this
+		// instance holds every lease; a lease that cannot be read is waited for
+		try {
+			if (this.config.lease().enabled() && !this.replicas.isEmpty()) {
+				this.ownership.acquire();
 			}
-			catch (IOException ex) {
-				throw new StartupRestoreException(getName(), getPath(), ex);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new StartupRestoreException(getName(), getPath(), ex);
+			else {
+				this.ownership.startLeases();
 			}
 		}
+		catch (IOException ex) {
+			throw new StartupRestoreException(getName(), getPath(), ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new StartupRestoreException(getName(), getPath(), ex);
+		}
+		StartupRestore startupRestore = new StartupRestore(this.config, this.settings.integrityCheck());
 		StartupRestore.Outcome outcome;
+		long databaseTxid;
 		try {
-			outcome = new StartupRestore(this.config, this.settings.integrityCheck())
-				.run(this.settings.restoreOnStartup())
-				.orElse(null);
+			outcome = startupRestore.run(this.settings.restoreOnStartup()).orElse(null);
+			databaseTxid = (outcome != null) ? outcome.result().txid() : startupRestore.databaseTxid();
 		}
 		catch (IOException | RuntimeException ex) {
 			throw new StartupRestoreException(getName(), getPath(), ex);
 		}
-		Long handedOver = (leaseholder != null) ? leaseholder.predecessorFinalTxid() : null;
-		if (handedOver != null && outcome != null && Long.compareUnsigned(outcome.result().txid(), handedOver) < 0) {
+		Long handedOver = this.ownership.predecessorFinalTxid();
+		// Checked whatever the survey found (a replica it skipped may hold the state)
+		if (handedOver != null && Long.compareUnsigned(databaseTxid, handedOver) < 0) {
 			throw new StartupRestoreException(getName(), getPath(),
-					new RestoreException("The previous instance released the lease at TXID "
-							+ LtxFileName.formatTxid(handedOver) + ", but the newest replica '" + outcome.replica()
-							+ "' restored only TXID " + LtxFileName.formatTxid(outcome.result().txid())
-							+ "; the database would be older than the state that instance acknowledged"));
+					new RestoreException(
+							"The previous instance released the lease at TXID " + LtxFileName.formatTxid(handedOver)
+									+ ", but the database starts at TXID " + LtxFileName.formatTxid(databaseTxid)
+									+ ((outcome != null) ? " (restored from replica '" + outcome.replica() + "')"
+											: " (no replica could restore a newer state)")
+									+ "; it would be older than the state that instance acknowledged"));
 		}
 		if (handedOver != null) {
 			logger.info("Database '{}' took over from the previous instance at TXID {}", getName(),
@@ -251,18 +260,13 @@ public final class LitestreamDatabase {
 	}
 
 	/**
-	 * Starts a new engine. One that fails to start still holds the descriptor of the
-	 * database file, which may only close after the pool (DESIGN section 4.1): it is
-	 * retired, and closed with the others in {@link #close()}.
+	 * Starts a new engine under the database's ownership. One that fails to start still
+	 * holds the descriptor of the database file, which may only close after the pool
+	 * (DESIGN section 4.1): it is retired, and closed with the others in
+	 * {@link #close()}.
 	 */
 	private Replicator startReplicator() throws IOException {
-		Replicator created = this.pending;
-		this.pending = null;
-		if (created == null) {
-			created = new Replicator(this.config);
-			created.onHandoverRequested(this::handoverRequested);
-			created.onSupplanted(this::supplanted);
-		}
+		Replicator created = new Replicator(this.config, this.ownership);
 		try {
 			created.start();
 		}
@@ -274,29 +278,42 @@ public final class LitestreamDatabase {
 	}
 
 	/**
-	 * Stops replication with a final sync bounded by the shutdown sync timeout. The
+	 * Stops replication with a final sync bounded by the shutdown sync timeout, and
+	 * releases the leases (carrying the final TXID when every replica holds it). The
 	 * engine's descriptor of the database file stays open until {@link #close()}.
 	 */
 	public void stop() {
 		this.lock.lock();
 		try {
 			this.stopping = true;
-			Replicator current = this.replicator;
-			if (current != null) {
-				current.stop();
-				this.retired.add(current);
-				this.replicator = null;
-			}
-			Replicator unstarted = this.pending;
-			if (unstarted != null) {
-				// Leases taken for a start that did not happen
-				unstarted.stop();
-				this.retired.add(unstarted);
-				this.pending = null;
-			}
+			Long finalTxid = stopEngine();
+			this.ownership.stop(finalTxid);
+			signalDataSource();
 		}
 		finally {
 			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Stops the engine, keeping the leases.
+	 * @return the final TXID every replica holds, or {@code null}
+	 */
+	private @Nullable Long stopEngine() {
+		Replicator current = this.replicator;
+		if (current == null) {
+			return null;
+		}
+		current.stop();
+		this.retired.add(current);
+		this.replicator = null;
+		return current.finalTxid();
+	}
+
+	private void signalDataSource() {
+		LitestreamDataSource wrapper = this.dataSource;
+		if (wrapper != null) {
+			wrapper.ownershipChanged();
 		}
 	}
 
@@ -311,32 +328,33 @@ public final class LitestreamDatabase {
 	}
 
 	/**
-	 * Hands the database over to the instance that asked for it (DESIGN 4.14): pauses the
+	 * Hands the database over to the instance that asked for it (DESIGN 4.16): pauses the
 	 * DataSource (transactions in flight finish, new callers wait), syncs until every
-	 * replica holds the last commit, then refuses connections for good, stops the engine
-	 * and releases the leases with that final TXID. If a step fails, the DataSource
-	 * resumes, the engine keeps its leases, and the request is tried again at the next
-	 * renewal.
+	 * replica holds the last commit, then stops the engine and releases the leases with
+	 * that final TXID; connections are refused from then on. If a step fails, the
+	 * DataSource resumes, this instance keeps the leases, and the request is passed on
+	 * again a TTL later.
 	 */
 	private void handOver(String requester) {
 		this.lock.lock();
 		try {
-			if (this.handover != null) {
-				// Already handed over (a request on another replica's lease)
+			if (!this.ownership.state().serves() || this.ownership.state() == OwnershipState.STOPPED) {
+				// Already handed over (a request passed on twice), taken over or stopped
 				return;
 			}
 			Replicator current = this.replicator;
 			LitestreamDataSource wrapper = this.dataSource;
 			if (current == null || !current.isRunning() || this.stopping || wrapper == null) {
-				logger.info("Database '{}' cannot hand over to {} now ({}); asked again at the next renewal", getName(),
-						requester, (current == null || !current.isRunning()) ? "replication is not running"
+				logger.info("Database '{}' cannot hand over to {} now ({}); asked again later", getName(), requester,
+						(current == null || !current.isRunning()) ? "replication is not running"
 								: (wrapper == null) ? "no DataSource to pause" : "stopping");
-				if (current != null) {
-					current.handoverDeclined();
-				}
-				else if (this.pending != null) {
-					this.pending.handoverDeclined();
-				}
+				this.ownership.declineHandover();
+				return;
+			}
+			if (!this.ownership.beginHandover(requester)) {
+				logger.info("Database '{}' cannot hand over to {} while it is {} ({}); asked again later", getName(),
+						requester, this.ownership.state(), this.ownership.whyNotWritable());
+				this.ownership.declineHandover();
 				return;
 			}
 			long started = System.nanoTime();
@@ -345,48 +363,56 @@ public final class LitestreamDatabase {
 			}
 			catch (TimeoutException ex) {
 				logger.warn("Database '{}' could not hand over to {}: {}", getName(), requester, ex.getMessage());
-				current.handoverDeclined();
+				this.ownership.handoverFailed(ex.getMessage());
 				return;
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
-				current.handoverDeclined();
+				this.ownership.handoverFailed("interrupted");
 				return;
 			}
 			boolean handedOver = false;
-			this.handingOverTo = requester;
 			try {
 				long txid = current.sync();
 				if (!current.awaitReplicated(txid, this.config.shutdownSyncTimeout())) {
-					logger.warn("Database '{}' could not hand over to {}: not every replica holds TXID {} after {}",
-							getName(), requester, LtxFileName.formatTxid(txid), this.config.shutdownSyncTimeout());
+					String why = "not every replica holds TXID " + LtxFileName.formatTxid(txid) + " after "
+							+ this.config.shutdownSyncTimeout();
+					logger.warn("Database '{}' could not hand over to {}: {}", getName(), requester, why);
+					this.ownership.handoverFailed(why);
 					return;
 				}
-				Handover done = new Handover(requester, txid, this.config.clock().instant());
-				this.handover = done;
-				wrapper.refuse(done);
+				if (!this.ownership.stillRequested(requester)) {
+					String why = requester + " no longer asks for it (it gave up waiting)";
+					logger.info("Database '{}' does not hand over: {}", getName(), why);
+					this.ownership.handoverFailed(why);
+					return;
+				}
 				current.stop(true);
 				this.retired.add(current);
 				this.replicator = null;
+				Long stoppedAt = current.finalTxid();
+				long finalTxid = (stoppedAt != null) ? stoppedAt : txid;
+				this.ownership.handedOver(requester, finalTxid);
 				handedOver = true;
+				wrapper.ownershipChanged();
 				logger.info("Database '{}' handed over to {} at TXID {}; writes were paused for {} ms", getName(),
-						requester, LtxFileName.formatTxid(txid),
+						requester, LtxFileName.formatTxid(finalTxid),
 						TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-				this.listener.onHandover(getName(), requester, txid);
-				watchForReclaim(done);
+				this.listener.onHandover(getName(), requester, finalTxid);
+				watchForReclaim(finalTxid, requester);
 			}
 			catch (IOException | RuntimeException | InterruptedException ex) {
 				if (ex instanceof InterruptedException) {
 					Thread.currentThread().interrupt();
 				}
 				logger.warn("Database '{}' could not hand over to {}: {}", getName(), requester, ex.getMessage());
+				if (!handedOver) {
+					this.ownership.handoverFailed(String.valueOf(ex.getMessage()));
+				}
 			}
 			finally {
-				this.handingOverTo = null;
-				if (!handedOver && this.handover == null) {
-					wrapper.resume();
-					current.handoverDeclined();
-				}
+				// After a handover the ownership refuses every caller, paused or not
+				wrapper.resume();
 			}
 		}
 		finally {
@@ -397,23 +423,21 @@ public final class LitestreamDatabase {
 	/**
 	 * Another instance held a lease after this one (it took over while this instance was
 	 * paused or cut off from the replica): it serves the database now, and anything
-	 * written here would be lost. This instance stops serving at once, as after a
-	 * handover, without a final upload (it may not write the replica), and takes the
-	 * database back only if that instance gives it up without writing.
+	 * written here would be lost. The ownership is {@code SUPPLANTED} already, so no
+	 * connection is handed out; this stops the engine without a final upload (it may not
+	 * write the replica), and takes the database back only if that instance gives it up
+	 * without writing.
 	 */
 	private void supplanted(String holder) {
+		signalDataSource();
 		Thread thread = new Thread(() -> {
 			this.lock.lock();
 			try {
 				Replicator current = this.replicator;
-				LitestreamDataSource wrapper = this.dataSource;
-				if (this.handover != null || this.stopping || current == null || wrapper == null) {
+				if (this.stopping || current == null) {
 					return;
 				}
-				long replicated = current.replicatedTxid();
-				Handover done = new Handover(holder, Math.max(replicated, 0), this.config.clock().instant());
-				this.handover = done;
-				wrapper.refuse(done);
+				long replicated = Math.max(current.replicatedTxid(), 0);
 				current.stop();
 				this.retired.add(current);
 				this.replicator = null;
@@ -421,9 +445,9 @@ public final class LitestreamDatabase {
 						"Database '{}' is served by {} now: it took the replica's lease over while this "
 								+ "instance could not renew it. This instance stops serving the database; writes it "
 								+ "acknowledged after TXID {} are not on the replica",
-						getName(), holder, LtxFileName.formatTxid(done.txid()));
-				this.listener.onHandover(getName(), holder, done.txid());
-				watchForReclaim(done);
+						getName(), holder, LtxFileName.formatTxid(replicated));
+				this.listener.onHandover(getName(), holder, replicated);
+				watchForReclaim(replicated, holder);
 			}
 			finally {
 				this.lock.unlock();
@@ -439,14 +463,14 @@ public final class LitestreamDatabase {
 	 * instance takes it back and serves again, rather than leaving nobody serving. Stops
 	 * once a replica moved past the final TXID.
 	 */
-	private void watchForReclaim(Handover done) {
+	private void watchForReclaim(long txid, String successor) {
 		Thread thread = new Thread(() -> {
 			// Often: clients get 503s until the database is served again
 			long interval = Math.max(100, this.config.lease().renewInterval().toMillis() / 5);
-			while (this.handover == done && !this.stopping) {
+			while (!this.stopping) {
 				try {
 					Thread.sleep(interval);
-					if (reclaim(done)) {
+					if (reclaim(txid, successor)) {
 						return;
 					}
 				}
@@ -467,46 +491,42 @@ public final class LitestreamDatabase {
 	/**
 	 * @return whether watching can stop: taken back, or the successor wrote
 	 */
-	private boolean reclaim(Handover done) throws IOException, InterruptedException {
-		if (this.handover != done || this.stopping) {
+	private boolean reclaim(long txid, String successor) throws IOException, InterruptedException {
+		if (this.stopping) {
 			return true;
 		}
 		// Outside the lock: taking the leases may wait up to a renew interval
-		Replicator next = new Replicator(this.config);
-		Replicator.Reclaim outcome = next.reclaimAfterHandover(done.txid());
-		if (outcome == Replicator.Reclaim.MOVED_ON) {
-			logger.info("Database '{}' is served by {} now (its replicas moved past TXID {})", getName(), done.to(),
-					LtxFileName.formatTxid(done.txid()));
+		DatabaseOwnership.Reclaim outcome = this.ownership.reclaim(txid,
+				(after) -> Replicator.movedPast(this.config, after));
+		if (outcome == DatabaseOwnership.Reclaim.MOVED_ON) {
+			logger.info("Database '{}' is served by {} now (its replicas moved past TXID {})", getName(), successor,
+					LtxFileName.formatTxid(txid));
 			return true;
 		}
-		if (outcome == Replicator.Reclaim.BUSY) {
+		if (outcome == DatabaseOwnership.Reclaim.BUSY) {
 			return false;
 		}
 		this.lock.lock();
 		try {
-			LitestreamDataSource wrapper = this.dataSource;
-			if (this.handover != done || this.stopping || wrapper == null) {
-				next.stop();
+			if (this.stopping) {
+				this.ownership.stop(null);
 				return true;
 			}
-			next.onHandoverRequested(this::handoverRequested);
-			next.onSupplanted(this::supplanted);
 			try {
-				next.start();
+				this.replicator = startReplicator();
 			}
 			catch (IOException | RuntimeException ex) {
-				this.retired.add(next);
-				next.stop();
+				this.ownership.stop(null);
 				throw ex;
 			}
-			this.replicator = next;
-			this.handover = null;
-			wrapper.reopen();
+			this.ownership.reclaimed(
+					successor + " gave the database up without writing after TXID " + LtxFileName.formatTxid(txid));
+			signalDataSource();
 			logger.warn(
 					"Database '{}' was taken back: {} gave it up without writing after TXID {} (did it fail to "
 							+ "start?); this instance serves it again",
-					getName(), done.to(), LtxFileName.formatTxid(done.txid()));
-			this.listener.onHandoverReverted(getName(), done.to(), done.txid());
+					getName(), successor, LtxFileName.formatTxid(txid));
+			this.listener.onHandoverReverted(getName(), successor, txid);
 			return true;
 		}
 		finally {
@@ -514,11 +534,13 @@ public final class LitestreamDatabase {
 		}
 	}
 
-	private void requireNotHandedOver() {
-		Handover done = this.handover;
-		if (done != null) {
-			throw new IllegalStateException("Database '" + getName() + "' was handed over to " + done.to() + " at TXID "
-					+ LtxFileName.formatTxid(done.txid())
+	private void requireServing() {
+		OwnershipState state = this.ownership.state();
+		DatabaseOwnership.Successor successor = this.ownership.successor();
+		if ((state == OwnershipState.HANDED_OVER || state == OwnershipState.SUPPLANTED) && successor != null) {
+			throw new IllegalStateException("Database '" + getName() + "' was "
+					+ ((state == OwnershipState.HANDED_OVER) ? "handed over to " : "taken over by ") + successor.to()
+					+ ((successor.txid() >= 0) ? " at TXID " + LtxFileName.formatTxid(successor.txid()) : "")
 					+ "; this instance no longer serves it (use the endpoint of the instance that does)");
 		}
 	}
@@ -529,16 +551,21 @@ public final class LitestreamDatabase {
 	 * @return the requester ({@code host:pid/instance}), or {@code null}
 	 */
 	public @Nullable String getHandingOverTo() {
-		return this.handingOverTo;
+		return this.ownership.handingOverTo();
 	}
 
 	/**
-	 * Returns the handover this instance made, if any: it then serves the database no
-	 * more.
+	 * Returns the handover this instance made (or the takeover it suffered), if any: it
+	 * then serves the database no more.
 	 * @return the handover, or {@code null}
 	 */
 	public @Nullable Handover getHandover() {
-		return this.handover;
+		OwnershipState state = this.ownership.state();
+		DatabaseOwnership.Successor successor = this.ownership.successor();
+		if ((state != OwnershipState.HANDED_OVER && state != OwnershipState.SUPPLANTED) || successor == null) {
+			return null;
+		}
+		return new Handover(successor.to(), Math.max(successor.txid(), 0), successor.at());
 	}
 
 	/**
@@ -631,7 +658,7 @@ public final class LitestreamDatabase {
 	}
 
 	private Replicator requireReplicator() {
-		requireNotHandedOver();
+		requireServing();
 		Replicator current = this.replicator;
 		if (current == null) {
 			throw new IllegalStateException("Replication of database '" + getName() + "' is not running");
@@ -675,15 +702,21 @@ public final class LitestreamDatabase {
 		if (wrapper == null) {
 			throw new IllegalStateException("Database '" + getName() + "' has no DataSource");
 		}
-		requireNotHandedOver();
+		requireServing();
 		this.lock.lock();
 		try (PreparedRestore prepared = prepare(target)) {
+			// The leases stay held for the whole restore (DESIGN 4.15): a handover
+			// request that arrives meanwhile waits, and the successor gets the restored
+			// state
+			this.ownership.beginRestore();
 			long started = System.nanoTime();
-			wrapper.pause(this.settings.drainTimeout());
 			Throwable outcome = null;
+			boolean paused = false;
 			try {
+				wrapper.pause(this.settings.drainTimeout());
+				paused = true;
 				boolean wasRunning = this.replicator != null;
-				stop();
+				stopEngine();
 				try {
 					RestoreResult result = restoreAndCopy(prepared);
 					this.listener.onRestore(getName(), result);
@@ -700,12 +733,16 @@ public final class LitestreamDatabase {
 					}
 				}
 			}
-			catch (IOException | RuntimeException | Error ex) {
+			catch (IOException | TimeoutException | InterruptedException | RuntimeException | Error ex) {
 				outcome = ex;
 				throw ex;
 			}
 			finally {
-				resume(wrapper, outcome);
+				// Owned again before the first writer is let through
+				this.ownership.endRestore();
+				if (paused) {
+					resume(wrapper, outcome);
+				}
 			}
 		}
 		finally {
@@ -744,7 +781,6 @@ public final class LitestreamDatabase {
 		try {
 			Replicator created = startReplicator();
 			this.replicator = created;
-			this.stopping = false;
 			// The restored state is not a delta of anything the replicas hold.
 			created.snapshot();
 		}

@@ -10,7 +10,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.ToDoubleFunction;
 
 import io.github.litestream.autoconfigure.S3RequestListenerFactory;
-import io.github.litestream.core.LeaseStatus;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicationListener;
 import io.github.litestream.core.ReplicatorStatus;
@@ -20,6 +19,8 @@ import io.github.litestream.core.UploadResult;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
+import io.github.litestream.ownership.LeaseStatus;
+import io.github.litestream.ownership.OwnershipState;
 import io.github.litestream.storage.s3.S3Operation;
 import io.github.litestream.storage.s3.S3RequestListener;
 import io.micrometer.core.instrument.Counter;
@@ -54,6 +55,10 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * held (not renewed in time, taken over, or a conflicting file met).</li>
  * <li>{@code litestream.lease.held} (gauge): 1 while this instance holds the replica's
  * lease or leases are disabled, 0 otherwise.</li>
+ * <li>{@code litestream.ownership} (gauge, tag {@code state}): 1 for the ownership state
+ * the database is in ({@code OWNER} while this instance acknowledges writes,
+ * {@code FENCED} while it refuses them because a lease was not renewed, ...), 0 for the
+ * others.</li>
  * <li>{@code litestream.uploads.rejected} (counter): uploads refused because a different
  * file of the same name was on the replica.</li>
  * <li>{@code litestream.lease.handovers} (counter, per database): times this instance
@@ -97,6 +102,14 @@ public class LitestreamMetrics implements MeterBinder, ReplicationListener, S3Re
 				.tag("database", name)
 				.description("TXID of the newest local L0 file")
 				.register(registry);
+			for (OwnershipState state : OwnershipState.values()) {
+				Gauge.builder("litestream.ownership", database, (d) -> (d.getOwnership().state() == state) ? 1.0 : 0.0)
+					.tag("database", name)
+					.tag("state", state.name())
+					.description("1 for the ownership state the database is in (OWNER: this instance acknowledges "
+							+ "writes), 0 for the others")
+					.register(registry);
+			}
 			for (Replica replica : database.getReplicas()) {
 				Gauge.builder("litestream.replica.txid", database, replica(replica.name(), ReplicaStatus::txid))
 					.tags("database", name, "replica", replica.name())

@@ -14,7 +14,11 @@ import io.github.litestream.jdbc.CompositeReplicationListener;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
+import io.github.litestream.jdbc.StartupRestoreException;
+import io.github.litestream.ownership.LeaseConfig;
+import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.UnreachableReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +27,7 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -45,7 +50,10 @@ class LitestreamHealthIndicatorTests {
 	}
 
 	private LitestreamDatabase start(Path replicaRoot) throws Exception {
-		FileReplicaClient client = new FileReplicaClient(replicaRoot);
+		return start(new FileReplicaClient(replicaRoot));
+	}
+
+	private LitestreamDatabase start(ReplicaClient client) throws Exception {
 		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ZERO));
 		CompositeReplicationListener listener = new CompositeReplicationListener();
 		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", this.dir.resolve("app.db"))
@@ -80,11 +88,34 @@ class LitestreamHealthIndicatorTests {
 
 	@Test
 	void downWhenAReplicaLagsBeyondMaxLag() throws Exception {
-		Path notADirectory = Files.createFile(this.dir.resolve("not-a-directory"));
-		start(notADirectory.resolve("replica"));
+		UnreachableReplicaClient client = new UnreachableReplicaClient(
+				new FileReplicaClient(this.dir.resolve("replica")));
+		start(client);
+		// Cut off from the replica: uploads fail, the lag grows, the lease fences
+		client.unreachable().set(true);
 		LitestreamHealthIndicator indicator = new LitestreamHealthIndicator(this.databases, Duration.ofMillis(200));
 		await().atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> assertThat(indicator.health(true).getStatus()).isEqualTo(Status.DOWN));
+	}
+
+	@Test
+	void notStartedWhileTheLeaseCannotBeRead() throws Exception {
+		Path notADirectory = Files.createFile(this.dir.resolve("not-a-directory"));
+		FileReplicaClient client = new FileReplicaClient(notADirectory.resolve("replica"));
+		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ZERO));
+		CompositeReplicationListener listener = new CompositeReplicationListener();
+		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", this.dir.resolve("app.db"))
+			.lease(new LeaseConfig(true, Duration.ofSeconds(3), Duration.ofSeconds(1), LeaseConfig.Handover.REQUEST,
+					Duration.ofSeconds(1))),
+				replicas, listener);
+		this.database = new LitestreamDatabase(config, replicas,
+				new LitestreamDatabase.Settings(false, IntegrityCheck.NONE, Duration.ofSeconds(1)), listener);
+		this.databases.register(this.database);
+		assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(this.database::start)
+			.withMessageContaining("not-a-directory");
+		Health health = new LitestreamHealthIndicator(this.databases, Duration.ofMinutes(1)).health(true);
+		assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+		assertThat(health.getDetails().get("app").toString()).contains("ownership=STARTING");
 	}
 
 	@Test

@@ -8,6 +8,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
+import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.storage.file.FileReplicaClient;
 
 /**

@@ -9,14 +9,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.LeaseConfig;
-import io.github.litestream.core.LeaseStatus;
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationListener;
 import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.Restorer;
+import io.github.litestream.ownership.LeaseConfig;
+import io.github.litestream.ownership.LeaseStatus;
 import io.github.litestream.storage.s3.S3Operation;
 import io.github.litestream.storage.s3.S3ReplicaClient;
 import io.github.litestream.storage.s3.S3RequestEvent;

@@ -15,7 +15,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.LeaseConfig;
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicationListener;
@@ -24,6 +23,7 @@ import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.core.Restorer;
+import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;

@@ -1,12 +1,9 @@
-package io.github.litestream.core;
+package io.github.litestream.ownership;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,14 +17,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LeaseObject;
-import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.storage.s3.S3ReplicaClient;
-import io.github.litestream.testsupport.UnreachableReplicaClient;
 import io.github.litestream.testsupport.S3ServerExtension;
+import io.github.litestream.testsupport.UnreachableReplicaClient;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +32,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -87,12 +81,12 @@ class ReplicaLeaseTests {
 	}
 
 	private ReplicaLease lease(ReplicaClient client, LeaseConfig config, String owner) {
-		ReplicatorConfig engine = ReplicatorConfig.builder("app", this.dir.resolve("app.db"))
-			.replica(ReplicaConfig.of("r", client))
-			.lease(config)
-			.build();
-		ReplicaLease lease = new ReplicaLease(engine, engine.replicas().get(0),
-				new ReplicaLease.Identity(owner, UUID.randomUUID().toString()), () -> {
+		return lease(client, config, owner, Clock.systemUTC());
+	}
+
+	private ReplicaLease lease(ReplicaClient client, LeaseConfig config, String owner, Clock clock) {
+		ReplicaLease lease = new ReplicaLease("app", clock, config, "r", client,
+				new ReplicaLease.Identity(owner, UUID.randomUUID().toString()), OwnershipListener.NO_OP, () -> {
 				});
 		this.leases.add(lease);
 		return lease;
@@ -203,6 +197,26 @@ class ReplicaLeaseTests {
 	}
 
 	@Test
+	void contenderWhoseClockRunsAheadDoesNotTakeALiveLeaseEarly() throws Exception {
+		ReplicaLease holder = lease(client("file", "skew"), SHORT, "holder:1");
+		holder.start();
+		// 40 s ahead: by its wall clock the holder's expires_at passed long ago
+		Clock ahead = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(40));
+		ReplicaLease contender = lease(client("file", "skew"), SHORT, "contender:2", ahead);
+		contender.start();
+		Overlap overlap = Overlap.watch(holder, contender);
+		// Expiry is judged by observation: the holder renews, so the version never stays
+		// unchanged for a TTL
+		await().during(SHORT.ttl().multipliedBy(3)).atMost(SHORT.ttl().multipliedBy(5)).until(holder::mayWrite);
+		assertThat(contender.mayWrite()).isFalse();
+		// Once the holder is gone (killed, no release) the lease is taken after a TTL
+		holder.abandon();
+		await().atMost(Duration.ofSeconds(10)).until(contender::mayWrite);
+		overlap.stop();
+		assertThat(overlap.seen()).as("both could write at once").isFalse();
+	}
+
+	@Test
 	void holderThatCouldNotRenewTakesItsUntouchedLeaseAgainAsANewGeneration() throws Exception {
 		UnreachableReplicaClient flaky = new UnreachableReplicaClient(client("file", "again"));
 		ReplicaLease holder = lease(flaky, SHORT, "holder:1");
@@ -291,126 +305,6 @@ class ReplicaLeaseTests {
 		assertThat(waiting.mayWrite()).isFalse();
 		assertThat(waiting.status().holder()).isEqualTo("litestream-host:99");
 		assertThat(waiting.status().epoch()).isEqualTo(7);
-	}
-
-	// ---------------------------------------------------------------- engine
-
-	private Replicator replicator(Path db, ReplicaClient client, LeaseConfig lease, RecordingListener listener)
-			throws Exception {
-		Replicator replicator = new Replicator(ReplicatorConfig.builder("app", db)
-			.replica(new ReplicaConfig("file", client, Duration.ofMillis(50)))
-			.monitorInterval(Duration.ofMillis(50))
-			.lease(lease)
-			.listener(listener)
-			.build());
-		replicator.start();
-		this.closeables.add(replicator);
-		return replicator;
-	}
-
-	private Connection connect(Path db) throws Exception {
-		Connection connection = TestDatabases.open(db);
-		this.closeables.add(connection);
-		return connection;
-	}
-
-	@Test
-	void secondInstanceReplicatesNothingKeepsItsLocalCutsAndTakesOverWhenTheFirstStops() throws Exception {
-		Path first = this.dir.resolve("first/app.db");
-		Path second = this.dir.resolve("second/app.db");
-		Files.createDirectories(first.getParent());
-		Files.createDirectories(second.getParent());
-		Connection one = connect(first);
-		TestDatabases.execute(one, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO t (v) VALUES ('a')");
-		Replicator holder = replicator(first, client("file", "replica"), SHORT, new RecordingListener());
-		holder.notifyCommit();
-		long txid = holder.sync();
-		assertThat(holder.awaitReplicated(txid, Duration.ofSeconds(10))).isTrue();
-
-		Connection two = connect(second);
-		TestDatabases.execute(two, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
-		CountingReplicaClient counting = new CountingReplicaClient(client("file", "replica"));
-		Replicator waiting = replicator(second, counting, SHORT, new RecordingListener());
-		for (int i = 0; i < 20; i++) {
-			TestDatabases.execute(two, "INSERT INTO t (v) VALUES ('second-" + i + "')");
-			waiting.notifyCommit();
-		}
-		long localTxid = waiting.sync();
-		await().atMost(Duration.ofSeconds(10)).until(() -> counting.leaseReads.get() >= 3);
-		assertThat(waiting.txid()).as("local cuts go on").isEqualTo(localTxid).isPositive();
-		assertThat(counting.writes.get()).as("uploads while waiting").isZero();
-		assertThat(counting.deletes.get()).as("deletes while waiting").isZero();
-		assertThat(counting.leaseWrites.get()).as("lease writes while another holds it").isZero();
-		LeaseStatus lease = waiting.status().replicas().get(0).lease();
-		assertThat(lease.state()).isEqualTo("WAITING");
-		assertThat(lease.held()).isFalse();
-		assertThat(lease.holder()).isNotNull();
-
-		holder.stop();
-		await().atMost(Duration.ofSeconds(10)).until(() -> waiting.status().replicas().get(0).lease().held());
-		TestDatabases.execute(two, "INSERT INTO t (v) VALUES ('after')");
-		waiting.notifyCommit();
-		long last = waiting.sync();
-		assertThat(waiting.awaitReplicated(last, Duration.ofSeconds(20))).isTrue();
-		Path restored = this.dir.resolve("restored.db");
-		new Restorer().restore(client("file", "replica"), restored, RestoreOptions.defaults()).orElseThrow();
-		assertThat(TestDatabases.queryLong(restored, "SELECT count(*) FROM t")).isEqualTo(21);
-		assertThat(TestDatabases.queryLong(restored, "SELECT count(*) FROM t WHERE v = 'a'")).isZero();
-	}
-
-	@Test
-	void conditionalCreateMeetingADifferentFileStopsTheWriterEvenWithoutALease() throws Exception {
-		Path db = this.dir.resolve("app.db");
-		Connection connection = connect(db);
-		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
-		RecordingListener listener = new RecordingListener();
-		ReplicaClient replica = client("file", "replica");
-		Replicator replicator = replicator(db, replica, LeaseConfig.DISABLED, listener);
-		replicator.notifyCommit();
-		long txid = replicator.sync();
-		assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(10))).isTrue();
-		// Another writer's next file, under the name this engine uploads next
-		byte[] foreign = "another history".getBytes(StandardCharsets.UTF_8);
-		replica.writeFile(0, txid + 1, txid + 1, Instant.now(), new ByteArrayInputStream(foreign));
-		TestDatabases.execute(connection, "INSERT INTO t (v) VALUES ('mine')");
-		replicator.notifyCommit();
-		replicator.sync();
-		await().atMost(Duration.ofSeconds(10))
-			.untilAsserted(
-					() -> assertThat(replicator.status().replicas().get(0).lease().state()).isEqualTo("CONFLICT"));
-		assertThat(listener.rejectedUploads).hasSize(1);
-		assertThat(listener.rejectedUploads.get(0)).contains(LtxFileName.format(txid + 1, txid + 1));
-		assertThat(replicator.status().replicas().get(0).lease().detail()).contains("another process");
-		List<LtxFileInfo> before = replica.listFiles(0);
-		for (int i = 0; i < 5; i++) {
-			TestDatabases.execute(connection, "INSERT INTO t (v) VALUES ('more-" + i + "')");
-			replicator.notifyCommit();
-			replicator.sync();
-		}
-		assertThat(replica.listFiles(0)).isEqualTo(before);
-		try (InputStream in = replica.openFile(0, txid + 1, txid + 1)) {
-			assertThat(in.readAllBytes()).isEqualTo(foreign);
-		}
-	}
-
-	@Test
-	void sameBytesUnderTheNameCountAsWrittenAndOtherBytesAreAForeignFile() throws Exception {
-		ReplicaClient replica = client("file", "replica");
-		ReplicaLease unguarded = ReplicaLease.disabled(ReplicatorConfig.builder("app", this.dir.resolve("app.db"))
-			.replica(ReplicaConfig.of("r", replica))
-			.build(), ReplicaConfig.of("r", replica));
-		Path local = Files.write(this.dir.resolve("local.ltx"), "a retried upload".getBytes(StandardCharsets.UTF_8));
-		Instant timestamp = Instant.parse("2026-01-02T03:04:05.678Z");
-		replica.writeFile(0, 5, 5, timestamp, Files.newInputStream(local));
-		LtxFileInfo done = ConditionalUpload.create(replica, unguarded, 0, 5, 5, timestamp, local);
-		assertThat(done).isEqualTo(new LtxFileInfo(0, 5, 5, Files.size(local), timestamp));
-		Path longer = Files.write(this.dir.resolve("longer.ltx"),
-				"a retried upload, longer".getBytes(StandardCharsets.UTF_8));
-		assertThatExceptionOfType(ForeignFileException.class)
-			.isThrownBy(() -> ConditionalUpload.create(replica, unguarded, 0, 5, 5, timestamp, longer));
-		Path shorter = Files.write(this.dir.resolve("shorter.ltx"), "a retried".getBytes(StandardCharsets.UTF_8));
-		assertThatExceptionOfType(ForeignFileException.class)
-			.isThrownBy(() -> ConditionalUpload.create(replica, unguarded, 0, 5, 5, timestamp, shorter));
 	}
 
 	private static LeaseRecord storedLease(ReplicaClient client) throws IOException {

@@ -1,4 +1,4 @@
-package io.github.litestream.core;
+package io.github.litestream.ownership;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -1,9 +1,9 @@
-package io.github.litestream.core;
+package io.github.litestream.ownership;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * under {@code If-Match}, as AWS S3 and the file replica do; releases write an expired
  * lease with {@code If-Match} rather than deleting it, so generations keep rising.
  */
-final class ReplicaLease {
+public final class ReplicaLease {
 
 	private static final Logger logger = LoggerFactory.getLogger(ReplicaLease.class);
 
@@ -69,7 +69,9 @@ final class ReplicaLease {
 
 	private final Identity identity;
 
-	private final ReplicatorConfig engine;
+	private final Clock clock;
+
+	private final OwnershipListener listener;
 
 	private final Runnable onChange;
 
@@ -145,32 +147,40 @@ final class ReplicaLease {
 	/** Told once when another instance holds the lease after this engine did. */
 	private volatile @Nullable Consumer<String> supplantedHandler;
 
+	/** A contender: the version of the lease object it has seen unchanged since... */
+	private @Nullable String observedVersion;
+
+	/** ...this moment on the monotonic clock. */
+	private long observedSinceNanos;
+
 	/** A successor: the final TXID of the released lease it took. */
 	private volatile @Nullable Long predecessorFinalTxid;
 
-	ReplicaLease(ReplicatorConfig engine, ReplicaConfig replica, Identity identity, Runnable onChange) {
-		this(engine, engine.lease(), replica, identity, onChange);
-	}
-
-	private ReplicaLease(ReplicatorConfig engine, LeaseConfig config, ReplicaConfig replica, Identity identity,
-			Runnable onChange) {
-		this.engine = engine;
-		this.database = engine.name();
-		this.replica = replica.name();
-		this.client = replica.client();
+	ReplicaLease(String database, Clock clock, LeaseConfig config, String replica, ReplicaClient client,
+			Identity identity, OwnershipListener listener, Runnable onChange) {
+		this.database = database;
+		this.clock = clock;
+		this.replica = replica;
+		this.client = client;
 		this.config = config;
 		this.identity = identity;
+		this.listener = listener;
 		this.onChange = onChange;
 		this.state = this.config.enabled() ? State.WAITING : State.DISABLED;
 	}
 
 	/**
 	 * Returns a lease that always allows writing (until a conflict), for writers used
-	 * without a {@link Replicator}.
+	 * without a database's ownership (tests, tools).
+	 * @param database the database name
+	 * @param replica the replica name
+	 * @param client the replica
+	 * @return the lease
 	 */
-	static ReplicaLease disabled(ReplicatorConfig engine, ReplicaConfig replica) {
-		return new ReplicaLease(engine, LeaseConfig.DISABLED, replica, new Identity("none", "none"), () -> {
-		});
+	public static ReplicaLease disabled(String database, String replica, ReplicaClient client) {
+		return new ReplicaLease(database, Clock.systemUTC(), LeaseConfig.DISABLED, replica, client,
+				new Identity("none", "none"), OwnershipListener.NO_OP, () -> {
+				});
 	}
 
 	/**
@@ -237,7 +247,7 @@ final class ReplicaLease {
 	 * @return whether leases are disabled, or the lease is held and not past its fencing
 	 * bound
 	 */
-	boolean mayWrite() {
+	public boolean mayWrite() {
 		State current = this.state;
 		return current == State.DISABLED || (current == State.HELD && System.nanoTime() - this.validUntilNanos < 0);
 	}
@@ -247,7 +257,7 @@ final class ReplicaLease {
 	 * @param what the write, for the message
 	 * @throws LeaseNotHeldException if the engine may not write
 	 */
-	void checkWrite(String what) throws LeaseNotHeldException {
+	public void checkWrite(String what) throws LeaseNotHeldException {
 		if (!mayWrite()) {
 			throw new LeaseNotHeldException("Not writing " + what + " to replica '" + this.replica + "' of database '"
 					+ this.database + "': " + describeState());
@@ -255,29 +265,19 @@ final class ReplicaLease {
 	}
 
 	/**
-	 * Takes the lease before the application starts using the database: waits while
-	 * another live instance holds it, asking it to hand over when {@code request} is set
-	 * (it does so at its next renewal), or until it releases or its lease expires. Does
-	 * not wait for a lease that cannot be read: the lease thread goes on trying, and
-	 * nothing is written meanwhile.
-	 * @param timeout how long to wait for a live holder
+	 * Takes the lease before the application uses the database: waits while another live
+	 * instance holds it, asking it to hand over when {@code request} is set (it does so
+	 * at its next renewal), or until it releases or its lease is seen unchanged for a
+	 * TTL. A lease that cannot be read is waited for too (DESIGN 4.14): a failed read is
+	 * retried, never taken to mean that nobody holds it.
+	 * @param timeout how long to wait
 	 * @param request whether to ask the holder to hand over
-	 * @return whether this engine holds the lease (or leases are disabled)
-	 * @throws LeaseUnavailableException if another instance still holds it after the
-	 * timeout
+	 * @return whether this engine holds the lease (or leases are disabled); {@code false}
+	 * when it can never take it (a conflict, or stopped)
+	 * @throws LeaseUnavailableException if the lease is not taken within the timeout
 	 * @throws InterruptedException if the calling thread is interrupted
 	 */
 	boolean awaitHeld(Duration timeout, boolean request) throws LeaseUnavailableException, InterruptedException {
-		return awaitHeld(timeout, request, false);
-	}
-
-	/**
-	 * Like {@link #awaitHeld(Duration, boolean)}; with {@code whileUnreadable} it also
-	 * waits (up to the timeout) while the lease cannot be read: an instance that would
-	 * serve a local database must not do so while another may hold the lease.
-	 */
-	boolean awaitHeld(Duration timeout, boolean request, boolean whileUnreadable)
-			throws LeaseUnavailableException, InterruptedException {
 		if (this.state == State.DISABLED) {
 			return true;
 		}
@@ -293,9 +293,6 @@ final class ReplicaLease {
 						return true;
 					}
 					if (current != State.WAITING && current != State.FENCED) {
-						return false;
-					}
-					if (this.obstacle == Obstacle.UNREADABLE && !whileUnreadable) {
 						return false;
 					}
 					long remaining = deadline - System.nanoTime();
@@ -339,13 +336,25 @@ final class ReplicaLease {
 		}
 		try {
 			LeaseRecord current = LeaseRecord.parse(stored.content());
-			return !this.identity.instance().equals(current.instance())
-					&& !current.isExpiredAt(this.engine.clock().instant());
+			return !this.identity.instance().equals(current.instance()) && !current.isExpiredAt(this.clock.instant());
 		}
 		catch (IllegalArgumentException ex) {
 			// Not a lease: nobody can be said to hold it, nor may it be taken
 			return true;
 		}
+	}
+
+	/**
+	 * Whether the lease object still carries a handover request of {@code requester}: a
+	 * contender that gave up takes its request out, and must not be handed the database.
+	 * @param requester the requester ({@code host:pid/instance})
+	 * @return whether its request is in the lease
+	 * @throws IOException if the lease cannot be read
+	 */
+	boolean requestedBy(String requester) throws IOException {
+		LeaseObject stored = this.client.readLease();
+		LeaseRecord current = (stored != null) ? parseOrNull(stored) : null;
+		return current != null && requester.equals(current.requestedBy());
 	}
 
 	/**
@@ -362,7 +371,7 @@ final class ReplicaLease {
 	 * Returns the other instance that held the lease after this engine did, if any.
 	 * @return its owner ({@code host:pid}), or {@code null}
 	 */
-	@Nullable String supplantedBy() {
+	public @Nullable String supplantedBy() {
 		return this.supplantedBy;
 	}
 
@@ -428,7 +437,7 @@ final class ReplicaLease {
 	 * another value must read the replica's position again before writing.
 	 * @return the acquisition count; 0 while leases are disabled
 	 */
-	long term() {
+	public long term() {
 		return this.term;
 	}
 
@@ -442,7 +451,7 @@ final class ReplicaLease {
 	 * releases the lease so that another instance can take it.
 	 * @param message what was met, for status and logs
 	 */
-	void conflict(String message) {
+	public void conflict(String message) {
 		State before = this.state;
 		if (before == State.CONFLICT || before == State.STOPPED) {
 			return;
@@ -452,14 +461,14 @@ final class ReplicaLease {
 		logger.error("Replica '{}' of database '{}' holds a file this engine did not write: {}. Nothing more is "
 				+ "written to it until the application restarts.", this.replica, this.database, message);
 		if (before == State.HELD || before == State.FENCED) {
-			this.engine.listener().onLeaseLost(this.database, this.replica, message);
+			this.listener.onLeaseLost(this.database, this.replica, message);
 		}
 		this.running = false;
 		signal();
 		this.onChange.run();
 	}
 
-	LeaseStatus status() {
+	public LeaseStatus status() {
 		State current = this.state;
 		if (current == State.DISABLED) {
 			return LeaseStatus.DISABLED;
@@ -561,7 +570,7 @@ final class ReplicaLease {
 			return;
 		}
 		this.unconfirmed = null;
-		Instant now = this.engine.clock().instant();
+		Instant now = this.clock.instant();
 		long generation = 1;
 		if (stored != null) {
 			LeaseRecord other;
@@ -581,9 +590,15 @@ final class ReplicaLease {
 			// by
 			// anyone since
 			boolean ours = this.identity.instance().equals(other.instance());
-			if (!ours && !other.isExpiredAt(now)) {
-				long untilExpiry = Duration.between(now, other.expiresAt()).toNanos() + MIN_RETRY_NANOS;
-				long retry = Math.min(this.config.renewInterval().toNanos(), untilExpiry);
+			long unchangedNanos = observe(stored.version());
+			if (!ours && !other.isReleased() && unchangedNanos < this.config.ttl().toNanos()) {
+				// Expiry by observation (DESIGN 4.15): a holder is gone only once its
+				// lease
+				// stayed unchanged for a whole TTL on this instance's monotonic clock;
+				// expires_at compares wall clocks, and a clock that runs ahead would take
+				// a live lease
+				long retry = Math.min(this.config.renewInterval().toNanos(),
+						this.config.ttl().toNanos() - unchangedNanos + MIN_RETRY_NANOS);
 				if (this.requestHandover) {
 					if (!requestHandover(other, stored.version())) {
 						return;
@@ -591,8 +606,9 @@ final class ReplicaLease {
 					// The holder answers at its next renewal: look often meanwhile
 					retry = Math.min(retry, Math.max(MIN_RETRY_NANOS, this.config.renewInterval().toNanos() / 10));
 				}
-				waitFor(other, "held by " + other.owner() + " until " + other.expiresAt()
-						+ (this.requestHandover ? ", asked to hand over" : ""), retry);
+				waitFor(other, "held by " + other.owner() + " (generation " + other.generation() + ", expires at "
+						+ other.expiresAt() + " by its clock)" + (this.requestHandover ? ", asked to hand over" : ""),
+						retry);
 				return;
 			}
 			generation = other.generation() + 1;
@@ -622,20 +638,37 @@ final class ReplicaLease {
 	}
 
 	/**
+	 * Records the version of the lease object seen now.
+	 * @return how long it has been seen unchanged, on the monotonic clock
+	 */
+	private long observe(String version) {
+		long now = System.nanoTime();
+		if (!version.equals(this.observedVersion)) {
+			this.observedVersion = version;
+			this.observedSinceNanos = now;
+		}
+		return now - this.observedSinceNanos;
+	}
+
+	/**
 	 * Writes this engine's identity into a live holder's lease as {@code requested_by}
 	 * (with {@code If-Match}, so the holder's renewal keeps it).
 	 * @return whether the request is in the lease now
 	 */
 	private boolean requestHandover(LeaseRecord holder, String version) {
 		String me = requester();
-		Instant now = this.engine.clock().instant();
+		Instant now = this.clock.instant();
 		Instant asked = holder.requestedAt();
 		boolean fresh = asked != null && asked.plus(this.config.ttl().dividedBy(3)).isAfter(now);
 		if (me.equals(holder.requestedBy()) && fresh) {
 			return true;
 		}
 		try {
-			this.client.replaceLease(holder.withRequest(me, now).encode(), version);
+			String written = this.client.replaceLease(holder.withRequest(me, now).encode(), version);
+			if (version.equals(this.observedVersion)) {
+				// Our own write is no sign of life of the holder: observation goes on
+				this.observedVersion = written;
+			}
 			if (!me.equals(holder.requestedBy())) {
 				logger.info("Database '{}' asked {} to hand over the lease of replica '{}' (generation {})",
 						this.database, holder.owner(), this.replica, holder.generation());
@@ -719,7 +752,7 @@ final class ReplicaLease {
 		logger.info("Database '{}' holds the lease of replica '{}' ({}), generation {}, until {}{}", this.database,
 				this.replica, this.client.leaseLocation(), mine.generation(), mine.expiresAt(),
 				fenced ? " (taken again after it was not renewed in time)" : "");
-		this.engine.listener().onLeaseAcquired(this.database, this.replica, status());
+		this.listener.onLeaseAcquired(this.database, this.replica, status());
 		this.onChange.run();
 		signal();
 	}
@@ -731,7 +764,7 @@ final class ReplicaLease {
 			this.state = State.WAITING;
 			return;
 		}
-		LeaseRecord renewed = mine.withExpiry(this.engine.clock().instant().plus(this.config.ttl()));
+		LeaseRecord renewed = mine.withExpiry(this.clock.instant().plus(this.config.ttl()));
 		long sent = System.nanoTime();
 		try {
 			this.version = this.client.replaceLease(renewed.encode(), expected);
@@ -800,7 +833,7 @@ final class ReplicaLease {
 		if (requester == null || asked == null || requester.equals(this.handoverAnnounced)) {
 			return;
 		}
-		if (!asked.plus(this.config.ttl()).isAfter(this.engine.clock().instant())
+		if (!asked.plus(this.config.ttl()).isAfter(this.clock.instant())
 				|| System.nanoTime() - this.handoverRetryNanos < 0) {
 			// A stale request (its requester gave up or died), or one declined recently
 			return;
@@ -876,7 +909,7 @@ final class ReplicaLease {
 				"Database '{}' stops writing replica '{}': its lease was not renewed within {} ms ({}); it takes "
 						+ "the lease again once the replica answers",
 				this.database, this.replica, this.config.fenceAfter().toMillis(), why);
-		this.engine.listener().onLeaseLost(this.database, this.replica, "not renewed in time: " + why);
+		this.listener.onLeaseLost(this.database, this.replica, "not renewed in time: " + why);
 		this.onChange.run();
 	}
 
@@ -892,7 +925,7 @@ final class ReplicaLease {
 		this.nextAttemptNanos = System.nanoTime() + this.config.renewInterval().toNanos();
 		logger.warn("Database '{}' lost the lease of replica '{}': {}; nothing more is written to it until the lease "
 				+ "is taken again", this.database, this.replica, why);
-		this.engine.listener().onLeaseLost(this.database, this.replica, why);
+		this.listener.onLeaseLost(this.database, this.replica, why);
 		this.onChange.run();
 		signal();
 	}

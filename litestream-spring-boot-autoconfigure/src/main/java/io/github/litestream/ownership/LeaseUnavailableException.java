@@ -1,4 +1,4 @@
-package io.github.litestream.core;
+package io.github.litestream.ownership;
 
 import java.io.IOException;
 

@@ -1,4 +1,4 @@
-package io.github.litestream.core;
+package io.github.litestream.ownership;
 
 import java.time.Duration;
 
@@ -28,16 +28,25 @@ import java.time.Duration;
 public record LeaseConfig(boolean enabled, Duration ttl, Duration renewInterval, Handover handover,
 		Duration startupTimeout) {
 
+	/** How long a lease lasts after its last renewal, by default. */
+	public static final Duration DEFAULT_TTL = Duration.ofSeconds(30);
+
+	/** How often the holder renews its lease, by default. */
+	public static final Duration DEFAULT_RENEW_INTERVAL = Duration.ofSeconds(10);
+
+	/** How long a starting instance waits for the lease, by default. */
+	public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofMinutes(5);
+
 	/** The shortest TTL accepted. */
 	public static final Duration MIN_TTL = Duration.ofMillis(300);
 
 	/** The defaults: enabled, 30 s TTL, renewed every 10 s. */
-	public static final LeaseConfig DEFAULT = new LeaseConfig(true, ReplicationDefaults.LEASE_TTL,
-			ReplicationDefaults.LEASE_RENEW_INTERVAL, Handover.REQUEST, ReplicationDefaults.LEASE_STARTUP_TIMEOUT);
+	public static final LeaseConfig DEFAULT = new LeaseConfig(true, DEFAULT_TTL, DEFAULT_RENEW_INTERVAL,
+			Handover.REQUEST, DEFAULT_STARTUP_TIMEOUT);
 
 	/** No lease: every process writes (only conditional creates keep histories apart). */
-	public static final LeaseConfig DISABLED = new LeaseConfig(false, ReplicationDefaults.LEASE_TTL,
-			ReplicationDefaults.LEASE_RENEW_INTERVAL, Handover.REQUEST, ReplicationDefaults.LEASE_STARTUP_TIMEOUT);
+	public static final LeaseConfig DISABLED = new LeaseConfig(false, DEFAULT_TTL, DEFAULT_RENEW_INTERVAL,
+			Handover.REQUEST, DEFAULT_STARTUP_TIMEOUT);
 
 	/**
 	 * Validates the settings.
@@ -53,7 +62,7 @@ public record LeaseConfig(boolean enabled, Duration ttl, Duration renewInterval,
 	 * @param renewInterval how often the holder renews it
 	 */
 	public LeaseConfig(boolean enabled, Duration ttl, Duration renewInterval) {
-		this(enabled, ttl, renewInterval, Handover.REQUEST, ReplicationDefaults.LEASE_STARTUP_TIMEOUT);
+		this(enabled, ttl, renewInterval, Handover.REQUEST, DEFAULT_STARTUP_TIMEOUT);
 	}
 
 	public LeaseConfig {

@@ -1,0 +1,287 @@
+package io.github.litestream.jdbc;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.core.RestoreOptions;
+import io.github.litestream.core.RestoreTarget;
+import io.github.litestream.core.Restorer;
+import io.github.litestream.ownership.LeaseConfig;
+import io.github.litestream.ownership.OwnershipState;
+import io.github.litestream.storage.LeaseObject;
+import io.github.litestream.storage.ReplicaClient;
+import io.github.litestream.storage.ReplicaException;
+import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.ForwardingReplicaClient;
+import io.github.litestream.testsupport.UnreachableReplicaClient;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The lease gates the application (DESIGN 4.14-4.15): an instance hands out no connection
+ * before it holds the lease, refuses writes from the moment it cannot renew it (reads go
+ * on), and keeps it for the whole of an in-place restore. Regression tests for the
+ * situations in which acknowledged writes were lost: a newcomer whose first lease reads
+ * failed served beside the holder; a holder cut off from its replica kept acknowledging
+ * writes; an in-place restore released the lease and a waiting instance took it in
+ * between.
+ */
+class DatabaseOwnershipTests {
+
+	@TempDir
+	Path dir;
+
+	private final List<Instance> open = new ArrayList<>();
+
+	@AfterEach
+	void closeAll() {
+		for (Instance instance : this.open) {
+			instance.close();
+		}
+	}
+
+	@Test
+	void newcomerWhoseLeaseReadsFailServesNothingUntilTheHolderHandsOver() throws Exception {
+		Instance holder = instance("holder", new AtomicBoolean(), new AtomicBoolean());
+		holder.start();
+		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		AtomicBoolean leaseReadsFail = new AtomicBoolean(true);
+		Instance newcomer = instance("newcomer", new AtomicBoolean(), leaseReadsFail);
+		CompletableFuture<Void> started = CompletableFuture.runAsync(() -> {
+			try {
+				newcomer.start();
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+		// A failed read is retried, never read as "nobody holds it"
+		await().during(Duration.ofSeconds(2))
+			.atMost(Duration.ofSeconds(10))
+			.until(() -> !started.isDone() && newcomer.database.getOwnership().state() == OwnershipState.ACQUIRING
+					&& holder.database.getOwnership().mayAcknowledgeWrites());
+		holder.execute("INSERT INTO notes VALUES (1, 'written while the newcomer could not read the lease')");
+		leaseReadsFail.set(false);
+		started.get();
+		assertThat(holder.database.getOwnership().state()).isEqualTo(OwnershipState.HANDED_OVER);
+		assertThat(newcomer.database.getOwnership().state()).isEqualTo(OwnershipState.OWNER);
+		assertThat(newcomer.ids()).containsExactly(1);
+		newcomer.execute("INSERT INTO notes VALUES (2, 'new holder')");
+		newcomer.close();
+		assertThat(restoredIds()).containsExactlyInAnyOrder(1, 2);
+	}
+
+	@Test
+	void holderCutOffFromItsReplicaRefusesWritesFromTheFenceOnAndServesReads() throws Exception {
+		AtomicBoolean cutOff = new AtomicBoolean();
+		Instance holder = instance("holder", cutOff, new AtomicBoolean());
+		holder.start();
+		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		holder.execute("INSERT INTO notes VALUES (1, 'replicated')");
+		assertThat(holder.database.sync().replicated()).isTrue();
+		cutOff.set(true);
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> holder.database.getOwnership().state() == OwnershipState.FENCED);
+		assertThatExceptionOfType(DatabaseReadOnlyException.class)
+			.isThrownBy(() -> holder.execute("INSERT INTO notes VALUES (2, 'would not be replicated')"))
+			.withMessageContaining("'app'")
+			.withMessageContaining("replica 'file'");
+		// Borrowed before the fence, committed after it: rolled back, not acknowledged
+		assertThat(holder.ids()).containsExactly(1);
+		cutOff.set(false);
+		// The untouched lease is renewed: writes resume, the backlog is uploaded
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> holder.database.getOwnership().state() == OwnershipState.OWNER);
+		holder.execute("INSERT INTO notes VALUES (3, 'after the outage')");
+		assertThat(holder.database.sync().replicated()).isTrue();
+		holder.close();
+		assertThat(restoredIds()).containsExactlyInAnyOrder(1, 3);
+	}
+
+	@Test
+	void transactionBegunBeforeTheFenceIsRolledBackAtCommit() throws Exception {
+		AtomicBoolean cutOff = new AtomicBoolean();
+		Instance holder = instance("holder", cutOff, new AtomicBoolean());
+		holder.start();
+		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		try (Connection connection = holder.dataSource.getConnection()) {
+			connection.setAutoCommit(false);
+			try (Statement statement = connection.createStatement()) {
+				statement.execute("INSERT INTO notes VALUES (1, 'begun while owner')");
+			}
+			cutOff.set(true);
+			await().atMost(Duration.ofSeconds(10)).until(() -> !holder.database.getOwnership().mayAcknowledgeWrites());
+			assertThatExceptionOfType(DatabaseReadOnlyException.class).isThrownBy(connection::commit);
+			// A read-only transaction still commits
+			try (Statement statement = connection.createStatement();
+					ResultSet rs = statement.executeQuery("SELECT count(*) FROM notes")) {
+				assertThat(rs.next()).isTrue();
+				assertThat(rs.getInt(1)).isZero();
+			}
+			connection.commit();
+		}
+		assertThat(holder.ids()).isEmpty();
+	}
+
+	@Test
+	void inPlaceRestoreKeepsTheLeaseForItsWholeDuration() throws Exception {
+		Instance holder = instance("holder", new AtomicBoolean(), new AtomicBoolean());
+		holder.start();
+		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		holder.execute("INSERT INTO notes VALUES (1, 'kept')");
+		long kept = holder.database.sync().txid();
+		holder.execute("INSERT INTO notes VALUES (2, 'rolled back')");
+		assertThat(holder.database.sync().replicated()).isTrue();
+		FileReplicaClient replica = new FileReplicaClient(this.dir.resolve("replica"));
+		Set<String> leasesSeen = ConcurrentHashMap.newKeySet();
+		AtomicBoolean watching = new AtomicBoolean(true);
+		Thread watcher = new Thread(() -> {
+			while (watching.get()) {
+				try {
+					LeaseObject lease = replica.readLease();
+					if (lease != null) {
+						String json = new String(lease.content(), java.nio.charset.StandardCharsets.UTF_8);
+						leasesSeen.add(json.replaceAll(".*\"generation\":(\\d+).*", "$1")
+								+ (json.contains("0001-01-01") ? " released" : ""));
+					}
+				}
+				catch (IOException | RuntimeException ex) {
+					// the file is replaced atomically; a read may race a rename
+				}
+			}
+		});
+		watcher.start();
+		try {
+			holder.database.restoreInPlace(RestoreTarget.txid(kept));
+		}
+		finally {
+			watching.set(false);
+			watcher.join();
+		}
+		assertThat(leasesSeen).hasSize(1).noneMatch((seen) -> seen.endsWith("released"));
+		assertThat(holder.database.getOwnership().state()).isEqualTo(OwnershipState.OWNER);
+		assertThat(holder.ids()).containsExactly(1);
+		holder.execute("INSERT INTO notes VALUES (3, 'after the restore')");
+		holder.close();
+		assertThat(restoredIds()).containsExactlyInAnyOrder(1, 3);
+	}
+
+	private Set<Integer> restoredIds() throws Exception {
+		Path out = this.dir.resolve("restored.db");
+		Files.deleteIfExists(out);
+		new Restorer().restore(new FileReplicaClient(this.dir.resolve("replica")), out, RestoreOptions.defaults())
+			.orElseThrow();
+		SQLiteDataSource sqlite = new SQLiteDataSource();
+		sqlite.setUrl("jdbc:sqlite:" + out);
+		try (Connection connection = sqlite.getConnection()) {
+			return ids(connection);
+		}
+	}
+
+	private static Set<Integer> ids(Connection connection) throws SQLException {
+		Set<Integer> ids = new HashSet<>();
+		try (Statement statement = connection.createStatement();
+				ResultSet rs = statement.executeQuery("SELECT id FROM notes")) {
+			while (rs.next()) {
+				ids.add(rs.getInt(1));
+			}
+		}
+		return ids;
+	}
+
+	private Instance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail) throws Exception {
+		Path db = this.dir.resolve(name).resolve("app.db");
+		Files.createDirectories(db.getParent());
+		ReplicaClient client = new LeaseReadsFailing(
+				new UnreachableReplicaClient(new FileReplicaClient(this.dir.resolve("replica")), cutOff),
+				leaseReadsFail);
+		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofMillis(20)));
+		CompositeReplicationListener listener = new CompositeReplicationListener();
+		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
+			.monitorInterval(Duration.ofMillis(20))
+			.shutdownSyncTimeout(Duration.ofSeconds(10))
+			.lease(new LeaseConfig(true, Duration.ofMillis(1500), Duration.ofMillis(300), LeaseConfig.Handover.REQUEST,
+					Duration.ofSeconds(30))),
+				replicas, listener);
+		LitestreamDatabase database = new LitestreamDatabase(config, replicas,
+				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(500)), listener);
+		SQLiteDataSource sqlite = new SQLiteDataSource();
+		sqlite.setUrl("jdbc:sqlite:" + db);
+		Instance instance = new Instance(db, database, new LitestreamDataSource(sqlite, database));
+		this.open.add(instance);
+		return instance;
+	}
+
+	/**
+	 * A replica whose lease object cannot be read while the switch is set (a 500 from the
+	 * store after the SDK's retries), while every other request works.
+	 */
+	private static final class LeaseReadsFailing extends ForwardingReplicaClient {
+
+		private final AtomicBoolean failing;
+
+		LeaseReadsFailing(ReplicaClient delegate, AtomicBoolean failing) {
+			super(delegate);
+			this.failing = failing;
+		}
+
+		@Override
+		public @Nullable LeaseObject readLease() throws IOException {
+			if (this.failing.get()) {
+				throw new ReplicaException("Injected: reading the lease failed with 500", true, null);
+			}
+			return super.readLease();
+		}
+
+	}
+
+	private record Instance(Path path, LitestreamDatabase database, LitestreamDataSource dataSource) {
+
+		void start() throws Exception {
+			this.database.restoreOnStartupIfNeeded();
+			this.database.start();
+		}
+
+		void execute(String sql) throws SQLException {
+			try (Connection connection = this.dataSource.getConnection();
+					Statement statement = connection.createStatement()) {
+				statement.execute(sql);
+			}
+		}
+
+		Set<Integer> ids() throws SQLException {
+			try (Connection connection = this.dataSource.getConnection()) {
+				return DatabaseOwnershipTests.ids(connection);
+			}
+		}
+
+		void close() {
+			this.database.stop();
+			this.dataSource.close();
+		}
+
+	}
+
+}
