@@ -167,17 +167,26 @@ final class LineageStore {
 	 * @param maxTxid the last TXID
 	 * @param fileChecksum the file checksum of the trailer
 	 */
-	record Head(int level, long minTxid, long maxTxid, long fileChecksum) {
+	record Head(int level, long minTxid, long maxTxid, long fileChecksum, long postApplyChecksum) {
+
+		/**
+		 * A head whose database checksum after the file is not known (recorded by an
+		 * older version): it proves the lineage only while the file itself is there.
+		 */
+		Head(int level, long minTxid, long maxTxid, long fileChecksum) {
+			this(level, minTxid, maxTxid, fileChecksum, 0);
+		}
 
 		static Head parse(String value) {
 			String[] parts = value.split(",");
 			return new Head(Integer.parseInt(parts[0]), Long.parseUnsignedLong(parts[1], 16),
-					Long.parseUnsignedLong(parts[2], 16), Long.parseUnsignedLong(parts[3], 16));
+					Long.parseUnsignedLong(parts[2], 16), Long.parseUnsignedLong(parts[3], 16),
+					(parts.length > 4) ? Long.parseUnsignedLong(parts[4], 16) : 0);
 		}
 
 		String format() {
 			return this.level + "," + LtxFileName.formatTxid(this.minTxid) + "," + LtxFileName.formatTxid(this.maxTxid)
-					+ "," + Long.toHexString(this.fileChecksum);
+					+ "," + Long.toHexString(this.fileChecksum) + "," + Long.toHexString(this.postApplyChecksum);
 		}
 
 		@Override

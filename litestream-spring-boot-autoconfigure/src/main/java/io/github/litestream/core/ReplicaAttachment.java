@@ -52,6 +52,19 @@ final class ReplicaAttachment {
 				return new Proof(Kind.UNPROVEN, max, null, "its newest file " + file.fileName() + " at level "
 						+ file.level() + " has checksum " + Long.toHexString(checksum) + ", not the " + head);
 			}
+			// Compacted away (L0 retention): any file ending there holds the same
+			// database
+			// state after it, whose checksum the head recorded
+			LtxFileInfo compacted = smallestEndingAt(files, max);
+			if (compacted != null && head.postApplyChecksum() != 0) {
+				LtxTrailer trailer = trailer(client, compacted);
+				if (trailer.postApplyChecksum() == head.postApplyChecksum()) {
+					LineageStore.Head now = new LineageStore.Head(compacted.level(), compacted.minTxid(),
+							compacted.maxTxid(), trailer.fileChecksum(), trailer.postApplyChecksum());
+					return new Proof(Kind.PROVEN, max, now, "its newest file " + compacted.fileName() + " at level "
+							+ compacted.level() + " holds the database state this database had at that TXID");
+				}
+			}
 		}
 		LtxFileName staged = stagedEndingAt(store, max);
 		if (staged != null) {
@@ -59,7 +72,8 @@ final class ReplicaAttachment {
 			if (file != null) {
 				long local = localFileChecksum(store.path(staged.minTxid(), staged.maxTxid()));
 				if (fileChecksum(client, file) == local) {
-					LineageStore.Head proven = new LineageStore.Head(0, file.minTxid(), file.maxTxid(), local);
+					LineageStore.Head proven = new LineageStore.Head(0, file.minTxid(), file.maxTxid(), local,
+							localPostApplyChecksum(store.path(staged.minTxid(), staged.maxTxid())));
 					return new Proof(Kind.PROVEN, max, proven, "its newest file equals the staged file " + staged);
 				}
 			}
@@ -117,11 +131,34 @@ final class ReplicaAttachment {
 	 * Reads a replica file to its end and returns the verified file checksum.
 	 */
 	static long fileChecksum(ReplicaClient client, LtxFileInfo file) throws IOException {
+		return trailer(client, file).fileChecksum();
+	}
+
+	/**
+	 * Reads a replica file through and returns its verified trailer.
+	 */
+	static LtxTrailer trailer(ReplicaClient client, LtxFileInfo file) throws IOException {
 		try (LtxDecoder decoder = new LtxDecoder(
 				new BufferedInputStream(client.openFile(file.level(), file.minTxid(), file.maxTxid()), 64 * 1024),
 				client.location() + " level " + file.level() + " " + file.fileName())) {
-			LtxTrailer trailer = decoder.finish();
-			return trailer.fileChecksum();
+			return decoder.finish();
+		}
+	}
+
+	/**
+	 * Returns the database checksum after a staged file (the eight bytes before its file
+	 * checksum).
+	 */
+	static long localPostApplyChecksum(Path file) throws IOException {
+		try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+			ByteBuffer buffer = ByteBuffer.allocate(8);
+			long position = channel.size() - 16;
+			while (buffer.hasRemaining()) {
+				if (channel.read(buffer, position + buffer.position()) < 0) {
+					throw new IOException("Staged file " + file + " is truncated");
+				}
+			}
+			return buffer.getLong(0);
 		}
 	}
 

@@ -20,6 +20,7 @@ import io.github.litestream.ltx.LtxDecoder;
 import io.github.litestream.ltx.LtxEncoder;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ltx.LtxHeader;
+import io.github.litestream.ltx.LtxTrailer;
 import io.github.litestream.ownership.LeaseNotHeldException;
 import io.github.litestream.ownership.ReplicaLease;
 import io.github.litestream.storage.LtxFileInfo;
@@ -210,22 +211,21 @@ final class ReplicaUploader {
 							+ proof.reason() + "); nothing is written to it, so that instance's state is not "
 							+ "overwritten. Restart the application to restore the newest state");
 				}
-				if (Long.compareUnsigned(max, this.replicator.txid()) > 0) {
-					this.refused = true;
-					throw new ReplicaAheadException("Replica '" + name() + "' (" + location() + ") of database '"
-							+ database + "' holds TXID " + LtxFileName.formatTxid(max) + ", ahead of the local TXID "
-							+ LtxFileName.formatTxid(this.replicator.txid()) + ", and " + proof.reason()
-							+ "; nothing is written to it, so its newer state is not overwritten. Restart the "
-							+ "application to catch up from the replica (litestream.restore.on-startup=if-missing), "
-							+ "or move the replica's files away to start a new backup there");
-				}
-				this.replicator.lineage().forgetHead(location());
-				this.newHistoryAbove = max;
-				logger.warn(
-						"Replica '{}' ({}) of database '{}' is at TXID {} but the database does not continue it ({}); "
-								+ "starting a new history there with a full snapshot above TXID {}",
-						name(), location(), database, LtxFileName.formatTxid(max), proof.reason(),
-						LtxFileName.formatTxid(max));
+				// Lineage by proof only (DESIGN 4.12): whichever side has the higher
+				// TXID,
+				// a history this database does not provably continue is never continued
+				// nor replaced by it
+				this.refused = true;
+				throw new ReplicaAheadException("Replica '" + name() + "' (" + location() + ") of database '" + database
+						+ "' holds TXID " + LtxFileName.formatTxid(max) + " (the local TXID is "
+						+ LtxFileName.formatTxid(this.replicator.txid()) + ") and " + proof.reason()
+						+ "; nothing is written to it, so neither history replaces the other. "
+						+ ((Long.compareUnsigned(max, this.replicator.txid()) > 0)
+								? "Restart the application to catch up from the replica "
+										+ "(litestream.restore.on-startup=if-missing)"
+								: "Move the database file (and its -wal file) away to restore the replica's state "
+										+ "on the next start")
+						+ ", or move the replica's files away to start a new backup there from this database");
 			}
 		}
 	}
@@ -465,12 +465,16 @@ final class ReplicaUploader {
 	private void uploadPending() throws IOException, InterruptedException {
 		LocalStore store = this.replicator.store();
 		List<LtxFileName> files = localFilesAfter(this.position);
-		if (files.isEmpty()) {
+		boolean behind = Long.compareUnsigned(this.position, this.replicator.txid()) < 0;
+		if (files.isEmpty() && !behind) {
 			return;
 		}
 		this.uploading = true;
 		try {
-			if (files.get(0).minTxid() != this.position + 1) {
+			if (files.isEmpty() || files.get(0).minTxid() != this.position + 1) {
+				// Behind what the local files hold (a replica proven to be a prefix of
+				// the
+				// restored history): continued from a full snapshot
 				seed(files);
 				return;
 			}
@@ -486,7 +490,8 @@ final class ReplicaUploader {
 				checksum = uploadMerged(run);
 			}
 			this.replicator.lineage()
-				.recordHead(location(), new LineageStore.Head(0, run.get(0).minTxid(), last.maxTxid(), checksum));
+				.recordHead(location(), new LineageStore.Head(0, run.get(0).minTxid(), last.maxTxid(), checksum,
+						ReplicaAttachment.localPostApplyChecksum(store.path(last.minTxid(), last.maxTxid()))));
 			// Healthy again before the new position is visible to waiters.
 			recordSuccess();
 			setPosition(last.maxTxid());
@@ -657,7 +662,7 @@ final class ReplicaUploader {
 		LocalStore store = this.replicator.store();
 		Path source = store.path(full.minTxid(), full.maxTxid());
 		Path snapshot = store.directory().resolveSibling(".seed-" + name() + ".ltx.tmp");
-		long checksum;
+		LtxTrailer written;
 		try {
 			try (LtxDecoder decoder = new LtxDecoder(Files.newInputStream(source), source.toString());
 					OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(snapshot), 64 * 1024)) {
@@ -671,7 +676,7 @@ final class ReplicaUploader {
 					encoder.writePage(pgno, page, 0);
 				}
 				decoder.finish();
-				checksum = encoder.finish().fileChecksum();
+				written = encoder.finish();
 			}
 			upload(ReplicationDefaults.SNAPSHOT_LEVEL, new LtxFileName(1, full.maxTxid()), snapshot, 1);
 		}
@@ -679,8 +684,8 @@ final class ReplicaUploader {
 			Files.deleteIfExists(snapshot);
 		}
 		this.replicator.lineage()
-			.recordHead(location(),
-					new LineageStore.Head(ReplicationDefaults.SNAPSHOT_LEVEL, 1, full.maxTxid(), checksum));
+			.recordHead(location(), new LineageStore.Head(ReplicationDefaults.SNAPSHOT_LEVEL, 1, full.maxTxid(),
+					written.fileChecksum(), written.postApplyChecksum()));
 		recordSuccess();
 		this.newHistoryAbove = -1;
 		this.snapshotRequested = false;

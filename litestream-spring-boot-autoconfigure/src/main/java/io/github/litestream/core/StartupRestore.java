@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.ltx.LtxTrailer;
 import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -218,10 +219,17 @@ public final class StartupRestore {
 		if (head != null) {
 			heads.put(source.replica().client().location(), head);
 			for (Candidate other : candidates) {
-				if (other != source && ReplicaAttachment.maxTxid(other.files()) == txid) {
+				long otherMax = ReplicaAttachment.maxTxid(other.files());
+				if (other != source && otherMax == txid) {
 					LineageStore.Head otherHead = headAt(other, other.files(), txid);
 					if (head.equals(otherHead)) {
 						heads.put(other.replica().client().location(), otherHead);
+					}
+				}
+				else if (other != source && Long.compareUnsigned(otherMax, txid) < 0) {
+					LineageStore.Head prefix = provenPrefix(source, files, other, otherMax);
+					if (prefix != null) {
+						heads.put(other.replica().client().location(), prefix);
 					}
 				}
 			}
@@ -229,6 +237,28 @@ public final class StartupRestore {
 		LineageStore.Baseline baseline = ReplicaAttachment.baselineOf(this.config.databasePath(), txid);
 		new LocalStore(this.config.metaDirectory()).clear();
 		new LineageStore(this.config.metaDirectory()).reset(baseline, heads);
+	}
+
+	/**
+	 * A replica behind the restored one is continued only when it is proven a prefix of
+	 * the restored history (DESIGN 4.12): its newest file leaves the database in the
+	 * state the restored replica holds at that TXID (same checksum after the file).
+	 * @return its head, or {@code null} when not proven
+	 */
+	private static LineageStore.@Nullable Head provenPrefix(Candidate source, List<LtxFileInfo> sourceFiles,
+			Candidate stale, long staleMax) throws IOException {
+		LtxFileInfo theirs = ReplicaAttachment.smallestEndingAt(stale.files(), staleMax);
+		LtxFileInfo ours = ReplicaAttachment.smallestEndingAt(sourceFiles, staleMax);
+		if (theirs == null || ours == null) {
+			return null;
+		}
+		LtxTrailer staleTrailer = ReplicaAttachment.trailer(stale.replica().client(), theirs);
+		LtxTrailer sourceTrailer = ReplicaAttachment.trailer(source.replica().client(), ours);
+		if (staleTrailer.postApplyChecksum() != sourceTrailer.postApplyChecksum()) {
+			return null;
+		}
+		return new LineageStore.Head(theirs.level(), theirs.minTxid(), theirs.maxTxid(), staleTrailer.fileChecksum(),
+				staleTrailer.postApplyChecksum());
 	}
 
 	private static LineageStore.@Nullable Head headAt(Candidate candidate, List<LtxFileInfo> files, long txid)
@@ -240,8 +270,9 @@ public final class StartupRestore {
 		if (file == null) {
 			return null;
 		}
-		return new LineageStore.Head(file.level(), file.minTxid(), file.maxTxid(),
-				ReplicaAttachment.fileChecksum(candidate.replica().client(), file));
+		LtxTrailer trailer = ReplicaAttachment.trailer(candidate.replica().client(), file);
+		return new LineageStore.Head(file.level(), file.minTxid(), file.maxTxid(), trailer.fileChecksum(),
+				trailer.postApplyChecksum());
 	}
 
 	/**

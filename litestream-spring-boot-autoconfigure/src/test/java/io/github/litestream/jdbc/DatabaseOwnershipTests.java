@@ -188,6 +188,48 @@ class DatabaseOwnershipTests {
 		assertThat(restoredIds()).containsExactlyInAnyOrder(1, 3);
 	}
 
+	@Test
+	void replicaThisDatabaseDoesNotProvablyContinueIsRefusedWhateverTheTxids() throws Exception {
+		Instance a = instance("a", new AtomicBoolean(), new AtomicBoolean());
+		a.start();
+		a.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		a.execute("INSERT INTO notes VALUES (1, 'the replica history')");
+		a.close();
+		// Another database with a longer history of its own (higher TXIDs), pointed at
+		// the same replica afterwards
+		Instance b = instance("b", new AtomicBoolean(), new AtomicBoolean(), "elsewhere");
+		b.start();
+		b.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		for (int id = 100; id < 120; id++) {
+			b.execute("INSERT INTO notes VALUES (" + id + ", 'another history')");
+		}
+		assertThat(b.database.sync().replicated()).isTrue();
+		b.close();
+		FileReplicaClient shared = new FileReplicaClient(this.dir.resolve("replica"));
+		List<String> before = files(shared);
+		Instance again = instance("b", new AtomicBoolean(), new AtomicBoolean());
+		again.start();
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> "REFUSED".equals(again.database.status().replicas().get(0).attachment()));
+		again.execute("INSERT INTO notes VALUES (120, 'not pushed over the replica history')");
+		again.database.notifyCommit();
+		await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> files(shared).equals(before));
+		assertThat(again.database.status().replicas().get(0).lastError())
+			.contains("neither history replaces the other");
+		again.close();
+		assertThat(restoredIds()).containsExactly(1);
+	}
+
+	private static List<String> files(ReplicaClient replica) throws IOException {
+		List<String> names = new ArrayList<>();
+		for (int level = 0; level <= 9; level++) {
+			for (var file : replica.listFiles(level, 0)) {
+				names.add(level + "/" + file.fileName());
+			}
+		}
+		return names;
+	}
+
 	private Set<Integer> restoredIds() throws Exception {
 		Path out = this.dir.resolve("restored.db");
 		Files.deleteIfExists(out);
@@ -212,11 +254,15 @@ class DatabaseOwnershipTests {
 	}
 
 	private Instance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail) throws Exception {
+		return instance(name, cutOff, leaseReadsFail, "replica");
+	}
+
+	private Instance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail, String replica)
+			throws Exception {
 		Path db = this.dir.resolve(name).resolve("app.db");
 		Files.createDirectories(db.getParent());
 		ReplicaClient client = new LeaseReadsFailing(
-				new UnreachableReplicaClient(new FileReplicaClient(this.dir.resolve("replica")), cutOff),
-				leaseReadsFail);
+				new UnreachableReplicaClient(new FileReplicaClient(this.dir.resolve(replica)), cutOff), leaseReadsFail);
 		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofMillis(20)));
 		CompositeReplicationListener listener = new CompositeReplicationListener();
 		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)

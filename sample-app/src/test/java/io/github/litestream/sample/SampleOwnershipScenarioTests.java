@@ -138,6 +138,7 @@ class SampleOwnershipScenarioTests {
 		S3Replica replica = s3Replica("lease-read-fails");
 		Clients clients = new Clients();
 		int aReadinessWhenBWasReady;
+		String aHealthWhenBWasReady;
 		try (HttpFaultProxy proxyA = HttpFaultProxy.start("a", s3().endpoint());
 				HttpFaultProxy proxyB = HttpFaultProxy.start("b", s3().endpoint());
 				Instance a = new Instance("a", proxyA);
@@ -155,6 +156,7 @@ class SampleOwnershipScenarioTests {
 			clients.add(b);
 			b.awaitReady();
 			aReadinessWhenBWasReady = a.readiness();
+			aHealthWhenBWasReady = a.health();
 			assertThat(proxyB.lockFailures()).as("lock.json requests of B answered 500 (%s)", proxyB).isPositive();
 
 			a.stop();
@@ -173,6 +175,12 @@ class SampleOwnershipScenarioTests {
 			softly.assertThat(aReadinessWhenBWasReady)
 				.as("A's readiness once B was ready (A handed over before B served)")
 				.isEqualTo(503);
+			// Boot's db indicator included: a handed-over instance is out of service, not
+			// down (a Docker HEALTHCHECK or an autoheal would restart it)
+			softly.assertThat(aHealthWhenBWasReady)
+				.as("A's /actuator/health once B was ready")
+				.contains("\"status\":\"OUT_OF_SERVICE\"")
+				.doesNotContain("\"status\":\"DOWN\"");
 			softly.assertThat(clients.overlaps().size())
 				.as("acknowledgements that went back to an instance after another one acknowledged: %s (%s)",
 						examples(clients.overlaps()), summary)
@@ -624,6 +632,10 @@ class SampleOwnershipScenarioTests {
 				.pollInterval(Duration.ofMillis(100))
 				.ignoreExceptions()
 				.until(() -> readiness() == 200);
+		}
+
+		String health() throws IOException, InterruptedException {
+			return send(HttpRequest.newBuilder(management("/actuator/health")).GET()).body();
 		}
 
 		int readiness() throws IOException, InterruptedException {
