@@ -464,7 +464,7 @@ public final class BenchmarkMain {
 	private double[] startOnce(Path jar, boolean enabled, int rep) throws Exception {
 		Path dir = Bench.fresh(this.work.resolve("startup"));
 		List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-jar",
-				jar.toAbsolutePath().toString(), "--server.port=0",
+				jar.toAbsolutePath().toString(), "--server.port=0", "--management.server.port=0",
 				"--spring.datasource.url=jdbc:sqlite:" + dir.resolve("notes.db"), "--litestream.replicas[0].name=local",
 				"--litestream.replicas[0].url=" + dir.resolve("backup")));
 		if (!enabled) {

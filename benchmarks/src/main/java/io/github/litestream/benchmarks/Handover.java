@@ -188,6 +188,7 @@ final class Handover {
 		void start() throws IOException {
 			List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
 					"-jar", this.jar.toAbsolutePath().toString(), "--server.port=" + this.port,
+					"--management.server.port=0",
 					"--spring.datasource.url=jdbc:sqlite:" + this.dir.resolve(this.name).resolve("notes.db")));
 			command.addAll(replicaArguments(this.target));
 			Files.createDirectories(this.dir.resolve(this.name));
@@ -225,10 +226,8 @@ final class Handover {
 		}
 
 		int readiness() throws IOException, InterruptedException {
-			HttpRequest request = HttpRequest.newBuilder(uri("/actuator/health/readiness"))
-				.timeout(Duration.ofSeconds(10))
-				.GET()
-				.build();
+			// As a kubelet probes it: Actuator's own port is loopback only
+			HttpRequest request = HttpRequest.newBuilder(uri("/readyz")).timeout(Duration.ofSeconds(10)).GET().build();
 			return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
 		}
 

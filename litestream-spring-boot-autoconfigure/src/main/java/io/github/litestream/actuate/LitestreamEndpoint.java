@@ -2,6 +2,7 @@ package io.github.litestream.actuate;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.security.Principal;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -36,13 +37,16 @@ import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.util.MimeType;
 
 /**
  * The {@code litestream} endpoint: every replicated database with its replicas, their
  * position and lag; one database with its restorable range and files per level; and the
  * write operations {@code sync}, {@code snapshot} and {@code restore}, reachable only
- * when {@code management.endpoint.litestream.access} is {@code unrestricted}.
+ * when {@code management.endpoint.litestream.access} is {@code unrestricted}. Each write
+ * operation is recorded with its caller and outcome: an INFO log line and, where the
+ * endpoint was given a publisher, an audit event (see {@link OperationAudit}).
  */
 @Endpoint(id = "litestream", defaultAccess = Access.READ_ONLY)
 public class LitestreamEndpoint {
@@ -67,12 +71,29 @@ public class LitestreamEndpoint {
 
 	private final LitestreamDatabases databases;
 
+	private final OperationAudit audit;
+
 	/**
-	 * Creates the endpoint.
+	 * Creates an endpoint that records its write operations in the log only.
 	 * @param databases the replicated databases
 	 */
 	public LitestreamEndpoint(LitestreamDatabases databases) {
 		this.databases = databases;
+		this.audit = new OperationAudit();
+	}
+
+	/**
+	 * Creates an endpoint that records its write operations in the log and as Actuator
+	 * audit events ({@code LITESTREAM_SYNC}, {@code LITESTREAM_SNAPSHOT},
+	 * {@code LITESTREAM_RESTORE}).
+	 * @param databases the replicated databases
+	 * @param auditEventPublisher where the
+	 * {@link org.springframework.boot.actuate.audit.listener.AuditApplicationEvent}s go:
+	 * the application context, when an {@code AuditEventRepository} records them
+	 */
+	public LitestreamEndpoint(LitestreamDatabases databases, ApplicationEventPublisher auditEventPublisher) {
+		this.databases = databases;
+		this.audit = new OperationAudit(auditEventPublisher);
 	}
 
 	/**
@@ -122,21 +143,54 @@ public class LitestreamEndpoint {
 	 * database, 422 for a restore target outside the restorable range (naming that
 	 * range), 409 when the replicas or the engine's state prevent the operation, 503 when
 	 * borrowed connections were not returned in time, 500 otherwise. A restore that fails
-	 * validation or planning changes nothing.
+	 * validation or planning changes nothing. Each call is recorded with the principal,
+	 * the target and the outcome.
 	 * @param database the DataSource bean name
 	 * @param operation the operation
 	 * @param timestamp for {@code restore}: the point in time (ISO-8601)
 	 * @param txid for {@code restore}: the TXID, decimal or 16 hex digits
+	 * @param principal who asked (passed by Actuator, not part of the request body),
+	 * {@code null} when the request is not authenticated
 	 * @return what was done, or the problem
 	 */
 	@WriteOperation
 	public WebEndpointResponse<Map<String, Object>> operate(@Selector String database, @Selector String operation,
-			@Nullable String timestamp, @Nullable String txid) {
+			@Nullable String timestamp, @Nullable String txid, @Nullable Principal principal) {
+		String target = "restore".equals(operation) ? describeTarget(timestamp, txid) : null;
 		try {
-			return new WebEndpointResponse<>(run(database, operation, timestamp, txid), WebEndpointResponse.STATUS_OK);
+			Map<String, Object> result = run(database, operation, timestamp, txid);
+			this.audit.succeeded(principal, database, operation, target, ((Number) result.get("txid")).longValue());
+			return new WebEndpointResponse<>(result, WebEndpointResponse.STATUS_OK);
 		}
 		catch (EndpointProblem problem) {
+			this.audit.failed(principal, database, operation, target, problem.status(),
+					problem.title() + ": " + problem.getMessage());
 			return problem.response();
+		}
+		catch (RuntimeException ex) {
+			this.audit.failed(principal, database, operation, target, WebEndpointResponse.STATUS_INTERNAL_SERVER_ERROR,
+					String.valueOf(ex));
+			throw ex;
+		}
+	}
+
+	/**
+	 * Describes a restore's target for the record: as parsed, or as sent when it does not
+	 * parse (the request then fails with 400).
+	 */
+	private static String describeTarget(@Nullable String timestamp, @Nullable String txid) {
+		try {
+			return target(timestamp, txid).toString();
+		}
+		catch (EndpointProblem ex) {
+			List<String> sent = new ArrayList<>();
+			if (hasText(timestamp)) {
+				sent.add("timestamp '" + timestamp + "'");
+			}
+			if (hasText(txid)) {
+				sent.add("txid '" + txid + "'");
+			}
+			return String.join(" and ", sent);
 		}
 	}
 
@@ -523,6 +577,10 @@ public class LitestreamEndpoint {
 
 		int status() {
 			return this.status;
+		}
+
+		String title() {
+			return this.title;
 		}
 
 		Map<String, Object> body() {

@@ -2,12 +2,14 @@ package io.github.litestream.actuate;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.Principal;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 import io.github.litestream.core.IntegrityCheck;
@@ -18,12 +20,16 @@ import io.github.litestream.jdbc.LitestreamDataSource;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
+import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.sqlite.SQLiteDataSource;
 
+import org.springframework.boot.actuate.audit.AuditEvent;
+import org.springframework.boot.actuate.audit.listener.AuditApplicationEvent;
 import org.springframework.boot.actuate.endpoint.EndpointId;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.InvocationContext;
@@ -31,14 +37,19 @@ import org.springframework.boot.actuate.endpoint.OperationType;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.invoke.OperationInvoker;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ApplicationEventPublisher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * Tests for {@link LitestreamEndpoint}'s request handling: every failure is an answer
- * with a status and an RFC 9457 problem details body.
+ * with a status and an RFC 9457 problem details body; every write operation is recorded.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class LitestreamEndpointTests {
 
 	@TempDir
@@ -85,7 +96,7 @@ class LitestreamEndpointTests {
 		LitestreamEndpoint endpoint = new LitestreamEndpoint(new LitestreamDatabases());
 		assertThat(endpoint.databases().databases()).isEmpty();
 		assertThat(endpoint.database("missing")).isNull();
-		WebEndpointResponse<Map<String, Object>> response = endpoint.operate("missing", "sync", null, null);
+		WebEndpointResponse<Map<String, Object>> response = endpoint.operate("missing", "sync", null, null, null);
 		assertProblem(response, 404);
 		assertThat(response.getBody()).containsEntry("title", "Unknown database").containsEntry("database", "missing");
 	}
@@ -93,15 +104,15 @@ class LitestreamEndpointTests {
 	@Test
 	void malformedTargetIsABadRequestNamingTheAcceptedFormats() throws Exception {
 		LitestreamEndpoint endpoint = endpoint();
-		WebEndpointResponse<Map<String, Object>> response = endpoint.operate("app", "restore", "yesterday", null);
+		WebEndpointResponse<Map<String, Object>> response = endpoint.operate("app", "restore", "yesterday", null, null);
 		assertProblem(response, 400);
 		assertThat(response.getBody().get("detail")).asString()
 			.contains("'timestamp' must be an ISO-8601 instant, was 'yesterday'",
 					"{\"timestamp\":\"2026-11-25T10:00:00Z\"}", "{\"txid\":42}", "16 hex digits");
-		assertProblem(endpoint.operate("app", "restore", null, "abc"), 400);
-		assertProblem(endpoint.operate("app", "restore", "2026-11-25T10:00:00Z", "42"), 400);
-		assertProblem(endpoint.operate("app", "rewind", null, null), 400);
-		assertProblem(endpoint.operate("app", "sync", null, "42"), 400);
+		assertProblem(endpoint.operate("app", "restore", null, "abc", null), 400);
+		assertProblem(endpoint.operate("app", "restore", "2026-11-25T10:00:00Z", "42", null), 400);
+		assertProblem(endpoint.operate("app", "rewind", null, null, null), 400);
+		assertProblem(endpoint.operate("app", "sync", null, "42", null), 400);
 	}
 
 	@Test
@@ -111,7 +122,7 @@ class LitestreamEndpointTests {
 		List<String> files = replicaFiles();
 
 		WebEndpointResponse<Map<String, Object>> past = endpoint.operate("app", "restore", null,
-				Long.toString(txid + 100));
+				Long.toString(txid + 100), null);
 		assertProblem(past, 422);
 		assertThat(past.getBody()).containsKeys("earliest", "latest").containsEntry("title", "Target not restorable");
 		assertThat(past.getBody().get("latest")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
@@ -120,7 +131,7 @@ class LitestreamEndpointTests {
 		assertThat(past.getBody().get("detail")).asString().contains("the newest TXID is");
 
 		WebEndpointResponse<Map<String, Object>> early = endpoint.operate("app", "restore",
-				Instant.now().minusSeconds(3600).toString(), null);
+				Instant.now().minusSeconds(3600).toString(), null, null);
 		assertProblem(early, 422);
 		assertThat(early.getBody().get("detail")).asString().contains("the earliest restorable time is");
 
@@ -133,9 +144,58 @@ class LitestreamEndpointTests {
 		LitestreamEndpoint endpoint = endpoint();
 		long txid = execute("CREATE TABLE t (id INTEGER PRIMARY KEY)", "INSERT INTO t DEFAULT VALUES");
 		WebEndpointResponse<Map<String, Object>> response = endpoint.operate("app", "restore", null,
-				Long.toString(txid));
+				Long.toString(txid), null);
 		assertThat(response.getStatus()).isEqualTo(200);
 		assertThat(response.getBody()).containsEntry("txid", txid).containsKeys("files", "durationMillis");
+	}
+
+	@Test
+	void eachWriteOperationIsAuditedWithItsPrincipalTargetAndOutcome(CapturedOutput output) throws Exception {
+		List<AuditEvent> events = new CopyOnWriteArrayList<>();
+		LitestreamEndpoint endpoint = endpoint((event) -> events.add(((AuditApplicationEvent) event).getAuditEvent()));
+		long txid = execute("CREATE TABLE t (id INTEGER PRIMARY KEY)", "INSERT INTO t DEFAULT VALUES");
+		Principal operator = () -> "operator";
+
+		assertThat(endpoint.operate("app", "restore", null, Long.toString(txid), operator).getStatus()).isEqualTo(200);
+		assertThat(endpoint.operate("app", "restore", null, Long.toString(txid + 100), operator).getStatus())
+			.isEqualTo(422);
+		assertThat(endpoint.operate("app", "restore", "yesterday", null, operator).getStatus()).isEqualTo(400);
+		assertThat(endpoint.operate("app", "sync", null, null, null).getStatus()).isEqualTo(200);
+
+		assertThat(events).extracting(AuditEvent::getPrincipal, AuditEvent::getType)
+			.containsExactly(tuple("operator", "LITESTREAM_RESTORE"), tuple("operator", "LITESTREAM_RESTORE"),
+					tuple("operator", "LITESTREAM_RESTORE"), tuple("", "LITESTREAM_SYNC"));
+		AuditEvent restored = events.get(0);
+		assertThat(restored.getData()).containsEntry("database", "app")
+			.containsEntry("operation", "restore")
+			.containsEntry("target", "TXID " + LtxFileName.formatTxid(txid))
+			.containsEntry("outcome", "success")
+			.containsKeys("txid", "txidHex")
+			.doesNotContainKeys("status", "reason");
+		assertThat(events.get(1).getData()).containsEntry("outcome", "failure")
+			.containsEntry("status", 422)
+			.containsEntry("target", "TXID " + LtxFileName.formatTxid(txid + 100))
+			.doesNotContainKey("txid");
+		assertThat(events.get(1).getData().get("reason")).asString().startsWith("Target not restorable: ");
+		assertThat(events.get(2).getData()).containsEntry("target", "timestamp 'yesterday'")
+			.containsEntry("status", 400);
+		assertThat(events.get(3).getData()).containsEntry("outcome", "success").doesNotContainKey("target");
+
+		assertThat(output.getOut()).contains(
+				"Endpoint operation 'restore' on database 'app' (target TXID " + LtxFileName.formatTxid(txid)
+						+ ") by 'operator' succeeded at TXID " + restored.getData().get("txidHex"),
+				"Endpoint operation 'restore' on database 'app' (target TXID " + LtxFileName.formatTxid(txid + 100)
+						+ ") by 'operator' failed with 422: Target not restorable: ",
+				"Endpoint operation 'sync' on database 'app' by an unauthenticated caller succeeded at TXID ");
+	}
+
+	@Test
+	void auditLogLinesCannotBeForgedThroughTheRequest(CapturedOutput output) {
+		LitestreamEndpoint endpoint = new LitestreamEndpoint(new LitestreamDatabases());
+		endpoint.operate("x\nEndpoint operation 'restore' on database 'app' by 'admin' succeeded", "sync", null, null,
+				null);
+		assertThat(output.getOut()).doesNotContain("\nEndpoint operation 'restore'")
+			.contains("Endpoint operation 'sync' on database 'x?Endpoint operation 'restore'");
 	}
 
 	@Test
@@ -167,6 +227,10 @@ class LitestreamEndpointTests {
 	}
 
 	private LitestreamEndpoint endpoint() throws Exception {
+		return endpoint(null);
+	}
+
+	private LitestreamEndpoint endpoint(ApplicationEventPublisher auditEvents) throws Exception {
 		Path db = this.dir.resolve("app.db");
 		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
 		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ZERO));
@@ -184,7 +248,8 @@ class LitestreamEndpointTests {
 		LitestreamDatabases databases = new LitestreamDatabases();
 		databases.register(database);
 		this.database = database;
-		return new LitestreamEndpoint(databases);
+		return (auditEvents != null) ? new LitestreamEndpoint(databases, auditEvents)
+				: new LitestreamEndpoint(databases);
 	}
 
 	private LitestreamDatabase database;

@@ -6,6 +6,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 import javax.sql.DataSource;
@@ -25,6 +27,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.springframework.boot.actuate.audit.AuditEvent;
+import org.springframework.boot.actuate.audit.AuditEventRepository;
+import org.springframework.boot.actuate.audit.InMemoryAuditEventRepository;
+import org.springframework.boot.actuate.audit.listener.AuditApplicationEvent;
+import org.springframework.boot.actuate.audit.listener.AuditListener;
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
 import org.springframework.boot.actuate.endpoint.OperationType;
@@ -38,6 +45,7 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
@@ -187,6 +195,35 @@ class LitestreamAutoConfigurationTests {
 		runner().run((context) -> assertThat(context).doesNotHaveBean(LitestreamEndpoint.class));
 		runner().withPropertyValues("management.endpoints.web.exposure.include=litestream")
 			.run((context) -> assertThat(context).hasSingleBean(LitestreamEndpoint.class));
+	}
+
+	@Test
+	void writeOperationsAreAuditEventsWhenAnAuditEventRepositoryExists() {
+		// Boot's AuditListener as AuditAutoConfiguration registers it (which, in Boot
+		// 4.1,
+		// also needs Spring Security on the classpath)
+		runner().withBean(InMemoryAuditEventRepository.class)
+			.withBean(AuditListener.class)
+			.withPropertyValues("management.endpoints.web.exposure.include=litestream")
+			.run((context) -> {
+				context.getBean(LitestreamEndpoint.class).operate("dataSource", "sync", null, null, () -> "operator");
+				List<AuditEvent> events = context.getBean(AuditEventRepository.class)
+					.find("operator", null, "LITESTREAM_SYNC");
+				assertThat(events).singleElement()
+					.satisfies((event) -> assertThat(event.getData()).containsEntry("database", "dataSource")
+						.containsEntry("outcome", "success"));
+			});
+	}
+
+	@Test
+	void writeOperationsPublishNoAuditEventsWithoutAnAuditEventRepository() {
+		runner().withBean(AuditEventCollector.class)
+			.withPropertyValues("management.endpoints.web.exposure.include=litestream")
+			.run((context) -> {
+				assertThat(context).doesNotHaveBean(AuditEventRepository.class);
+				context.getBean(LitestreamEndpoint.class).operate("dataSource", "sync", null, null, () -> "operator");
+				assertThat(context.getBean(AuditEventCollector.class).events).isEmpty();
+			});
 	}
 
 	@Test
@@ -415,6 +452,17 @@ class LitestreamAutoConfigurationTests {
 		@Bean
 		LitestreamMetrics userMetrics() {
 			return METRICS;
+		}
+
+	}
+
+	static class AuditEventCollector implements ApplicationListener<AuditApplicationEvent> {
+
+		final List<AuditApplicationEvent> events = new CopyOnWriteArrayList<>();
+
+		@Override
+		public void onApplicationEvent(AuditApplicationEvent event) {
+			this.events.add(event);
 		}
 
 	}

@@ -2,10 +2,17 @@ package io.github.litestream.sample;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -15,8 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -24,11 +33,14 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 /**
  * The sample notes service end to end: the API, replication to a local directory, the
- * Actuator endpoint, health and meters.
+ * Actuator endpoint, health and meters. Actuator is on the management port (a random one
+ * here, as {@code RANDOM_PORT} sets it), bound to the loopback address.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 class SampleApplicationTests {
@@ -47,8 +59,15 @@ class SampleApplicationTests {
 	@Value("${local.server.port}")
 	int port;
 
+	@LocalManagementPort
+	int managementPort;
+
 	private RestClient client() {
 		return RestClient.create("http://localhost:" + this.port);
+	}
+
+	private RestClient management() {
+		return RestClient.create("http://127.0.0.1:" + this.managementPort);
 	}
 
 	@Test
@@ -77,7 +96,7 @@ class SampleApplicationTests {
 		awaitCaughtUp();
 		assertThat(notes()).hasSize(before.size() + 2);
 
-		Map<String, Object> restored = client().post()
+		Map<String, Object> restored = management().post()
 			.uri("/actuator/litestream/dataSource/restore")
 			.contentType(MediaType.APPLICATION_JSON)
 			.body(Map.of("timestamp", timestamp.toString()))
@@ -117,7 +136,11 @@ class SampleApplicationTests {
 	}
 
 	private ResponseEntity<Map<String, Object>> post(String uri, Map<String, Object> body) {
-		return client().post()
+		return post(management(), uri, body);
+	}
+
+	private static ResponseEntity<Map<String, Object>> post(RestClient client, String uri, Map<String, Object> body) {
+		return client.post()
 			.uri(uri)
 			.contentType(MediaType.APPLICATION_JSON)
 			.body(body)
@@ -129,9 +152,42 @@ class SampleApplicationTests {
 	}
 
 	@Test
+	void theApplicationPortServesNoOperationAndTheManagementPortOnlyLoopback() throws Exception {
+		awaitCaughtUp();
+		ResponseEntity<Map<String, Object>> sync = post(client(), "/actuator/litestream/dataSource/sync", Map.of());
+		assertThat(sync.getStatusCode()).isEqualTo(HttpStatus.NOT_FOUND);
+		assertThat(getStatus(client(), "/actuator/litestream")).isEqualTo(HttpStatus.NOT_FOUND);
+		assertThat(getStatus(management(), "/actuator/litestream")).isEqualTo(HttpStatus.OK);
+		// The probes stay reachable for a kubelet on the application's port
+		assertThat(getStatus(client(), "/readyz")).isEqualTo(HttpStatus.OK);
+		InetAddress external = nonLoopbackAddress();
+		assumeThat(external).as("a non-loopback address of this machine").isNotNull();
+		assertThatExceptionOfType(ConnectException.class)
+			.isThrownBy(() -> new Socket(external, this.managementPort).close());
+	}
+
+	private static HttpStatusCode getStatus(RestClient client, String uri) {
+		return client.get().uri(uri).retrieve().onStatus((status) -> true, (request, response) -> {
+		}).toBodilessEntity().getStatusCode();
+	}
+
+	private static InetAddress nonLoopbackAddress() throws SocketException {
+		for (NetworkInterface network : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+			if (network.isUp() && !network.isLoopback()) {
+				for (InetAddress address : Collections.list(network.getInetAddresses())) {
+					if (address instanceof Inet4Address) {
+						return address;
+					}
+				}
+			}
+		}
+		return null;
+	}
+
+	@Test
 	void healthShowsLitestreamUpWithDetails() {
 		awaitCaughtUp();
-		Map<String, Object> health = client().get()
+		Map<String, Object> health = management().get()
 			.uri("/actuator/health/litestream")
 			.retrieve()
 			.body(new ParameterizedTypeReference<>() {
@@ -144,7 +200,7 @@ class SampleApplicationTests {
 	void prometheusHasTheLitestreamMeters() {
 		createNote("metered");
 		awaitCaughtUp();
-		String prometheus = client().get().uri("/actuator/prometheus").retrieve().body(String.class);
+		String prometheus = management().get().uri("/actuator/prometheus").retrieve().body(String.class);
 		assertThat(prometheus).contains("litestream_replica_lag_seconds{database=\"dataSource\",replica=\"local\"}",
 				"litestream_replica_txid", "litestream_txid", "litestream_db_size_bytes", "litestream_wal_size_bytes",
 				"litestream_sync_seconds_count", "litestream_sync_errors_total", "litestream_replica_operations_total",
@@ -156,7 +212,7 @@ class SampleApplicationTests {
 
 	@Test
 	void endpointListsTheDatabaseAndItsReplica() {
-		Map<String, Object> body = client().get()
+		Map<String, Object> body = management().get()
 			.uri("/actuator/litestream")
 			.retrieve()
 			.body(new ParameterizedTypeReference<>() {
@@ -194,7 +250,7 @@ class SampleApplicationTests {
 	@SuppressWarnings("unchecked")
 	private void awaitCaughtUp() {
 		await().atMost(Duration.ofSeconds(20)).until(() -> {
-			Map<String, Object> body = client().get()
+			Map<String, Object> body = management().get()
 				.uri("/actuator/litestream")
 				.retrieve()
 				.body(new ParameterizedTypeReference<>() {

@@ -65,6 +65,7 @@ class SampleRestartTests {
 
 	private ConfigurableApplicationContext start() {
 		return new SpringApplicationBuilder(SampleApplication.class).run("--server.port=0",
+				"--management.server.port=0",
 				"--spring.datasource.url=jdbc:sqlite:" + this.dir.resolve("data/notes.db"),
 				"--litestream.replicas[0].url=" + this.dir.resolve("backup"),
 				"--litestream.replicas[0].sync-interval=100ms", "--litestream.monitor-interval=100ms");

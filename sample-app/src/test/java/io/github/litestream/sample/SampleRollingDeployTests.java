@@ -307,6 +307,8 @@ class SampleRollingDeployTests {
 
 		private volatile @Nullable URI base;
 
+		private volatile @Nullable URI management;
+
 		Instance(String name) {
 			this.name = name;
 		}
@@ -318,7 +320,7 @@ class SampleRollingDeployTests {
 		}
 
 		void start(Path dir, Replica replica) {
-			List<String> args = new ArrayList<>(List.of("--server.port=0",
+			List<String> args = new ArrayList<>(List.of("--server.port=0", "--management.server.port=0",
 					"--spring.datasource.url=jdbc:sqlite:" + dir.resolve(this.name).resolve("notes.db"),
 					"--litestream.replicas[0].sync-interval=100ms", "--litestream.monitor-interval=100ms",
 					"--litestream.lease.ttl=6s", "--litestream.lease.renew-interval=1s",
@@ -351,6 +353,16 @@ class SampleRollingDeployTests {
 			Matcher matcher = PORT.matcher(jvm().awaitLine(PORT.pattern(), START_TIMEOUT));
 			assertThat(matcher.matches()).isTrue();
 			this.base = URI.create("http://127.0.0.1:" + matcher.group(1));
+			// Actuator's own server (management.server.port, on 127.0.0.1) logs the same
+			// line right after: Boot starts the management context in a later lifecycle
+			// phase than the application's web server.
+			await("instance " + this.name + "'s management port").atMost(START_TIMEOUT)
+				.until(() -> ports().size() >= 2);
+			this.management = URI.create("http://127.0.0.1:" + ports().get(1));
+		}
+
+		private List<String> ports() {
+			return jvm().lines().stream().map(PORT::matcher).filter(Matcher::matches).map((m) -> m.group(1)).toList();
 		}
 
 		void awaitReady() {
@@ -367,8 +379,11 @@ class SampleRollingDeployTests {
 			return get("/actuator/health/readiness").statusCode();
 		}
 
+		/**
+		 * Sends a GET to Actuator, on the management port.
+		 */
 		HttpResponse<String> get(String path) throws IOException, InterruptedException {
-			HttpRequest request = HttpRequest.newBuilder(URI.create(this.base + path))
+			HttpRequest request = HttpRequest.newBuilder(URI.create(this.management + path))
 				.timeout(Duration.ofSeconds(10))
 				.GET()
 				.build();
