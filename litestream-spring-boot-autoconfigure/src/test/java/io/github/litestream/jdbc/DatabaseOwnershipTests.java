@@ -24,6 +24,7 @@ import io.github.litestream.core.Restorer;
 import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.ownership.OwnershipState;
 import io.github.litestream.storage.LeaseObject;
+import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
@@ -220,6 +221,40 @@ class DatabaseOwnershipTests {
 		assertThat(restoredIds()).containsExactly(1);
 	}
 
+	@Test
+	void successorIsNeverOlderThanTheReleasedFinalTxidEvenWhenItsSurveySkippedTheReplica() throws Exception {
+		Instance a = instance("a", new AtomicBoolean(), new AtomicBoolean());
+		a.start();
+		a.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		a.execute("INSERT INTO notes VALUES (1, 'on the old volume')");
+		a.close();
+		// A snapshot of the volume (database and meta directory) from this moment
+		copyDirectory(this.dir.resolve("a"), this.dir.resolve("b"));
+		Instance again = instance("a", new AtomicBoolean(), new AtomicBoolean());
+		again.start();
+		again.execute("INSERT INTO notes VALUES (2, 'acknowledged after the snapshot')");
+		again.close();
+		// The old volume starts while listing the replica fails: the survey skips it
+		Instance stale = instance("b", new AtomicBoolean(), new AtomicBoolean(), "replica", true);
+		assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(stale::start)
+			.withMessageContaining("released the lease at TXID");
+		assertThat(stale.database.isRunning()).isFalse();
+	}
+
+	private static void copyDirectory(Path from, Path to) throws IOException {
+		try (var paths = Files.walk(from)) {
+			for (Path path : (Iterable<Path>) paths::iterator) {
+				Path target = to.resolve(from.relativize(path).toString());
+				if (Files.isDirectory(path)) {
+					Files.createDirectories(target);
+				}
+				else {
+					Files.copy(path, target);
+				}
+			}
+		}
+	}
+
 	private static List<String> files(ReplicaClient replica) throws IOException {
 		List<String> names = new ArrayList<>();
 		for (int level = 0; level <= 9; level++) {
@@ -259,10 +294,25 @@ class DatabaseOwnershipTests {
 
 	private Instance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail, String replica)
 			throws Exception {
+		return instance(name, cutOff, leaseReadsFail, replica, false);
+	}
+
+	private Instance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail, String replica,
+			boolean listingFails) throws Exception {
 		Path db = this.dir.resolve(name).resolve("app.db");
 		Files.createDirectories(db.getParent());
 		ReplicaClient client = new LeaseReadsFailing(
 				new UnreachableReplicaClient(new FileReplicaClient(this.dir.resolve(replica)), cutOff), leaseReadsFail);
+		if (listingFails) {
+			client = new ForwardingReplicaClient(client) {
+
+				@Override
+				public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
+					throw new ReplicaException("Injected: listing failed", true, null);
+				}
+
+			};
+		}
 		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofMillis(20)));
 		CompositeReplicationListener listener = new CompositeReplicationListener();
 		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
