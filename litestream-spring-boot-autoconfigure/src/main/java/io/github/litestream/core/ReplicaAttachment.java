@@ -146,30 +146,25 @@ final class ReplicaAttachment {
 	}
 
 	/**
-	 * Returns the database checksum after a staged file (the eight bytes before its file
-	 * checksum).
-	 */
-	static long localPostApplyChecksum(Path file) throws IOException {
-		try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-			ByteBuffer buffer = ByteBuffer.allocate(8);
-			long position = channel.size() - 16;
-			while (buffer.hasRemaining()) {
-				if (channel.read(buffer, position + buffer.position()) < 0) {
-					throw new IOException("Staged file " + file + " is truncated");
-				}
-			}
-			return buffer.getLong(0);
-		}
-	}
-
-	/**
 	 * Returns the file checksum of a staged file (the last eight bytes; the file was
 	 * verified when it was written).
 	 */
 	static long localFileChecksum(Path file) throws IOException {
+		return trailerLong(file, 8);
+	}
+
+	/**
+	 * Returns the database checksum after a staged file (the eight bytes before its file
+	 * checksum).
+	 */
+	static long localPostApplyChecksum(Path file) throws IOException {
+		return trailerLong(file, 16);
+	}
+
+	private static long trailerLong(Path file, int fromEnd) throws IOException {
 		try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
 			ByteBuffer buffer = ByteBuffer.allocate(8);
-			long position = channel.size() - 8;
+			long position = channel.size() - fromEnd;
 			while (buffer.hasRemaining()) {
 				if (channel.read(buffer, position + buffer.position()) < 0) {
 					throw new IOException("Staged file " + file + " is truncated");

@@ -17,4 +17,13 @@ public class LeaseUnavailableException extends IOException {
 		super(message);
 	}
 
+	/**
+	 * Creates an exception with the failure that kept the lease from being read.
+	 * @param message what happened
+	 * @param cause the failure
+	 */
+	public LeaseUnavailableException(String message, Throwable cause) {
+		super(message, cause);
+	}
+
 }

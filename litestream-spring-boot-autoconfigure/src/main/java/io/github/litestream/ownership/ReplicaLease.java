@@ -17,6 +17,7 @@ import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LeaseConflictException;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.ReplicaClient;
+import io.github.litestream.storage.ReplicaException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,6 +105,9 @@ public final class ReplicaLease {
 	private @Nullable String waitingFor;
 
 	private int failures;
+
+	/** The last failure to reach the lease object, while it cannot be read. */
+	private volatile @Nullable Exception lastFailure;
 
 	private volatile boolean running;
 
@@ -294,6 +298,18 @@ public final class ReplicaLease {
 					}
 					if (current != State.WAITING && current != State.FENCED) {
 						return false;
+					}
+					Exception failure = this.lastFailure;
+					if (this.obstacle == Obstacle.UNREADABLE && failure instanceof ReplicaException replicaFailure
+							&& !replicaFailure.retryable()) {
+						// Not a passing failure but a setting (credentials, bucket):
+						// waiting
+						// cannot help, and nothing was taken for "nobody holds it"
+						this.requestHandover = false;
+						throw new LeaseUnavailableException(
+								"Database '" + this.database + "' cannot read the lease of replica '" + this.replica
+										+ "' (" + this.client.leaseLocation() + "): " + failure.getMessage(),
+								failure);
 					}
 					long remaining = deadline - System.nanoTime();
 					if (remaining <= 0) {
@@ -692,19 +708,29 @@ public final class ReplicaLease {
 	 * stale after the TTL.
 	 */
 	private void withdrawRequest() {
-		try {
-			LeaseObject stored = this.client.readLease();
-			if (stored == null) {
+		// The holder renews meanwhile (a new version): read again and retry, so that it
+		// never hands over to an instance that gave up
+		for (int attempt = 0; attempt < 5; attempt++) {
+			try {
+				LeaseObject stored = this.client.readLease();
+				if (stored == null) {
+					return;
+				}
+				LeaseRecord current = LeaseRecord.parse(stored.content());
+				if (!requester().equals(current.requestedBy())) {
+					return;
+				}
+				this.client.replaceLease(current.withRequest(null, null).encode(), stored.version());
 				return;
 			}
-			LeaseRecord current = LeaseRecord.parse(stored.content());
-			if (requester().equals(current.requestedBy())) {
-				this.client.replaceLease(current.withRequest(null, null).encode(), stored.version());
+			catch (LeaseConflictException ex) {
+				// Renewed between the read and the write: again
 			}
-		}
-		catch (IOException | RuntimeException ex) {
-			logger.debug("Could not withdraw the handover request from replica '{}' of database '{}': {}", this.replica,
-					this.database, ex.getMessage());
+			catch (IOException | RuntimeException ex) {
+				logger.debug("Could not withdraw the handover request from replica '{}' of database '{}': {}",
+						this.replica, this.database, ex.getMessage());
+				return;
+			}
 		}
 	}
 
@@ -744,6 +770,7 @@ public final class ReplicaLease {
 		this.validUntilNanos = sentNanos + this.config.fenceAfter().toNanos();
 		this.nextAttemptNanos = sentNanos + this.config.renewInterval().toNanos();
 		this.failures = 0;
+		this.lastFailure = null;
 		this.detail = null;
 		this.term++;
 		this.heldGeneration = mine.generation();
@@ -944,6 +971,7 @@ public final class ReplicaLease {
 		this.record = other;
 		this.detail = why;
 		this.failures = 0;
+		this.lastFailure = null;
 		this.obstacle = (other != null) ? Obstacle.HOLDER : Obstacle.UNREADABLE;
 		signal();
 		this.nextAttemptNanos = System.nanoTime() + Math.max(MIN_RETRY_NANOS, retryNanos);
@@ -955,6 +983,7 @@ public final class ReplicaLease {
 
 	private void failed(String action, Exception ex) {
 		this.failures++;
+		this.lastFailure = ex;
 		String message = action + " failed: " + ex.getMessage();
 		if (this.failures == 1) {
 			logger.warn("Could not {} the lease of replica '{}' ({}) of database '{}', retrying: {}", action,

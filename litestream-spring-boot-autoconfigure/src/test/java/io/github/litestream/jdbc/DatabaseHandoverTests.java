@@ -4,13 +4,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -19,10 +17,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.litestream.actuate.LitestreamHealthIndicator;
-import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.Restorer;
 import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.ownership.LeaseUnavailableException;
 import io.github.litestream.ownership.OwnershipState;
@@ -32,7 +26,6 @@ import io.github.litestream.testsupport.UnreachableReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sqlite.SQLiteDataSource;
 
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
@@ -51,18 +44,18 @@ class DatabaseHandoverTests {
 	@TempDir
 	Path dir;
 
-	private final List<Instance> open = new ArrayList<>();
+	private final List<TestInstance> open = new ArrayList<>();
 
 	@AfterEach
 	void closeAll() {
-		for (Instance instance : this.open) {
+		for (TestInstance instance : this.open) {
 			instance.close();
 		}
 	}
 
 	@Test
 	void rollingDeployHandsTheDatabaseOverWithoutLosingAnAcknowledgedRow() throws Exception {
-		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		TestInstance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
 		old.start();
 		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		assertThat(old.database.sync().replicated()).isTrue();
@@ -81,7 +74,7 @@ class DatabaseHandoverTests {
 			}
 		});
 		await().atMost(Duration.ofSeconds(10)).until(() -> acknowledged.size() >= 50);
-		Instance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		TestInstance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
 		// Blocks until the old instance handed over, then restores its final state
 		successor.start();
 		writer.get();
@@ -115,11 +108,11 @@ class DatabaseHandoverTests {
 
 	@Test
 	void successorThatFailsToStartGivesTheDatabaseBackToTheOldInstance() throws Exception {
-		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		TestInstance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
 		old.start();
 		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		old.execute("INSERT INTO notes VALUES (1, 'before')");
-		Instance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		TestInstance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
 		// Takes over and restores, then its application fails to start (a migration, a
 		// port in use) and closes without ever starting replication
 		successor.database.restoreOnStartupIfNeeded();
@@ -137,10 +130,10 @@ class DatabaseHandoverTests {
 
 	@Test
 	void waitPolicyLeavesTheHolderServingAndFailsTheStartNamingIt() throws Exception {
-		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		TestInstance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
 		old.start();
 		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
-		Instance waiting = instance("new", LeaseConfig.Handover.WAIT, Duration.ofSeconds(2));
+		TestInstance waiting = instance("new", LeaseConfig.Handover.WAIT, Duration.ofSeconds(2));
 		assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(waiting::start)
 			.withCauseInstanceOf(LeaseUnavailableException.class)
 			.withMessageContaining("could not take the lease of replica 'file'")
@@ -154,7 +147,7 @@ class DatabaseHandoverTests {
 
 	@Test
 	void holderThatCannotDrainItsPoolKeepsServingAndTheNewcomerFailsItsStart() throws Exception {
-		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		TestInstance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
 		old.start();
 		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		try (Connection held = old.dataSource.getConnection()) {
@@ -163,7 +156,7 @@ class DatabaseHandoverTests {
 			try (Statement statement = held.createStatement()) {
 				statement.execute("INSERT INTO notes VALUES (1, 'in flight')");
 			}
-			Instance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(3));
+			TestInstance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(3));
 			assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(successor::start)
 				.withCauseInstanceOf(LeaseUnavailableException.class)
 				.withMessageContaining("did not hand over");
@@ -181,7 +174,7 @@ class DatabaseHandoverTests {
 
 	@Test
 	void holderStoppedGracefullyPassesItsFinalTxidToTheNextInstance() throws Exception {
-		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		TestInstance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
 		old.start();
 		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		for (int id = 1; id <= 30; id++) {
@@ -189,14 +182,14 @@ class DatabaseHandoverTests {
 		}
 		old.close();
 		assertThat(lease()).contains("0001-01-01").contains("\"final_txid\"");
-		Instance successor = instance("new", LeaseConfig.Handover.WAIT, Duration.ofSeconds(5));
+		TestInstance successor = instance("new", LeaseConfig.Handover.WAIT, Duration.ofSeconds(5));
 		successor.start();
 		assertThat(successor.ids()).hasSize(30);
 	}
 
 	@Test
 	void startThatFailsAfterTheRestoreReleasesTheLease() throws Exception {
-		Instance failed = instance("failed", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		TestInstance failed = instance("failed", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
 		// The application fails after the startup restore (a migration): the pool closes
 		failed.database.restoreOnStartupIfNeeded();
 		assertThat(lease()).doesNotContain("0001-01-01");
@@ -207,14 +200,14 @@ class DatabaseHandoverTests {
 	@Test
 	void instanceThatLostItsLeaseWhileCutOffStopsServingAndNeverOverwritesTheNewHolder() throws Exception {
 		AtomicBoolean cutOff = new AtomicBoolean();
-		Instance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30), cutOff);
+		TestInstance old = instance("old", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30), cutOff);
 		old.start();
 		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		old.execute("INSERT INTO notes VALUES (1, 'replicated')");
 		assertThat(old.database.sync().replicated()).isTrue();
 		// Paused or partitioned: its lease expires and another instance takes over
 		cutOff.set(true);
-		Instance successor = instance("new", LeaseConfig.Handover.WAIT, Duration.ofSeconds(30));
+		TestInstance successor = instance("new", LeaseConfig.Handover.WAIT, Duration.ofSeconds(30));
 		successor.start();
 		for (int id = 100; id < 110; id++) {
 			successor.execute("INSERT INTO notes VALUES (" + id + ", 'new holder')");
@@ -235,7 +228,7 @@ class DatabaseHandoverTests {
 
 	@Test
 	void existingDatabaseIsNotServedWhileTheLeaseCannotBeRead() throws Exception {
-		Instance holder = instance("holder", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
+		TestInstance holder = instance("holder", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
 		holder.start();
 		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		assertThat(holder.database.sync().replicated()).isTrue();
@@ -245,7 +238,7 @@ class DatabaseHandoverTests {
 		Files.createDirectories(copy.getParent());
 		Files.copy(holder.path, copy);
 		AtomicBoolean cutOff = new AtomicBoolean(true);
-		Instance second = instance("copy", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(2), cutOff);
+		TestInstance second = instance("copy", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(2), cutOff);
 		assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(second::start)
 			.withCauseInstanceOf(LeaseUnavailableException.class)
 			.withMessageContaining("the lease cannot be read");
@@ -259,77 +252,21 @@ class DatabaseHandoverTests {
 	}
 
 	private Set<Integer> restoredIds() throws Exception {
-		Path out = this.dir.resolve("restored.db");
-		new Restorer().restore(new FileReplicaClient(this.dir.resolve("replica")), out, RestoreOptions.defaults())
-			.orElseThrow();
-		SQLiteDataSource sqlite = new SQLiteDataSource();
-		sqlite.setUrl("jdbc:sqlite:" + out);
-		try (Connection connection = sqlite.getConnection()) {
-			return ids(connection);
-		}
+		return TestInstance.restoredIds(this.dir.resolve("replica"), this.dir.resolve("restored.db"));
 	}
 
-	private static Set<Integer> ids(Connection connection) throws SQLException {
-		Set<Integer> ids = new HashSet<>();
-		try (Statement statement = connection.createStatement();
-				ResultSet rs = statement.executeQuery("SELECT id FROM notes")) {
-			while (rs.next()) {
-				ids.add(rs.getInt(1));
-			}
-		}
-		return ids;
-	}
-
-	private Instance instance(String name, LeaseConfig.Handover handover, Duration startupTimeout) throws Exception {
+	private TestInstance instance(String name, LeaseConfig.Handover handover, Duration startupTimeout)
+			throws Exception {
 		return instance(name, handover, startupTimeout, new AtomicBoolean());
 	}
 
-	private Instance instance(String name, LeaseConfig.Handover handover, Duration startupTimeout, AtomicBoolean cutOff)
-			throws Exception {
-		Path db = this.dir.resolve(name).resolve("app.db");
-		Files.createDirectories(db.getParent());
+	private TestInstance instance(String name, LeaseConfig.Handover handover, Duration startupTimeout,
+			AtomicBoolean cutOff) throws Exception {
 		ReplicaClient client = new UnreachableReplicaClient(new FileReplicaClient(this.dir.resolve("replica")), cutOff);
-		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofMillis(20)));
-		CompositeReplicationListener listener = new CompositeReplicationListener();
-		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
-			.monitorInterval(Duration.ofMillis(20))
-			.shutdownSyncTimeout(Duration.ofSeconds(10))
-			.lease(new LeaseConfig(true, Duration.ofMillis(1500), Duration.ofMillis(300), handover, startupTimeout)),
-				replicas, listener);
-		LitestreamDatabase database = new LitestreamDatabase(config, replicas,
-				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(500)), listener);
-		SQLiteDataSource sqlite = new SQLiteDataSource();
-		sqlite.setUrl("jdbc:sqlite:" + db);
-		Instance instance = new Instance(db, database, new LitestreamDataSource(sqlite, database));
+		TestInstance instance = TestInstance.create(this.dir, name, client,
+				new LeaseConfig(true, Duration.ofMillis(1500), Duration.ofMillis(300), handover, startupTimeout));
 		this.open.add(instance);
 		return instance;
-	}
-
-	private record Instance(Path path, LitestreamDatabase database, LitestreamDataSource dataSource) {
-
-		void start() throws Exception {
-			this.database.restoreOnStartupIfNeeded();
-			this.database.start();
-		}
-
-		void execute(String sql) throws SQLException {
-			try (Connection connection = this.dataSource.getConnection();
-					Statement statement = connection.createStatement()) {
-				statement.execute(sql);
-			}
-		}
-
-		Set<Integer> ids() throws SQLException {
-			try (Connection connection = this.dataSource.getConnection()) {
-				return DatabaseHandoverTests.ids(connection);
-			}
-		}
-
-		void close() {
-			this.database.stop();
-			this.dataSource.close();
-		}
-
 	}
 
 }

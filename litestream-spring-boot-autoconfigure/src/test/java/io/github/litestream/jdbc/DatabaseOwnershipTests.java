@@ -5,22 +5,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.Restorer;
 import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.ownership.OwnershipState;
 import io.github.litestream.storage.LeaseObject;
@@ -34,7 +28,6 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sqlite.SQLiteDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -54,22 +47,22 @@ class DatabaseOwnershipTests {
 	@TempDir
 	Path dir;
 
-	private final List<Instance> open = new ArrayList<>();
+	private final List<TestInstance> open = new ArrayList<>();
 
 	@AfterEach
 	void closeAll() {
-		for (Instance instance : this.open) {
+		for (TestInstance instance : this.open) {
 			instance.close();
 		}
 	}
 
 	@Test
 	void newcomerWhoseLeaseReadsFailServesNothingUntilTheHolderHandsOver() throws Exception {
-		Instance holder = instance("holder", new AtomicBoolean(), new AtomicBoolean());
+		TestInstance holder = instance("holder", new AtomicBoolean(), new AtomicBoolean());
 		holder.start();
 		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		AtomicBoolean leaseReadsFail = new AtomicBoolean(true);
-		Instance newcomer = instance("newcomer", new AtomicBoolean(), leaseReadsFail);
+		TestInstance newcomer = instance("newcomer", new AtomicBoolean(), leaseReadsFail);
 		CompletableFuture<Void> started = CompletableFuture.runAsync(() -> {
 			try {
 				newcomer.start();
@@ -97,7 +90,7 @@ class DatabaseOwnershipTests {
 	@Test
 	void holderCutOffFromItsReplicaRefusesWritesFromTheFenceOnAndServesReads() throws Exception {
 		AtomicBoolean cutOff = new AtomicBoolean();
-		Instance holder = instance("holder", cutOff, new AtomicBoolean());
+		TestInstance holder = instance("holder", cutOff, new AtomicBoolean());
 		holder.start();
 		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		holder.execute("INSERT INTO notes VALUES (1, 'replicated')");
@@ -124,7 +117,7 @@ class DatabaseOwnershipTests {
 	@Test
 	void transactionBegunBeforeTheFenceIsRolledBackAtCommit() throws Exception {
 		AtomicBoolean cutOff = new AtomicBoolean();
-		Instance holder = instance("holder", cutOff, new AtomicBoolean());
+		TestInstance holder = instance("holder", cutOff, new AtomicBoolean());
 		holder.start();
 		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		try (Connection connection = holder.dataSource.getConnection()) {
@@ -148,7 +141,7 @@ class DatabaseOwnershipTests {
 
 	@Test
 	void inPlaceRestoreKeepsTheLeaseForItsWholeDuration() throws Exception {
-		Instance holder = instance("holder", new AtomicBoolean(), new AtomicBoolean());
+		TestInstance holder = instance("holder", new AtomicBoolean(), new AtomicBoolean());
 		holder.start();
 		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		holder.execute("INSERT INTO notes VALUES (1, 'kept')");
@@ -191,14 +184,14 @@ class DatabaseOwnershipTests {
 
 	@Test
 	void replicaThisDatabaseDoesNotProvablyContinueIsRefusedWhateverTheTxids() throws Exception {
-		Instance a = instance("a", new AtomicBoolean(), new AtomicBoolean());
+		TestInstance a = instance("a", new AtomicBoolean(), new AtomicBoolean());
 		a.start();
 		a.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		a.execute("INSERT INTO notes VALUES (1, 'the replica history')");
 		a.close();
 		// Another database with a longer history of its own (higher TXIDs), pointed at
 		// the same replica afterwards
-		Instance b = instance("b", new AtomicBoolean(), new AtomicBoolean(), "elsewhere");
+		TestInstance b = instance("b", new AtomicBoolean(), new AtomicBoolean(), "elsewhere");
 		b.start();
 		b.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		for (int id = 100; id < 120; id++) {
@@ -208,7 +201,7 @@ class DatabaseOwnershipTests {
 		b.close();
 		FileReplicaClient shared = new FileReplicaClient(this.dir.resolve("replica"));
 		List<String> before = files(shared);
-		Instance again = instance("b", new AtomicBoolean(), new AtomicBoolean());
+		TestInstance again = instance("b", new AtomicBoolean(), new AtomicBoolean());
 		again.start();
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> "REFUSED".equals(again.database.status().replicas().get(0).attachment()));
@@ -223,19 +216,19 @@ class DatabaseOwnershipTests {
 
 	@Test
 	void successorIsNeverOlderThanTheReleasedFinalTxidEvenWhenItsSurveySkippedTheReplica() throws Exception {
-		Instance a = instance("a", new AtomicBoolean(), new AtomicBoolean());
+		TestInstance a = instance("a", new AtomicBoolean(), new AtomicBoolean());
 		a.start();
 		a.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		a.execute("INSERT INTO notes VALUES (1, 'on the old volume')");
 		a.close();
 		// A snapshot of the volume (database and meta directory) from this moment
 		copyDirectory(this.dir.resolve("a"), this.dir.resolve("b"));
-		Instance again = instance("a", new AtomicBoolean(), new AtomicBoolean());
+		TestInstance again = instance("a", new AtomicBoolean(), new AtomicBoolean());
 		again.start();
 		again.execute("INSERT INTO notes VALUES (2, 'acknowledged after the snapshot')");
 		again.close();
 		// The old volume starts while listing the replica fails: the survey skips it
-		Instance stale = instance("b", new AtomicBoolean(), new AtomicBoolean(), "replica", true);
+		TestInstance stale = instance("b", new AtomicBoolean(), new AtomicBoolean(), "replica", true);
 		assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(stale::start)
 			.withMessageContaining("released the lease at TXID");
 		assertThat(stale.database.isRunning()).isFalse();
@@ -266,41 +259,20 @@ class DatabaseOwnershipTests {
 	}
 
 	private Set<Integer> restoredIds() throws Exception {
-		Path out = this.dir.resolve("restored.db");
-		Files.deleteIfExists(out);
-		new Restorer().restore(new FileReplicaClient(this.dir.resolve("replica")), out, RestoreOptions.defaults())
-			.orElseThrow();
-		SQLiteDataSource sqlite = new SQLiteDataSource();
-		sqlite.setUrl("jdbc:sqlite:" + out);
-		try (Connection connection = sqlite.getConnection()) {
-			return ids(connection);
-		}
+		return TestInstance.restoredIds(this.dir.resolve("replica"), this.dir.resolve("restored.db"));
 	}
 
-	private static Set<Integer> ids(Connection connection) throws SQLException {
-		Set<Integer> ids = new HashSet<>();
-		try (Statement statement = connection.createStatement();
-				ResultSet rs = statement.executeQuery("SELECT id FROM notes")) {
-			while (rs.next()) {
-				ids.add(rs.getInt(1));
-			}
-		}
-		return ids;
-	}
-
-	private Instance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail) throws Exception {
+	private TestInstance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail) throws Exception {
 		return instance(name, cutOff, leaseReadsFail, "replica");
 	}
 
-	private Instance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail, String replica)
+	private TestInstance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail, String replica)
 			throws Exception {
 		return instance(name, cutOff, leaseReadsFail, replica, false);
 	}
 
-	private Instance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail, String replica,
+	private TestInstance instance(String name, AtomicBoolean cutOff, AtomicBoolean leaseReadsFail, String replica,
 			boolean listingFails) throws Exception {
-		Path db = this.dir.resolve(name).resolve("app.db");
-		Files.createDirectories(db.getParent());
 		ReplicaClient client = new LeaseReadsFailing(
 				new UnreachableReplicaClient(new FileReplicaClient(this.dir.resolve(replica)), cutOff), leaseReadsFail);
 		if (listingFails) {
@@ -313,19 +285,8 @@ class DatabaseOwnershipTests {
 
 			};
 		}
-		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofMillis(20)));
-		CompositeReplicationListener listener = new CompositeReplicationListener();
-		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
-			.monitorInterval(Duration.ofMillis(20))
-			.shutdownSyncTimeout(Duration.ofSeconds(10))
-			.lease(new LeaseConfig(true, Duration.ofMillis(1500), Duration.ofMillis(300), LeaseConfig.Handover.REQUEST,
-					Duration.ofSeconds(30))),
-				replicas, listener);
-		LitestreamDatabase database = new LitestreamDatabase(config, replicas,
-				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(500)), listener);
-		SQLiteDataSource sqlite = new SQLiteDataSource();
-		sqlite.setUrl("jdbc:sqlite:" + db);
-		Instance instance = new Instance(db, database, new LitestreamDataSource(sqlite, database));
+		TestInstance instance = TestInstance.create(this.dir, name, client, new LeaseConfig(true,
+				Duration.ofMillis(1500), Duration.ofMillis(300), LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30)));
 		this.open.add(instance);
 		return instance;
 	}
@@ -349,33 +310,6 @@ class DatabaseOwnershipTests {
 				throw new ReplicaException("Injected: reading the lease failed with 500", true, null);
 			}
 			return super.readLease();
-		}
-
-	}
-
-	private record Instance(Path path, LitestreamDatabase database, LitestreamDataSource dataSource) {
-
-		void start() throws Exception {
-			this.database.restoreOnStartupIfNeeded();
-			this.database.start();
-		}
-
-		void execute(String sql) throws SQLException {
-			try (Connection connection = this.dataSource.getConnection();
-					Statement statement = connection.createStatement()) {
-				statement.execute(sql);
-			}
-		}
-
-		Set<Integer> ids() throws SQLException {
-			try (Connection connection = this.dataSource.getConnection()) {
-				return DatabaseOwnershipTests.ids(connection);
-			}
-		}
-
-		void close() {
-			this.database.stop();
-			this.dataSource.close();
 		}
 
 	}
