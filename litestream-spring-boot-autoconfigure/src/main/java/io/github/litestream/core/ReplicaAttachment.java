@@ -56,6 +56,16 @@ final class ReplicaAttachment {
 			// database
 			// state after it, whose checksum the head recorded
 			LtxFileInfo compacted = smallestEndingAt(files, max);
+			if (compacted != null && head.postApplyChecksum() == 0) {
+				// Recorded by an older version: the replica still ends exactly where this
+				// database last wrote it, and a file of another writer could not have
+				// taken the name of this one's newest file (conditional creates)
+				LtxTrailer trailer = trailer(client, compacted);
+				LineageStore.Head now = new LineageStore.Head(compacted.level(), compacted.minTxid(),
+						compacted.maxTxid(), trailer.fileChecksum(), trailer.postApplyChecksum());
+				return new Proof(Kind.PROVEN, max, now, "it still ends at the TXID this database last wrote there, "
+						+ "compacted into " + compacted.fileName() + " at level " + compacted.level());
+			}
 			if (compacted != null && head.postApplyChecksum() != 0) {
 				LtxTrailer trailer = trailer(client, compacted);
 				if (trailer.postApplyChecksum() == head.postApplyChecksum()) {

@@ -15,6 +15,7 @@ import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.Restorer;
+import io.github.litestream.core.StartupRestore;
 import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.ownership.LeaseStatus;
 import io.github.litestream.storage.s3.S3Operation;
@@ -95,10 +96,13 @@ class S3LeaseTests {
 		firstEngine.notifyCommit();
 
 		Path secondDb = this.dir.resolve("second.db");
-		Connection second = closeLater(Databases.open(secondDb));
-		Databases.insert(second, 1001, 1100);
 		S3ReplicaClient secondClient = S3ReplicaClient.builder(server.client(), bucket).prefix("db").build();
 		Replicator secondEngine = closeLater(replicator(secondDb, secondClient));
+		// A successor starts from the replica's newest state, which it then continues
+		// (lineage by proof only, DESIGN 4.12), and writes on
+		new StartupRestore(secondEngine.config(), IntegrityCheck.NONE).run(true);
+		Connection second = closeLater(Databases.open(secondDb));
+		Databases.insert(second, 1001, 1100);
 		secondEngine.start();
 		await().atMost(TIMEOUT).until(() -> lease(secondEngine).held());
 		assertThat(lease(secondEngine).epoch()).isEqualTo(2);
