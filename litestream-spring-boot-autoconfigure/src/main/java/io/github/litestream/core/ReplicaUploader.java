@@ -150,6 +150,14 @@ final class ReplicaUploader {
 	}
 
 	/**
+	 * Whether the replica was refused: it holds a history this database does not provably
+	 * continue, so nothing is written to it.
+	 */
+	boolean isRefused() {
+		return this.refused;
+	}
+
+	/**
 	 * Whether local files wait for this replica (or it is still uploading one), which may
 	 * write it. While the replica is not attached nothing waits for it: local cuts go on.
 	 */

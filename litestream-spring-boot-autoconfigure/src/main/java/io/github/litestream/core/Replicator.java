@@ -329,6 +329,11 @@ public final class Replicator implements AutoCloseable {
 						uploader.name(), uploader.lease().status().detail());
 				continue;
 			}
+			if (uploader.isRefused()) {
+				logger.warn("Database '{}' stops without a final upload to replica '{}': it holds a history this "
+						+ "database does not continue", this.name, uploader.name());
+				continue;
+			}
 			if (!uploader.awaitPosition(txid, deadline)) {
 				return false;
 			}

@@ -93,7 +93,8 @@ class ReplicatorLeaseTests {
 	}
 
 	@Test
-	void secondInstanceReplicatesNothingKeepsItsLocalCutsAndTakesOverWhenTheFirstStops() throws Exception {
+	void secondInstanceReplicatesNothingWhileWaitingAndNeverReplacesTheFirstsHistoryOnceItHoldsTheLease()
+			throws Exception {
 		Path first = this.dir.resolve("first/app.db");
 		Path second = this.dir.resolve("second/app.db");
 		Files.createDirectories(first.getParent());
@@ -126,14 +127,20 @@ class ReplicatorLeaseTests {
 
 		holder.stop();
 		await().atMost(Duration.ofSeconds(10)).until(() -> waiting.status().replicas().get(0).lease().held());
+		// Its database is not a state of the replica's history (DESIGN 4.12): refused,
+		// whatever the TXIDs say, rather than replacing the first instance's history
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> "REFUSED".equals(waiting.status().replicas().get(0).attachment()));
 		TestDatabases.execute(two, "INSERT INTO t (v) VALUES ('after')");
 		waiting.notifyCommit();
-		long last = waiting.sync();
-		assertThat(waiting.awaitReplicated(last, Duration.ofSeconds(20))).isTrue();
+		waiting.sync();
+		await().during(Duration.ofSeconds(1))
+			.atMost(Duration.ofSeconds(5))
+			.until(() -> counting.writes.get() == 0 && counting.deletes.get() == 0);
 		Path restored = this.dir.resolve("restored.db");
 		new Restorer().restore(client("file", "replica"), restored, RestoreOptions.defaults()).orElseThrow();
-		assertThat(TestDatabases.queryLong(restored, "SELECT count(*) FROM t")).isEqualTo(21);
-		assertThat(TestDatabases.queryLong(restored, "SELECT count(*) FROM t WHERE v = 'a'")).isZero();
+		assertThat(TestDatabases.queryLong(restored, "SELECT count(*) FROM t")).isEqualTo(1);
+		assertThat(TestDatabases.queryLong(restored, "SELECT count(*) FROM t WHERE v = 'a'")).isEqualTo(1);
 	}
 
 	@Test
