@@ -324,6 +324,14 @@ public final class Replicator implements AutoCloseable {
 	private boolean awaitReplicatedWhereWritable(long txid, Duration timeout) throws InterruptedException {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		for (ReplicaUploader uploader : this.uploaders) {
+			if (!uploader.lease().mayWrite() && uploader.lease().isFenced()) {
+				// Cut off a moment ago: the lease thread takes its untouched lease again
+				// as
+				// soon as the replica answers, and the backlog goes up before the stop
+				while (uploader.lease().isFenced() && System.nanoTime() - deadline < 0) {
+					Thread.sleep(50);
+				}
+			}
 			if (!uploader.lease().mayWrite()) {
 				logger.warn("Database '{}' stops without a final upload to replica '{}': {}", this.name,
 						uploader.name(), uploader.lease().status().detail());

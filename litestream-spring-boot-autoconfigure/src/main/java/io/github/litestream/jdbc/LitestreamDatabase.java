@@ -712,13 +712,19 @@ public final class LitestreamDatabase {
 			long started = System.nanoTime();
 			Throwable outcome = null;
 			boolean paused = false;
+			PreparedRestore newest = null;
 			try {
 				wrapper.pause(this.settings.drainTimeout());
 				paused = true;
+				if (target.isLatest()) {
+					// The newest state is what this instance acknowledged: every commit
+					// goes to the replicas first, or the restore would roll it back
+					newest = prepareAfterFinalSync(target);
+				}
 				boolean wasRunning = this.replicator != null;
 				stopEngine();
 				try {
-					RestoreResult result = restoreAndCopy(prepared);
+					RestoreResult result = restoreAndCopy((newest != null) ? newest : prepared);
 					this.listener.onRestore(getName(), result);
 					return new RestoreResult(result.output(), result.txid(), result.timestamp(), result.fileCount(),
 							result.pageCount(), result.pageSize(), Duration.ofNanos(System.nanoTime() - started));
@@ -738,6 +744,9 @@ public final class LitestreamDatabase {
 				throw ex;
 			}
 			finally {
+				if (newest != null) {
+					newest.close();
+				}
 				// Owned again before the first writer is let through
 				this.ownership.endRestore();
 				if (paused) {
@@ -748,6 +757,27 @@ public final class LitestreamDatabase {
 		finally {
 			this.lock.unlock();
 		}
+	}
+
+	/**
+	 * With the DataSource paused, uploads everything committed and plans the restore of
+	 * the newest state again: it then holds every acknowledged transaction.
+	 * @throws RestoreException if a replica does not hold the last commit in time;
+	 * nothing was changed
+	 */
+	private PreparedRestore prepareAfterFinalSync(RestoreTarget target) throws IOException, InterruptedException {
+		Replicator current = this.replicator;
+		if (current != null) {
+			long txid = current.sync();
+			if (!current.awaitReplicated(txid, this.config.shutdownSyncTimeout())) {
+				throw new RestoreException("Database '" + getName() + "' was not restored: not every replica holds its "
+						+ "last commit (TXID " + LtxFileName.formatTxid(txid) + ") after "
+						+ this.config.shutdownSyncTimeout().toSeconds() + "s, and restoring the newest state would "
+						+ "roll those acknowledged transactions back; nothing was changed, retry once the replicas "
+						+ "are reachable");
+			}
+		}
+		return prepare(target);
 	}
 
 	/**

@@ -257,6 +257,15 @@ public final class ReplicaLease {
 	}
 
 	/**
+	 * Whether this engine stopped writing because it could not renew in time and is still
+	 * trying to take its untouched lease again.
+	 * @return whether fenced
+	 */
+	public boolean isFenced() {
+		return this.state == State.FENCED || (this.state == State.HELD && !mayWrite());
+	}
+
+	/**
 	 * Checks {@link #mayWrite()} right before a write request.
 	 * @param what the write, for the message
 	 * @throws LeaseNotHeldException if the engine may not write

@@ -1,19 +1,23 @@
 package io.github.litestream.jdbc;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.ownership.OwnershipState;
@@ -115,6 +119,25 @@ class DatabaseOwnershipTests {
 	}
 
 	@Test
+	void holderStoppedRightAfterAPartitionHealsUploadsTheWritesItAcknowledgedBeforeItsFence() throws Exception {
+		AtomicBoolean cutOff = new AtomicBoolean();
+		TestInstance holder = instance("holder", cutOff, new AtomicBoolean());
+		holder.start();
+		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		assertThat(holder.database.sync().replicated()).isTrue();
+		cutOff.set(true);
+		// Acknowledged before the fence, not uploaded: the backlog
+		holder.execute("INSERT INTO notes VALUES (1, 'acknowledged while cut off')");
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> holder.database.getOwnership().state() == OwnershipState.FENCED);
+		// A SIGTERM just as the replica answers again: the stop takes the untouched lease
+		// again and uploads the backlog instead of leaving it behind
+		cutOff.set(false);
+		holder.close();
+		assertThat(restoredIds()).containsExactly(1);
+	}
+
+	@Test
 	void transactionBegunBeforeTheFenceIsRolledBackAtCommit() throws Exception {
 		AtomicBoolean cutOff = new AtomicBoolean();
 		TestInstance holder = instance("holder", cutOff, new AtomicBoolean());
@@ -180,6 +203,55 @@ class DatabaseOwnershipTests {
 		holder.execute("INSERT INTO notes VALUES (3, 'after the restore')");
 		holder.close();
 		assertThat(restoredIds()).containsExactlyInAnyOrder(1, 3);
+	}
+
+	@Test
+	void inPlaceRestoreOfTheNewestStateKeepsTransactionsNotYetUploaded() throws Exception {
+		CountDownLatch uploadsHeld = new CountDownLatch(1);
+		AtomicBoolean holding = new AtomicBoolean();
+		ReplicaClient replica = new ForwardingReplicaClient(new FileReplicaClient(this.dir.resolve("replica"))) {
+
+			@Override
+			public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
+					throws IOException {
+				if (holding.get()) {
+					try {
+						uploadsHeld.await();
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+						throw new IOException(ex);
+					}
+				}
+				return super.createFile(level, minTxid, maxTxid, timestamp, data);
+			}
+
+		};
+		TestInstance holder = TestInstance.create(this.dir, "holder", replica, new LeaseConfig(true,
+				Duration.ofMillis(1500), Duration.ofMillis(300), LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30)));
+		this.open.add(holder);
+		holder.start();
+		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		holder.execute("INSERT INTO notes VALUES (1, 'uploaded')");
+		assertThat(holder.database.sync().replicated()).isTrue();
+		// Acknowledged, not yet on the replica when the operator asks for the newest
+		// state
+		holding.set(true);
+		holder.execute("INSERT INTO notes VALUES (2, 'acknowledged, upload in flight')");
+		CompletableFuture<RestoreResult> restore = CompletableFuture.supplyAsync(() -> {
+			try {
+				return holder.database.restoreInPlace(RestoreTarget.latest());
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> holder.database.getOwnership().state() == OwnershipState.RESTORING);
+		holding.set(false);
+		uploadsHeld.countDown();
+		restore.get();
+		assertThat(holder.ids()).containsExactlyInAnyOrder(1, 2);
 	}
 
 	@Test
