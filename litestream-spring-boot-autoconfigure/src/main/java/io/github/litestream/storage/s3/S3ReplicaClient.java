@@ -1,6 +1,5 @@
 package io.github.litestream.storage.s3;
 
-import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +21,6 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -39,10 +37,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
-import java.util.function.ToLongFunction;
 
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LeaseConflictException;
@@ -53,14 +48,10 @@ import io.github.litestream.storage.ReplicaException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.core.SdkPlugin;
 import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ServiceClientConfiguration;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
@@ -225,8 +216,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	// write of a few KiB does not allocate a whole part
 	private static final int FIRST_BUFFER_SIZE = 64 * 1024;
 
-	private static final String CONTENT_TYPE = "application/octet-stream";
-
 	private static final Duration METADATA_TIMEOUT = Duration.ofMinutes(5);
 
 	/**
@@ -235,10 +224,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * or stale connection, a throttling answer) are retried as usual.
 	 */
 	public static final Duration HELD_ATTEMPT = Duration.ofSeconds(1);
-
-	/** Turns the {@link S3Client}'s own retries off for one request. */
-	private static final SdkPlugin WITHOUT_SDK_RETRIES = (config) -> config
-		.overrideConfiguration((override) -> override.retryStrategy(AwsRetryStrategy.doNotRetry()));
 
 	private static final Duration METADATA_THREAD_KEEP_ALIVE = Duration.ofSeconds(30);
 
@@ -253,6 +238,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 	/** A lease is a few hundred bytes; anything far larger is not one. */
 	private static final int MAX_LEASE_SIZE = 64 * 1024;
 
+	private final S3Requests requests;
+
 	private final S3Client s3;
 
 	private final String bucket;
@@ -260,10 +247,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private final String prefix;
 
 	private final int partSize;
-
-	private final S3RetryPolicy retryPolicy;
-
-	private final S3RequestListener listener;
 
 	private final int metadataConcurrency;
 
@@ -281,8 +264,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 	private final TimestampCache timestamps = new TimestampCache();
 
-	private final AtomicBoolean listenerFailureLogged = new AtomicBoolean();
-
 	private final Object executorLock = new Object();
 
 	private @Nullable ThreadPoolExecutor metadataExecutor;
@@ -290,19 +271,19 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private volatile boolean closed;
 
 	private S3ReplicaClient(Builder builder) {
+		this.requests = new S3Requests(builder.s3, builder.bucket, builder.prefix, builder.retryPolicy,
+				builder.listener, builder.encryption);
 		this.s3 = builder.s3;
 		this.bucket = builder.bucket;
 		this.prefix = builder.prefix;
 		this.partSize = builder.partSize;
-		this.retryPolicy = builder.retryPolicy;
-		this.listener = builder.listener;
 		this.metadataConcurrency = builder.metadataConcurrency;
 		this.downloadParallelism = builder.downloadParallelism;
 		this.uploadConcurrency = builder.uploadConcurrency;
 		this.encryption = builder.encryption;
 		this.storageClass = builder.storageClass;
-		this.location = "s3://" + this.bucket + (this.prefix.isEmpty() ? "" : "/" + this.prefix);
-		this.endpoint = describeEndpoint(this.s3);
+		this.location = this.requests.location();
+		this.endpoint = this.requests.endpoint();
 	}
 
 	/**
@@ -316,18 +297,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public static Builder builder(S3Client s3, String bucket) {
 		return new Builder(s3, bucket);
-	}
-
-	private static String describeEndpoint(S3Client s3) {
-		try {
-			S3ServiceClientConfiguration configuration = s3.serviceClientConfiguration();
-			return S3Failures.describeEndpoint(configuration.endpointOverride().orElse(null),
-					(configuration.region() != null) ? configuration.region().id() : null);
-		}
-		catch (RuntimeException ex) {
-			// Only used in messages: a client that cannot describe itself still works
-			return "(unknown endpoint)";
-		}
 	}
 
 	/**
@@ -388,8 +357,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * Litestream
 	 */
 	public String key(int level, long minTxid, long maxTxid) {
-		LtxFileInfo.checkTxidRange(minTxid, maxTxid);
-		return levelPrefix(level) + LtxFileName.format(minTxid, maxTxid);
+		return this.requests.key(level, minTxid, maxTxid);
 	}
 
 	/**
@@ -398,7 +366,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * @return the prefix of the level's keys
 	 */
 	String levelPrefix(int level) {
-		return this.prefix + "/" + String.format(Locale.ROOT, "%04x", LtxFileInfo.checkLevel(level)) + "/";
+		return this.requests.levelPrefix(level);
 	}
 
 	/**
@@ -407,10 +375,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	int cachedTimestamps() {
 		return this.timestamps.size();
-	}
-
-	private String objectUri(String key) {
-		return "s3://" + this.bucket + "/" + key;
 	}
 
 	/**
@@ -477,10 +441,11 @@ public final class S3ReplicaClient implements ReplicaClient {
 			ListObjectsV2Request built = request.build();
 			ListObjectsV2Response page;
 			try {
-				page = execute(S3Operation.LIST, "ListObjectsV2", () -> this.s3.listObjectsV2(built), (response) -> 0);
+				page = this.requests.execute(S3Operation.LIST, "ListObjectsV2", () -> this.s3.listObjectsV2(built),
+						(response) -> 0);
 			}
 			catch (SdkException ex) {
-				throw failure(action + " '" + objectUri(levelPrefix) + "'", ex);
+				throw this.requests.failure(action + " '" + this.requests.objectUri(levelPrefix) + "'", ex);
 			}
 			for (S3Object object : page.contents()) {
 				if (object.key() != null && object.key().startsWith(levelPrefix)) {
@@ -552,19 +517,19 @@ public final class S3ReplicaClient implements ReplicaClient {
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			throw new InterruptedIOException(
-					"Interrupted while reading the timestamps of LTX files in '" + objectUri(levelPrefix(level)) + "'");
+			throw new InterruptedIOException("Interrupted while reading the timestamps of LTX files in '"
+					+ this.requests.objectUri(levelPrefix(level)) + "'");
 		}
 		catch (TimeoutException ex) {
-			throw new ReplicaException(
-					"Reading the timestamps of " + unknown.size() + " LTX files in '" + objectUri(levelPrefix(level))
-							+ "' (endpoint " + this.endpoint + ") took longer than " + METADATA_TIMEOUT.toMinutes()
-							+ " minutes. This may be temporary; the operation can be " + "retried.",
-					true, ex);
+			throw new ReplicaException("Reading the timestamps of " + unknown.size() + " LTX files in '"
+					+ this.requests.objectUri(levelPrefix(level)) + "' (endpoint " + this.endpoint
+					+ ") took longer than " + METADATA_TIMEOUT.toMinutes()
+					+ " minutes. This may be temporary; the operation can be " + "retried.", true, ex);
 		}
 		catch (CancellationException ex) {
-			throw new ReplicaException("Reading the timestamps of LTX files in '" + objectUri(levelPrefix(level))
-					+ "' was cancelled because the client was closed", true, ex);
+			throw new ReplicaException("Reading the timestamps of LTX files in '"
+					+ this.requests.objectUri(levelPrefix(level)) + "' was cancelled because the client was closed",
+					true, ex);
 		}
 		finally {
 			// After a failure the other requests are of no use
@@ -607,13 +572,14 @@ public final class S3ReplicaClient implements ReplicaClient {
 			.build();
 		HeadObjectResponse head;
 		try {
-			head = execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request), (response) -> 0);
+			head = this.requests.execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request),
+					(response) -> 0);
 		}
 		catch (SdkException ex) {
 			if (S3Failures.statusCode(ex) == 404) {
 				return null;
 			}
-			throw failure("read the timestamp of '" + objectUri(file.key()) + "'", ex);
+			throw this.requests.failure("read the timestamp of '" + this.requests.objectUri(file.key()) + "'", ex);
 		}
 		String value = head.hasMetadata() ? head.metadata().get(TIMESTAMP_METADATA_KEY) : null;
 		Instant createdAt = (value != null) ? S3Timestamps.parse(value) : null;
@@ -636,13 +602,13 @@ public final class S3ReplicaClient implements ReplicaClient {
 			.build();
 		ResponseInputStream<GetObjectResponse> stream;
 		try {
-			stream = execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
-					(response) -> orZero(response.response().contentLength()));
+			stream = this.requests.execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
+					(response) -> S3Requests.orZero(response.response().contentLength()));
 		}
 		catch (SdkException ex) {
 			throw readFailure("open LTX file", key, ex);
 		}
-		return new ObjectInputStream(stream, objectUri(key));
+		return new ObjectInputStream(stream, this.requests.objectUri(key));
 	}
 
 	/**
@@ -652,11 +618,11 @@ public final class S3ReplicaClient implements ReplicaClient {
 	private IOException readFailure(String action, String key, SdkException ex) {
 		String code = S3Failures.errorCode(ex);
 		if (S3Failures.statusCode(ex) == 404 && (code == null || code.equals("NoSuchKey"))) {
-			NoSuchFileException missing = new NoSuchFileException(objectUri(key));
+			NoSuchFileException missing = new NoSuchFileException(this.requests.objectUri(key));
 			missing.initCause(ex);
 			return missing;
 		}
-		return failure(action + " '" + objectUri(key) + "'", ex);
+		return this.requests.failure(action + " '" + this.requests.objectUri(key) + "'", ex);
 	}
 
 	/**
@@ -692,7 +658,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	}
 
 	private void downloadInto(String key, FileChannel channel) throws IOException {
-		String uri = objectUri(key);
+		String uri = this.requests.objectUri(key);
 		// A range rather than HEAD then GET: one request learns the size and brings the
 		// first part, which for most files is the whole file
 		ResponseInputStream<GetObjectResponse> first;
@@ -708,7 +674,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 			throw readFailure("download LTX file", key, ex);
 		}
 		GetObjectResponse response = first.response();
-		long firstLength = orZero(response.contentLength());
+		long firstLength = S3Requests.orZero(response.contentLength());
 		long total = RangedParts.totalLength(response.contentRange(), firstLength);
 		if (total < 0) {
 			// A store that ignored the range or gave no usable Content-Range: the body is
@@ -735,8 +701,10 @@ public final class S3ReplicaClient implements ReplicaClient {
 		GetObjectRequest request = this.encryption.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key))
 			.build();
 		try {
-			return new ObjectInputStream(execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
-					(response) -> orZero(response.response().contentLength())), objectUri(key));
+			return new ObjectInputStream(
+					this.requests.execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
+							(response) -> S3Requests.orZero(response.response().contentLength())),
+					this.requests.objectUri(key));
 		}
 		catch (SdkException ex) {
 			throw readFailure("download LTX file", key, ex);
@@ -749,7 +717,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	private void downloadParts(String key, @Nullable String eTag, ResponseInputStream<GetObjectResponse> first,
 			long firstLength, long total, FileChannel channel) throws IOException {
-		String uri = objectUri(key);
+		String uri = this.requests.objectUri(key);
 		List<RangedParts.Range> rest = RangedParts.split(firstLength, total, this.partSize);
 		if (this.downloadParallelism <= 1) {
 			checkLength(uri, copy(first, uri, channel, 0), firstLength, "part 1");
@@ -844,7 +812,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 	private void fetchRange(String key, @Nullable String eTag, RangedParts.Range range, FileChannel channel)
 			throws IOException {
-		String uri = objectUri(key);
+		String uri = this.requests.objectUri(key);
 		ResponseInputStream<GetObjectResponse> stream;
 		try {
 			stream = getRange(key, range.first(), range.last(), eTag);
@@ -870,8 +838,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 			builder.ifMatch(eTag);
 		}
 		GetObjectRequest request = builder.build();
-		return execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
-				(response) -> orZero(response.response().contentLength()));
+		return this.requests.execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
+				(response) -> S3Requests.orZero(response.response().contentLength()));
 	}
 
 	private long copy(ResponseInputStream<GetObjectResponse> body, String uri, FileChannel channel, long position)
@@ -909,10 +877,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 					+ this.endpoint + "): " + what + " had " + actual + " bytes where S3 announced " + expected
 					+ ". This may be temporary; the operation can be retried.", true, null);
 		}
-	}
-
-	private static long orZero(@Nullable Long value) {
-		return (value != null) ? value : 0;
 	}
 
 	@Override
@@ -983,31 +947,26 @@ public final class S3ReplicaClient implements ReplicaClient {
 		PutObjectRequest.Builder builder = this.encryption.onPut(PutObjectRequest.builder()
 			.bucket(this.bucket)
 			.key(key)
-			.contentType(CONTENT_TYPE)
+			.contentType(S3Requests.CONTENT_TYPE)
 			.contentLength((long) length)
 			.metadata(metadata)
 			.storageClass(this.storageClass)
 			.ifNoneMatch(ifAbsent ? "*" : null));
 		if (once) {
-			builder.overrideConfiguration((override) -> override.addPlugin(WITHOUT_SDK_RETRIES));
+			builder.overrideConfiguration((override) -> override.addPlugin(S3Requests.WITHOUT_SDK_RETRIES));
 		}
 		PutObjectRequest request = builder.build();
 		try {
-			SdkResponse response = execute(S3Operation.PUT, "PutObject",
-					() -> this.s3.putObject(request, body(buffer, length)), (done) -> length, once);
+			SdkResponse response = this.requests.execute(S3Operation.PUT, "PutObject",
+					() -> this.s3.putObject(request, S3Requests.body(buffer, length)), (done) -> length, once);
 			return new Uploaded(length, eTagOf(response));
 		}
 		catch (SdkException ex) {
-			if (ifAbsent && isConditionFailure(ex)) {
-				throw alreadyExists(key, ex);
+			if (ifAbsent && S3Failures.isConditionFailure(ex)) {
+				throw this.requests.alreadyExists(key, ex);
 			}
-			throw failure("write LTX file '" + objectUri(key) + "'", ex);
+			throw this.requests.failure("write LTX file '" + this.requests.objectUri(key) + "'", ex);
 		}
-	}
-
-	private static RequestBody body(byte[] buffer, int length) {
-		// A fresh stream over the same bytes for every attempt, without copying them
-		return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buffer, 0, length), length, CONTENT_TYPE);
 	}
 
 	private static @Nullable String eTagOf(SdkResponse response) {
@@ -1022,7 +981,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 	private Uploaded multipartUpload(String key, byte[] buffer, PartReader reader, Map<String, String> metadata,
 			boolean ifAbsent) throws IOException {
-		String action = "write LTX file '" + objectUri(key) + "' as a multipart upload";
+		String action = "write LTX file '" + this.requests.objectUri(key) + "' as a multipart upload";
 		if (ifAbsent) {
 			checkAbsent(key);
 		}
@@ -1030,18 +989,19 @@ public final class S3ReplicaClient implements ReplicaClient {
 			.onCreateMultipartUpload(CreateMultipartUploadRequest.builder()
 				.bucket(this.bucket)
 				.key(key)
-				.contentType(CONTENT_TYPE)
+				.contentType(S3Requests.CONTENT_TYPE)
 				.metadata(metadata)
 				.storageClass(this.storageClass))
 			.build();
 		String uploadId;
 		try {
-			uploadId = execute(S3Operation.PUT, "CreateMultipartUpload", () -> this.s3.createMultipartUpload(create),
-					(response) -> 0)
+			uploadId = this.requests
+				.execute(S3Operation.PUT, "CreateMultipartUpload", () -> this.s3.createMultipartUpload(create),
+						(response) -> 0)
 				.uploadId();
 		}
 		catch (SdkException ex) {
-			throw failure(action, ex);
+			throw this.requests.failure(action, ex);
 		}
 		try {
 			List<CompletedPart> parts = new ArrayList<>();
@@ -1087,7 +1047,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 			return thread;
 		});
 		CompletionService<SentPart> sent = new ExecutorCompletionService<>(executor);
-		String uri = objectUri(key);
+		String uri = this.requests.objectUri(key);
 		try {
 			long size = 0;
 			int allocated = 1;
@@ -1168,11 +1128,11 @@ public final class S3ReplicaClient implements ReplicaClient {
 			.build();
 		UploadPartResponse response;
 		try {
-			response = execute(S3Operation.PUT, "UploadPart", () -> this.s3.uploadPart(request, body(buffer, length)),
-					(done) -> length);
+			response = this.requests.execute(S3Operation.PUT, "UploadPart",
+					() -> this.s3.uploadPart(request, S3Requests.body(buffer, length)), (done) -> length);
 		}
 		catch (SdkException ex) {
-			throw failure(action + " (part " + partNumber + ")", ex);
+			throw this.requests.failure(action + " (part " + partNumber + ")", ex);
 		}
 		// Checksums the SDK added to the part must be repeated when completing
 		return CompletedPart.builder()
@@ -1197,7 +1157,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 				.ifNoneMatch(ifAbsent ? "*" : null))
 			.build();
 		try {
-			SdkResponse response = execute(S3Operation.PUT, "CompleteMultipartUpload",
+			SdkResponse response = this.requests.execute(S3Operation.PUT, "CompleteMultipartUpload",
 					() -> this.s3.completeMultipartUpload(request), (done) -> 0);
 			return new Uploaded(size, eTagOf(response));
 		}
@@ -1206,10 +1166,10 @@ public final class S3ReplicaClient implements ReplicaClient {
 			if (completed != null) {
 				return completed;
 			}
-			if (ifAbsent && isConditionFailure(ex)) {
-				throw alreadyExists(key, ex);
+			if (ifAbsent && S3Failures.isConditionFailure(ex)) {
+				throw this.requests.alreadyExists(key, ex);
 			}
-			throw failure(action, ex);
+			throw this.requests.failure(action, ex);
 		}
 	}
 
@@ -1221,8 +1181,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 		HeadObjectRequest request = this.encryption.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(key))
 			.build();
 		try {
-			HeadObjectResponse head = execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request),
-					(response) -> 0);
+			HeadObjectResponse head = this.requests.execute(S3Operation.GET, "HeadObject",
+					() -> this.s3.headObject(request), (response) -> 0);
 			return (head.contentLength() != null && head.contentLength() == size) ? new Uploaded(size, head.eTag())
 					: null;
 		}
@@ -1231,35 +1191,19 @@ public final class S3ReplicaClient implements ReplicaClient {
 		}
 	}
 
-	/**
-	 * Whether S3 refused a conditional write: {@code 412 Precondition Failed}, or
-	 * {@code 409 ConditionalRequestConflict} (another conditional write of the same key
-	 * was in progress).
-	 */
-	private static boolean isConditionFailure(SdkException ex) {
-		int status = S3Failures.statusCode(ex);
-		return status == 412 || (status == 409 && "ConditionalRequestConflict".equals(S3Failures.errorCode(ex)));
-	}
-
-	private FileAlreadyExistsException alreadyExists(String key, SdkException cause) {
-		FileAlreadyExistsException exists = new FileAlreadyExistsException(objectUri(key));
-		exists.initCause(cause);
-		return exists;
-	}
-
 	private void checkAbsent(String key) throws IOException {
 		HeadObjectRequest request = this.encryption.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(key))
 			.build();
 		try {
-			execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request), (response) -> 0);
+			this.requests.execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request), (response) -> 0);
 		}
 		catch (SdkException ex) {
 			if (S3Failures.statusCode(ex) == 404) {
 				return;
 			}
-			throw failure("check whether '" + objectUri(key) + "' exists", ex);
+			throw this.requests.failure("check whether '" + this.requests.objectUri(key) + "' exists", ex);
 		}
-		throw new FileAlreadyExistsException(objectUri(key));
+		throw new FileAlreadyExistsException(this.requests.objectUri(key));
 	}
 
 	// ---------------------------------------------------------------- lease
@@ -1270,12 +1214,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * @return the key
 	 */
 	public String leaseKey() {
-		return this.prefix.isEmpty() ? LEASE_OBJECT_NAME : this.prefix + "/" + LEASE_OBJECT_NAME;
+		return this.requests.leaseKey();
 	}
 
 	@Override
 	public String leaseLocation() {
-		return objectUri(leaseKey());
+		return this.requests.objectUri(leaseKey());
 	}
 
 	@Override
@@ -1283,12 +1227,13 @@ public final class S3ReplicaClient implements ReplicaClient {
 		String key = leaseKey();
 		GetObjectRequest request = this.encryption.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key))
 			.build();
-		try (ResponseInputStream<GetObjectResponse> stream = execute(S3Operation.GET, "GetObject",
-				() -> this.s3.getObject(request), (response) -> orZero(response.response().contentLength()))) {
+		try (ResponseInputStream<GetObjectResponse> stream = this.requests.execute(S3Operation.GET, "GetObject",
+				() -> this.s3.getObject(request),
+				(response) -> S3Requests.orZero(response.response().contentLength()))) {
 			byte[] content = stream.readNBytes(MAX_LEASE_SIZE + 1);
 			if (content.length > MAX_LEASE_SIZE) {
-				throw new ReplicaException("Lease object '" + objectUri(key) + "' is larger than " + MAX_LEASE_SIZE
-						+ " bytes: it is not a lease. Remove it.", false, null);
+				throw new ReplicaException("Lease object '" + this.requests.objectUri(key) + "' is larger than "
+						+ MAX_LEASE_SIZE + " bytes: it is not a lease. Remove it.", false, null);
 			}
 			String eTag = stream.response().eTag();
 			return new LeaseObject(content, (eTag != null) ? eTag : "");
@@ -1297,7 +1242,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 			if (S3Failures.statusCode(ex) == 404) {
 				return null;
 			}
-			throw failure("read lease object '" + objectUri(key) + "'", ex);
+			throw this.requests.failure("read lease object '" + this.requests.objectUri(key) + "'", ex);
 		}
 	}
 
@@ -1334,18 +1279,19 @@ public final class S3ReplicaClient implements ReplicaClient {
 		}
 		PutObjectRequest request = builder.build();
 		try {
-			PutObjectResponse response = execute(S3Operation.PUT, "PutObject",
-					() -> this.s3.putObject(request, body(content, content.length)), (done) -> content.length);
+			PutObjectResponse response = this.requests.execute(S3Operation.PUT, "PutObject",
+					() -> this.s3.putObject(request, S3Requests.body(content, content.length)),
+					(done) -> content.length);
 			return (response.eTag() != null) ? response.eTag() : "";
 		}
 		catch (SdkException ex) {
 			// 404: replaced with If-Match, but deleted meanwhile (Litestream releases by
 			// deleting)
-			if (isConditionFailure(ex) || (expectedVersion != null && S3Failures.statusCode(ex) == 404)) {
-				throw new LeaseConflictException("Lease object '" + objectUri(key) + "' "
+			if (S3Failures.isConditionFailure(ex) || (expectedVersion != null && S3Failures.statusCode(ex) == 404)) {
+				throw new LeaseConflictException("Lease object '" + this.requests.objectUri(key) + "' "
 						+ ((expectedVersion == null) ? "already exists" : "is no longer version " + expectedVersion));
 			}
-			throw failure("write lease object '" + objectUri(key) + "'", ex);
+			throw this.requests.failure("write lease object '" + this.requests.objectUri(key) + "'", ex);
 		}
 	}
 
@@ -1360,7 +1306,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 			failure.addSuppressed(ex);
 			logger.warn("Could not abort the unfinished multipart upload of '{}' (endpoint {}): {}. It is never "
 					+ "listed; deleteAll() or a bucket lifecycle rule for incomplete multipart uploads removes it.",
-					objectUri(key), this.endpoint, ex.getMessage());
+					this.requests.objectUri(key), this.endpoint, ex.getMessage());
 		}
 		finally {
 			if (interrupted) {
@@ -1370,7 +1316,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	}
 
 	private void abortMultipartUpload(String key, String uploadId) throws IOException {
-		execute(S3Operation.DELETE, "AbortMultipartUpload",
+		this.requests.execute(S3Operation.DELETE, "AbortMultipartUpload",
 				() -> this.s3
 					.abortMultipartUpload((request) -> request.bucket(this.bucket).key(key).uploadId(uploadId)),
 				(response) -> 0);
@@ -1398,11 +1344,11 @@ public final class S3ReplicaClient implements ReplicaClient {
 			String action = "delete " + batch.size() + " LTX files from '" + this.location + "'";
 			DeleteObjectsResponse response;
 			try {
-				response = execute(S3Operation.DELETE, "DeleteObjects", () -> this.s3.deleteObjects(request),
-						(done) -> 0);
+				response = this.requests.execute(S3Operation.DELETE, "DeleteObjects",
+						() -> this.s3.deleteObjects(request), (done) -> 0);
 			}
 			catch (SdkException ex) {
-				throw failure(action, ex);
+				throw this.requests.failure(action, ex);
 			}
 			batch.forEach(this.timestamps::remove);
 			checkDeleted(response, action);
@@ -1426,8 +1372,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 					|| "ServiceUnavailable".equals(error.code()));
 		throw new ReplicaException(
 				"Cannot " + action + " (bucket '" + this.bucket + "', endpoint " + this.endpoint + "): " + errors.size()
-						+ " of them failed, the first '" + objectUri(first.key()) + "' with " + first.code() + " ("
-						+ first.message() + "). "
+						+ " of them failed, the first '" + this.requests.objectUri(first.key()) + "' with "
+						+ first.code() + " (" + first.message() + "). "
 						+ (retryable ? "This may be temporary; the operation can be retried."
 								: "Check the credentials' s3:DeleteObject permission on bucket '" + this.bucket + "'."),
 				retryable, null);
@@ -1469,15 +1415,16 @@ public final class S3ReplicaClient implements ReplicaClient {
 			ListMultipartUploadsRequest request = builder.build();
 			ListMultipartUploadsResponse page;
 			try {
-				page = execute(S3Operation.LIST, "ListMultipartUploads", () -> this.s3.listMultipartUploads(request),
-						(response) -> 0);
+				page = this.requests.execute(S3Operation.LIST, "ListMultipartUploads",
+						() -> this.s3.listMultipartUploads(request), (response) -> 0);
 			}
 			catch (SdkException ex) {
 				if (S3Failures.statusCode(ex) == 501) {
 					// Stores without multipart listings cannot show leftovers either
 					return;
 				}
-				throw failure("list unfinished uploads in '" + objectUri(levelPrefix) + "'", ex);
+				throw this.requests.failure("list unfinished uploads in '" + this.requests.objectUri(levelPrefix) + "'",
+						ex);
 			}
 			for (MultipartUpload upload : page.uploads()) {
 				String key = upload.key();
@@ -1488,7 +1435,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 					}
 					catch (SdkException ex) {
 						if (S3Failures.statusCode(ex) != 404) {
-							throw failure("abort the unfinished upload of '" + objectUri(key) + "'", ex);
+							throw this.requests
+								.failure("abort the unfinished upload of '" + this.requests.objectUri(key) + "'", ex);
 						}
 					}
 				}
@@ -1518,100 +1466,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public String toString() {
 		return "S3ReplicaClient[" + this.location + ", endpoint " + this.endpoint + "]";
-	}
-
-	/**
-	 * Makes one S3 request, retrying it by the retry policy, and reports every attempt to
-	 * the listener.
-	 * @param operation the billing class of the request
-	 * @param apiName the S3 API called
-	 * @param call the request
-	 * @param bytes the payload bytes of a successful response
-	 * @return the response
-	 * @throws SdkException the last failure, when it is not retryable or attempts ran out
-	 * @throws InterruptedIOException if interrupted before a retry (the interrupt status
-	 * stays set)
-	 */
-	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes)
-			throws InterruptedIOException {
-		return execute(operation, apiName, call, bytes, false);
-	}
-
-	/**
-	 * As {@link #execute(S3Operation, String, Supplier, ToLongFunction)}; when
-	 * {@code heldOnce}, an attempt that failed after {@link #HELD_ATTEMPT} or longer is
-	 * not repeated.
-	 */
-	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes,
-			boolean heldOnce) throws InterruptedIOException {
-		for (int attempt = 1;; attempt++) {
-			T response;
-			long started = System.nanoTime();
-			try {
-				response = call.get();
-			}
-			catch (SdkException ex) {
-				report(operation, apiName, S3Failures.statusCode(ex), 0);
-				boolean held = heldOnce && System.nanoTime() - started >= HELD_ATTEMPT.toNanos();
-				if (held || attempt >= this.retryPolicy.maxAttempts() || !S3Failures.isRetryable(ex)) {
-					throw ex;
-				}
-				if (Thread.currentThread().isInterrupted()) {
-					throw interrupted(apiName, ex);
-				}
-				backOff(attempt, apiName, ex);
-				continue;
-			}
-			report(operation, apiName, statusOf(response), bytes.applyAsLong(response));
-			return response;
-		}
-	}
-
-	private static int statusOf(Object response) {
-		SdkResponse sdkResponse = (response instanceof ResponseInputStream<?> stream) ? (SdkResponse) stream.response()
-				: (SdkResponse) response;
-		return sdkResponse.sdkHttpResponse().statusCode();
-	}
-
-	private void backOff(int attempt, String apiName, SdkException failure) throws InterruptedIOException {
-		Duration delay = this.retryPolicy.backoff(attempt);
-		logger.debug("S3 {} on bucket '{}' (endpoint {}) failed (attempt {} of {}), retrying in {} ms: {}", apiName,
-				this.bucket, this.endpoint, attempt, this.retryPolicy.maxAttempts(), delay.toMillis(),
-				failure.getMessage());
-		if (delay.isZero()) {
-			return;
-		}
-		try {
-			// A backoff, not a synchronisation: there is nothing to wait for but time
-			Thread.sleep(delay.toMillis(), (int) (delay.toNanos() % 1_000_000));
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw interrupted(apiName, failure);
-		}
-	}
-
-	private InterruptedIOException interrupted(String apiName, SdkException failure) {
-		InterruptedIOException interrupted = new InterruptedIOException(
-				"Interrupted before retrying S3 " + apiName + " on bucket '" + this.bucket + "'");
-		interrupted.initCause(failure);
-		return interrupted;
-	}
-
-	private void report(S3Operation operation, String apiName, int statusCode, long bytes) {
-		try {
-			this.listener.onRequest(new S3RequestEvent(operation, apiName, statusCode, bytes));
-		}
-		catch (RuntimeException ex) {
-			if (this.listenerFailureLogged.compareAndSet(false, true)) {
-				logger.warn("S3 request listener {} failed; its failures are ignored: {}", this.listener,
-						ex.toString());
-			}
-		}
-	}
-
-	private IOException failure(String action, SdkException failure) {
-		return S3Failures.toException(action, failure, this.bucket, this.endpoint);
 	}
 
 	/**
