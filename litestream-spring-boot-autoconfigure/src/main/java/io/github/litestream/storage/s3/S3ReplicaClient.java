@@ -2,27 +2,18 @@ package io.github.litestream.storage.s3;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletionService;
-import java.util.concurrent.ExecutorCompletionService;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 
-import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LeaseConflictException;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
@@ -35,21 +26,10 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
-import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
-import software.amazon.awssdk.services.s3.model.CompletedPart;
-import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
-import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
-import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
-import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectResponse;
-import software.amazon.awssdk.services.s3.model.UploadPartRequest;
-import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * A {@link ReplicaClient} that keeps LTX files in an S3 bucket (or any S3-compatible
@@ -199,8 +179,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public static final Duration HELD_ATTEMPT = Duration.ofSeconds(1);
 
-	private static final AtomicInteger UPLOAD_THREADS = new AtomicInteger();
-
 	/** A lease is a few hundred bytes; anything far larger is not one. */
 	private static final int MAX_LEASE_SIZE = 64 * 1024;
 
@@ -234,6 +212,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 	private final S3Listing listing;
 
+	private final S3MultipartUpload multipart;
+
 	private S3ReplicaClient(Builder builder) {
 		this.requests = new S3Requests(builder.s3, builder.bucket, builder.prefix, builder.retryPolicy,
 				builder.listener, builder.encryption);
@@ -247,6 +227,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 		this.encryption = builder.encryption;
 		this.storageClass = builder.storageClass;
 		this.listing = new S3Listing(this.requests, this.timestamps, this.metadataConcurrency);
+		this.multipart = new S3MultipartUpload(this.requests, this.storageClass, this.partSize, this.uploadConcurrency);
 		this.download = new S3RangedDownload(this.requests, this.partSize, this.downloadParallelism);
 		this.location = this.requests.location();
 		this.endpoint = this.requests.endpoint();
@@ -440,10 +421,10 @@ public final class S3ReplicaClient implements ReplicaClient {
 				uploaded = putObject(key, buffer, length, metadata, ifAbsent, once);
 			}
 			else {
-				uploaded = multipartUpload(key, buffer, reader, metadata, ifAbsent);
+				uploaded = this.multipart.upload(key, buffer, reader, metadata, ifAbsent);
 			}
 		}
-		catch (SourceException ex) {
+		catch (PartReader.SourceException ex) {
 			throw ex.getCause();
 		}
 		this.timestamps.put(key, uploaded.eTag(), createdAt, null);
@@ -467,7 +448,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 		try {
 			SdkResponse response = this.requests.execute(S3Operation.PUT, "PutObject",
 					() -> this.s3.putObject(request, S3Requests.body(buffer, length)), (done) -> length, once);
-			return new Uploaded(length, eTagOf(response));
+			return new Uploaded(length, Uploaded.eTagOf(response));
 		}
 		catch (SdkException ex) {
 			if (ifAbsent && S3Failures.isConditionFailure(ex)) {
@@ -475,227 +456,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 			}
 			throw this.requests.failure("write LTX file '" + this.requests.objectUri(key) + "'", ex);
 		}
-	}
-
-	private static @Nullable String eTagOf(SdkResponse response) {
-		if (response instanceof PutObjectResponse put) {
-			return put.eTag();
-		}
-		if (response instanceof CompleteMultipartUploadResponse complete) {
-			return complete.eTag();
-		}
-		return null;
-	}
-
-	private Uploaded multipartUpload(String key, byte[] buffer, PartReader reader, Map<String, String> metadata,
-			boolean ifAbsent) throws IOException {
-		String action = "write LTX file '" + this.requests.objectUri(key) + "' as a multipart upload";
-		if (ifAbsent) {
-			checkAbsent(key);
-		}
-		CreateMultipartUploadRequest create = this.encryption
-			.onCreateMultipartUpload(CreateMultipartUploadRequest.builder()
-				.bucket(this.bucket)
-				.key(key)
-				.contentType(S3Requests.CONTENT_TYPE)
-				.metadata(metadata)
-				.storageClass(this.storageClass))
-			.build();
-		String uploadId;
-		try {
-			uploadId = this.requests
-				.execute(S3Operation.PUT, "CreateMultipartUpload", () -> this.s3.createMultipartUpload(create),
-						(response) -> 0)
-				.uploadId();
-		}
-		catch (SdkException ex) {
-			throw this.requests.failure(action, ex);
-		}
-		try {
-			List<CompletedPart> parts = new ArrayList<>();
-			long size = (this.uploadConcurrency <= 1) ? uploadParts(key, uploadId, buffer, reader, action, parts)
-					: uploadPartsConcurrently(key, uploadId, buffer, reader, action, parts);
-			parts.sort(Comparator.comparing(CompletedPart::partNumber));
-			return completeMultipartUpload(key, uploadId, parts, size, action, ifAbsent);
-		}
-		catch (IOException | RuntimeException | Error ex) {
-			abortQuietly(key, uploadId, ex);
-			throw ex;
-		}
-	}
-
-	private long uploadParts(String key, String uploadId, byte[] buffer, PartReader reader, String action,
-			List<CompletedPart> parts) throws IOException {
-		long size = 0;
-		int length = buffer.length;
-		while (true) {
-			int partNumber = parts.size() + 1;
-			checkPartNumber(partNumber, action);
-			parts.add(uploadPart(key, uploadId, partNumber, buffer, length, action));
-			size += length;
-			if (length < buffer.length || !reader.hasMore()) {
-				return size;
-			}
-			length = reader.fill(buffer, 0);
-		}
-	}
-
-	/**
-	 * Sends up to {@link Builder#uploadConcurrency(int) uploadConcurrency} parts at once:
-	 * the calling thread reads the next part while others are sent, into one of at most
-	 * that many part buffers, so memory stays bounded.
-	 */
-	private long uploadPartsConcurrently(String key, String uploadId, byte[] firstBuffer, PartReader reader,
-			String action, List<CompletedPart> parts) throws IOException {
-		PartThreads pool = new PartThreads(this.uploadConcurrency, "litestream-s3-upload-", UPLOAD_THREADS);
-		CompletionService<SentPart> sent = new ExecutorCompletionService<>(pool.executor());
-		String uri = this.requests.objectUri(key);
-		try {
-			long size = 0;
-			int allocated = 1;
-			int inFlight = 0;
-			byte[] buffer = firstBuffer;
-			int length = firstBuffer.length;
-			for (int partNumber = 1;; partNumber++) {
-				checkPartNumber(partNumber, action);
-				byte[] part = buffer;
-				int partLength = length;
-				int number = partNumber;
-				sent.submit(() -> new SentPart(uploadPart(key, uploadId, number, part, partLength, action), part));
-				inFlight++;
-				size += length;
-				if (length < buffer.length || !reader.hasMore()) {
-					break;
-				}
-				if (allocated < this.uploadConcurrency) {
-					buffer = new byte[this.partSize];
-					allocated++;
-				}
-				else {
-					// Every buffer is being sent: wait for one to come back
-					SentPart done = sent.take().get();
-					inFlight--;
-					parts.add(done.part());
-					buffer = done.buffer();
-				}
-				length = reader.fill(buffer, 0);
-			}
-			for (; inFlight > 0; inFlight--) {
-				// Each request is bounded by the S3Client's timeouts, so no deadline here
-				parts.add(sent.take().get().part());
-			}
-			return size;
-		}
-		catch (ExecutionException ex) {
-			throw PartThreads.failureOf(ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new InterruptedIOException("Interrupted while uploading '" + uri + "'");
-		}
-		finally {
-			// After a failure the other parts are of no use; either way no thread sends a
-			// part once this method returned (and the upload may be aborted)
-			pool.shutdownNow();
-			pool.awaitTermination(uri);
-		}
-	}
-
-	private void checkPartNumber(int partNumber, String action) throws ReplicaException {
-		if (partNumber > MAX_PARTS) {
-			throw new ReplicaException("Cannot " + action + ": it is larger than " + MAX_PARTS + " parts of "
-					+ this.partSize + " bytes. Configure a larger part size.", false, null);
-		}
-	}
-
-	private CompletedPart uploadPart(String key, String uploadId, int partNumber, byte[] buffer, int length,
-			String action) throws IOException {
-		UploadPartRequest request = this.encryption
-			.onUploadPart(UploadPartRequest.builder()
-				.bucket(this.bucket)
-				.key(key)
-				.uploadId(uploadId)
-				.partNumber(partNumber)
-				.contentLength((long) length))
-			.build();
-		UploadPartResponse response;
-		try {
-			response = this.requests.execute(S3Operation.PUT, "UploadPart",
-					() -> this.s3.uploadPart(request, S3Requests.body(buffer, length)), (done) -> length);
-		}
-		catch (SdkException ex) {
-			throw this.requests.failure(action + " (part " + partNumber + ")", ex);
-		}
-		// Checksums the SDK added to the part must be repeated when completing
-		return CompletedPart.builder()
-			.partNumber(partNumber)
-			.eTag(response.eTag())
-			.checksumCRC32(response.checksumCRC32())
-			.checksumCRC32C(response.checksumCRC32C())
-			.checksumCRC64NVME(response.checksumCRC64NVME())
-			.checksumSHA1(response.checksumSHA1())
-			.checksumSHA256(response.checksumSHA256())
-			.build();
-	}
-
-	private Uploaded completeMultipartUpload(String key, String uploadId, List<CompletedPart> parts, long size,
-			String action, boolean ifAbsent) throws IOException {
-		CompleteMultipartUploadRequest request = this.encryption
-			.onCompleteMultipartUpload(CompleteMultipartUploadRequest.builder()
-				.bucket(this.bucket)
-				.key(key)
-				.uploadId(uploadId)
-				.multipartUpload((upload) -> upload.parts(parts))
-				.ifNoneMatch(ifAbsent ? "*" : null))
-			.build();
-		try {
-			SdkResponse response = this.requests.execute(S3Operation.PUT, "CompleteMultipartUpload",
-					() -> this.s3.completeMultipartUpload(request), (done) -> 0);
-			return new Uploaded(size, eTagOf(response));
-		}
-		catch (SdkException ex) {
-			Uploaded completed = ("NoSuchUpload".equals(S3Failures.errorCode(ex))) ? completedEarlier(key, size) : null;
-			if (completed != null) {
-				return completed;
-			}
-			if (ifAbsent && S3Failures.isConditionFailure(ex)) {
-				throw this.requests.alreadyExists(key, ex);
-			}
-			throw this.requests.failure(action, ex);
-		}
-	}
-
-	/**
-	 * After a retried {@code CompleteMultipartUpload} found the upload gone: the attempt
-	 * whose response was lost may have completed it. Checks for the object.
-	 */
-	private @Nullable Uploaded completedEarlier(String key, long size) {
-		HeadObjectRequest request = this.encryption.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(key))
-			.build();
-		try {
-			HeadObjectResponse head = this.requests.execute(S3Operation.GET, "HeadObject",
-					() -> this.s3.headObject(request), (response) -> 0);
-			return (head.contentLength() != null && head.contentLength() == size) ? new Uploaded(size, head.eTag())
-					: null;
-		}
-		catch (SdkException | IOException ex) {
-			return null;
-		}
-	}
-
-	private void checkAbsent(String key) throws IOException {
-		HeadObjectRequest request = this.encryption.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(key))
-			.build();
-		try {
-			this.requests.execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request), (response) -> 0);
-		}
-		catch (SdkException ex) {
-			if (S3Failures.statusCode(ex) == 404) {
-				return;
-			}
-			throw this.requests.failure("check whether '" + this.requests.objectUri(key) + "' exists", ex);
-		}
-		throw new FileAlreadyExistsException(this.requests.objectUri(key));
 	}
 
 	// ---------------------------------------------------------------- lease
@@ -787,33 +547,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 		}
 	}
 
-	private void abortQuietly(String key, String uploadId, Throwable failure) {
-		// Cleanup must run even when the failure was an interrupt, which the SDK would
-		// otherwise turn into an immediate abort of this request too
-		boolean interrupted = Thread.interrupted();
-		try {
-			abortMultipartUpload(key, uploadId);
-		}
-		catch (IOException | SdkException ex) {
-			failure.addSuppressed(ex);
-			logger.warn("Could not abort the unfinished multipart upload of '{}' (endpoint {}): {}. It is never "
-					+ "listed; deleteAll() or a bucket lifecycle rule for incomplete multipart uploads removes it.",
-					this.requests.objectUri(key), this.endpoint, ex.getMessage());
-		}
-		finally {
-			if (interrupted) {
-				Thread.currentThread().interrupt();
-			}
-		}
-	}
-
-	private void abortMultipartUpload(String key, String uploadId) throws IOException {
-		this.requests.execute(S3Operation.DELETE, "AbortMultipartUpload",
-				() -> this.s3
-					.abortMultipartUpload((request) -> request.bucket(this.bucket).key(key).uploadId(uploadId)),
-				(response) -> 0);
-	}
-
 	@Override
 	public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
 		this.listing.deleteFiles(files);
@@ -831,55 +564,8 @@ public final class S3ReplicaClient implements ReplicaClient {
 		for (int level = LtxFileInfo.MIN_LEVEL; level <= LtxFileInfo.MAX_LEVEL; level++) {
 			String levelPrefix = levelPrefix(level);
 			this.listing.deleteLtxFiles(levelPrefix);
-			abortUnfinishedUploads(levelPrefix);
+			this.multipart.abortUnfinishedUploads(levelPrefix);
 		}
-	}
-
-	private void abortUnfinishedUploads(String levelPrefix) throws IOException {
-		String keyMarker = null;
-		String uploadIdMarker = null;
-		do {
-			ListMultipartUploadsRequest.Builder builder = ListMultipartUploadsRequest.builder()
-				.bucket(this.bucket)
-				.prefix(levelPrefix)
-				.delimiter("/");
-			if (keyMarker != null) {
-				builder.keyMarker(keyMarker).uploadIdMarker(uploadIdMarker);
-			}
-			ListMultipartUploadsRequest request = builder.build();
-			ListMultipartUploadsResponse page;
-			try {
-				page = this.requests.execute(S3Operation.LIST, "ListMultipartUploads",
-						() -> this.s3.listMultipartUploads(request), (response) -> 0);
-			}
-			catch (SdkException ex) {
-				if (S3Failures.statusCode(ex) == 501) {
-					// Stores without multipart listings cannot show leftovers either
-					return;
-				}
-				throw this.requests.failure("list unfinished uploads in '" + this.requests.objectUri(levelPrefix) + "'",
-						ex);
-			}
-			for (MultipartUpload upload : page.uploads()) {
-				String key = upload.key();
-				if (key != null && key.startsWith(levelPrefix)
-						&& LtxFileName.parse(key.substring(levelPrefix.length())) != null) {
-					try {
-						abortMultipartUpload(key, upload.uploadId());
-					}
-					catch (SdkException ex) {
-						if (S3Failures.statusCode(ex) != 404) {
-							throw this.requests
-								.failure("abort the unfinished upload of '" + this.requests.objectUri(key) + "'", ex);
-						}
-					}
-				}
-			}
-			boolean truncated = Boolean.TRUE.equals(page.isTruncated());
-			keyMarker = truncated ? page.nextKeyMarker() : null;
-			uploadIdMarker = truncated ? page.nextUploadIdMarker() : null;
-		}
-		while (keyMarker != null);
 	}
 
 	/**
@@ -895,113 +581,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public String toString() {
 		return "S3ReplicaClient[" + this.location + ", endpoint " + this.endpoint + "]";
-	}
-
-	/**
-	 * A part sent by a multipart upload, and its buffer, free again.
-	 */
-	private record SentPart(CompletedPart part, byte[] buffer) {
-
-	}
-
-	/**
-	 * A stored object: its size and the ETag S3 gave it.
-	 */
-	private record Uploaded(long size, @Nullable String eTag) {
-
-	}
-
-	/**
-	 * Reads the caller's stream into part buffers, looking one byte ahead so that a file
-	 * of exactly one part is sent with one {@code PutObject}. Failures of the stream are
-	 * wrapped in {@link SourceException}, so they are told apart from failures of S3.
-	 */
-	private static final class PartReader {
-
-		private final InputStream data;
-
-		private int pending = -1;
-
-		private boolean ended;
-
-		PartReader(InputStream data) {
-			this.data = data;
-		}
-
-		/**
-		 * Fills {@code buffer} from {@code offset} until it is full or the stream ends.
-		 * @return the number of bytes in the buffer
-		 */
-		int fill(byte[] buffer, int offset) throws SourceException {
-			int position = offset;
-			if (this.pending >= 0 && position < buffer.length) {
-				buffer[position++] = (byte) this.pending;
-				this.pending = -1;
-			}
-			while (position < buffer.length && !this.ended) {
-				int read = read(buffer, position, buffer.length - position);
-				if (read < 0) {
-					this.ended = true;
-				}
-				else {
-					position += read;
-				}
-			}
-			return position;
-		}
-
-		/**
-		 * Returns whether the stream has more bytes, reading one ahead if needed.
-		 */
-		boolean hasMore() throws SourceException {
-			if (this.pending >= 0) {
-				return true;
-			}
-			if (this.ended) {
-				return false;
-			}
-			byte[] one = new byte[1];
-			while (true) {
-				int read = read(one, 0, 1);
-				if (read < 0) {
-					this.ended = true;
-					return false;
-				}
-				if (read == 1) {
-					this.pending = one[0] & 0xff;
-					return true;
-				}
-			}
-		}
-
-		private int read(byte[] buffer, int offset, int length) throws SourceException {
-			try {
-				return this.data.read(buffer, offset, length);
-			}
-			catch (IOException ex) {
-				throw new SourceException(ex);
-			}
-		}
-
-	}
-
-	/**
-	 * Carries a failure of the caller's stream through the write path, so it is rethrown
-	 * unchanged instead of being reported as a replica failure.
-	 */
-	private static final class SourceException extends IOException {
-
-		private static final long serialVersionUID = 1L;
-
-		SourceException(IOException cause) {
-			super(cause);
-		}
-
-		@Override
-		public synchronized IOException getCause() {
-			return (IOException) super.getCause();
-		}
-
 	}
 
 	/**
