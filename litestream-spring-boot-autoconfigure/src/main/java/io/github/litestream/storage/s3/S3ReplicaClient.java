@@ -7,29 +7,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
-import io.github.litestream.storage.LeaseConflictException;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.core.SdkResponse;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.GetObjectRequest;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.PutObjectRequest;
-import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 
 /**
  * A {@link ReplicaClient} that keeps LTX files in an S3 bucket (or any S3-compatible
@@ -166,12 +153,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public static final int DEFAULT_UPLOAD_CONCURRENCY = 2;
 
-	private static final Logger logger = LoggerFactory.getLogger(S3ReplicaClient.class);
-
-	// Most L0 files are far smaller than a part: only they share this first buffer, so a
-	// write of a few KiB does not allocate a whole part
-	private static final int FIRST_BUFFER_SIZE = 64 * 1024;
-
 	/**
 	 * How long a failed attempt of {@link #createFileOnce} must have waited to count as
 	 * held by an outage, and not be repeated: failures answered sooner (a refused, reset
@@ -179,58 +160,33 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public static final Duration HELD_ATTEMPT = Duration.ofSeconds(1);
 
-	/** A lease is a few hundred bytes; anything far larger is not one. */
-	private static final int MAX_LEASE_SIZE = 64 * 1024;
-
 	private final S3Requests requests;
-
-	private final S3RangedDownload download;
-
-	private final S3Client s3;
-
-	private final String bucket;
-
-	private final String prefix;
 
 	private final int partSize;
 
-	private final int metadataConcurrency;
-
-	private final int downloadParallelism;
-
 	private final int uploadConcurrency;
-
-	private final S3Encryption encryption;
-
-	private final @Nullable String storageClass;
-
-	private final String location;
-
-	private final String endpoint;
 
 	private final TimestampCache timestamps = new TimestampCache();
 
 	private final S3Listing listing;
 
+	private final S3RangedDownload download;
+
 	private final S3MultipartUpload multipart;
+
+	private final S3Writes writes;
 
 	private S3ReplicaClient(Builder builder) {
 		this.requests = new S3Requests(builder.s3, builder.bucket, builder.prefix, builder.retryPolicy,
 				builder.listener, builder.encryption);
-		this.s3 = builder.s3;
-		this.bucket = builder.bucket;
-		this.prefix = builder.prefix;
 		this.partSize = builder.partSize;
-		this.metadataConcurrency = builder.metadataConcurrency;
-		this.downloadParallelism = builder.downloadParallelism;
 		this.uploadConcurrency = builder.uploadConcurrency;
-		this.encryption = builder.encryption;
-		this.storageClass = builder.storageClass;
-		this.listing = new S3Listing(this.requests, this.timestamps, this.metadataConcurrency);
-		this.multipart = new S3MultipartUpload(this.requests, this.storageClass, this.partSize, this.uploadConcurrency);
-		this.download = new S3RangedDownload(this.requests, this.partSize, this.downloadParallelism);
-		this.location = this.requests.location();
-		this.endpoint = this.requests.endpoint();
+		this.listing = new S3Listing(this.requests, this.timestamps, builder.metadataConcurrency);
+		this.download = new S3RangedDownload(this.requests, builder.partSize, builder.downloadParallelism);
+		this.multipart = new S3MultipartUpload(this.requests, builder.storageClass, builder.partSize,
+				builder.uploadConcurrency);
+		this.writes = new S3Writes(this.requests, this.multipart, this.timestamps, builder.storageClass,
+				builder.partSize);
 	}
 
 	/**
@@ -251,7 +207,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * @return the bucket name
 	 */
 	public String bucket() {
-		return this.bucket;
+		return this.requests.bucket();
 	}
 
 	/**
@@ -259,7 +215,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * @return the prefix, possibly empty
 	 */
 	public String prefix() {
-		return this.prefix;
+		return this.requests.prefix();
 	}
 
 	/**
@@ -283,7 +239,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * @return the encryption, {@link S3Encryption#NONE} for the bucket's default
 	 */
 	public S3Encryption encryption() {
-		return this.encryption;
+		return this.requests.encryption();
 	}
 
 	/**
@@ -292,7 +248,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * {@code "AWS S3 (region eu-west-1)"}
 	 */
 	public String endpoint() {
-		return this.endpoint;
+		return this.requests.endpoint();
 	}
 
 	/**
@@ -305,15 +261,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public String key(int level, long minTxid, long maxTxid) {
 		return this.requests.key(level, minTxid, maxTxid);
-	}
-
-	/**
-	 * Returns the key prefix of one level, {@code <prefix>/<level %04x>/}.
-	 * @param level the level
-	 * @return the prefix of the level's keys
-	 */
-	String levelPrefix(int level) {
-		return this.requests.levelPrefix(level);
 	}
 
 	/**
@@ -340,7 +287,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	@Override
 	public String location() {
-		return this.location;
+		return this.requests.location();
 	}
 
 	@Override
@@ -371,7 +318,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, false, false);
+		return this.writes.write(level, minTxid, maxTxid, timestamp, data, false, false);
 	}
 
 	/**
@@ -385,7 +332,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, true, false);
+		return this.writes.write(level, minTxid, maxTxid, timestamp, data, true, false);
 	}
 
 	/**
@@ -398,64 +345,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo createFileOnce(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, true, true);
-	}
-
-	private LtxFileInfo write(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data,
-			boolean ifAbsent, boolean once) throws IOException {
-		String key = key(level, minTxid, maxTxid);
-		Objects.requireNonNull(timestamp, "timestamp");
-		Objects.requireNonNull(data, "data");
-		Instant createdAt = timestamp.truncatedTo(ChronoUnit.MILLIS);
-		Map<String, String> metadata = Map.of(TIMESTAMP_METADATA_KEY, S3Timestamps.format(createdAt));
-		PartReader reader = new PartReader(data);
-		Uploaded uploaded;
-		try {
-			byte[] buffer = new byte[Math.min(FIRST_BUFFER_SIZE, this.partSize)];
-			int length = reader.fill(buffer, 0);
-			if (length == buffer.length && buffer.length < this.partSize && reader.hasMore()) {
-				buffer = Arrays.copyOf(buffer, this.partSize);
-				length = reader.fill(buffer, length);
-			}
-			if (length < this.partSize || !reader.hasMore()) {
-				uploaded = putObject(key, buffer, length, metadata, ifAbsent, once);
-			}
-			else {
-				uploaded = this.multipart.upload(key, buffer, reader, metadata, ifAbsent);
-			}
-		}
-		catch (PartReader.SourceException ex) {
-			throw ex.getCause();
-		}
-		this.timestamps.put(key, uploaded.eTag(), createdAt, null);
-		return new LtxFileInfo(level, minTxid, maxTxid, uploaded.size(), createdAt);
-	}
-
-	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata, boolean ifAbsent,
-			boolean once) throws IOException {
-		PutObjectRequest.Builder builder = this.encryption.onPut(PutObjectRequest.builder()
-			.bucket(this.bucket)
-			.key(key)
-			.contentType(S3Requests.CONTENT_TYPE)
-			.contentLength((long) length)
-			.metadata(metadata)
-			.storageClass(this.storageClass)
-			.ifNoneMatch(ifAbsent ? "*" : null));
-		if (once) {
-			builder.overrideConfiguration((override) -> override.addPlugin(S3Requests.WITHOUT_SDK_RETRIES));
-		}
-		PutObjectRequest request = builder.build();
-		try {
-			SdkResponse response = this.requests.execute(S3Operation.PUT, "PutObject",
-					() -> this.s3.putObject(request, S3Requests.body(buffer, length)), (done) -> length, once);
-			return new Uploaded(length, Uploaded.eTagOf(response));
-		}
-		catch (SdkException ex) {
-			if (ifAbsent && S3Failures.isConditionFailure(ex)) {
-				throw this.requests.alreadyExists(key, ex);
-			}
-			throw this.requests.failure("write LTX file '" + this.requests.objectUri(key) + "'", ex);
-		}
+		return this.writes.write(level, minTxid, maxTxid, timestamp, data, true, true);
 	}
 
 	// ---------------------------------------------------------------- lease
@@ -476,75 +366,18 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 	@Override
 	public @Nullable LeaseObject readLease() throws IOException {
-		String key = leaseKey();
-		GetObjectRequest request = this.encryption.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key))
-			.build();
-		try (ResponseInputStream<GetObjectResponse> stream = this.requests.execute(S3Operation.GET, "GetObject",
-				() -> this.s3.getObject(request),
-				(response) -> S3Requests.orZero(response.response().contentLength()))) {
-			byte[] content = stream.readNBytes(MAX_LEASE_SIZE + 1);
-			if (content.length > MAX_LEASE_SIZE) {
-				throw new ReplicaException("Lease object '" + this.requests.objectUri(key) + "' is larger than "
-						+ MAX_LEASE_SIZE + " bytes: it is not a lease. Remove it.", false, null);
-			}
-			String eTag = stream.response().eTag();
-			return new LeaseObject(content, (eTag != null) ? eTag : "");
-		}
-		catch (SdkException ex) {
-			if (S3Failures.statusCode(ex) == 404) {
-				return null;
-			}
-			throw this.requests.failure("read lease object '" + this.requests.objectUri(key) + "'", ex);
-		}
+		return this.writes.readLease();
 	}
 
 	@Override
 	public String createLease(byte[] content) throws IOException {
-		return putLease(content, null);
+		return this.writes.putLease(content, null);
 	}
 
 	@Override
 	public String replaceLease(byte[] content, String expectedVersion) throws IOException {
 		Objects.requireNonNull(expectedVersion, "expectedVersion");
-		return putLease(content, expectedVersion);
-	}
-
-	/**
-	 * Writes the lease object with {@code If-None-Match: *} (create) or
-	 * {@code If-Match: <ETag>} (replace), as Litestream's leaser does.
-	 */
-	private String putLease(byte[] content, @Nullable String expectedVersion) throws IOException {
-		Objects.requireNonNull(content, "content");
-		String key = leaseKey();
-		// Encrypted like every other object; no storage class: the lease is rewritten
-		// every few seconds, which infrequent-access classes bill as early deletions.
-		PutObjectRequest.Builder builder = this.encryption.onPut(PutObjectRequest.builder()
-			.bucket(this.bucket)
-			.key(key)
-			.contentType("application/json")
-			.contentLength((long) content.length));
-		if (expectedVersion == null) {
-			builder.ifNoneMatch("*");
-		}
-		else {
-			builder.ifMatch(expectedVersion);
-		}
-		PutObjectRequest request = builder.build();
-		try {
-			PutObjectResponse response = this.requests.execute(S3Operation.PUT, "PutObject",
-					() -> this.s3.putObject(request, S3Requests.body(content, content.length)),
-					(done) -> content.length);
-			return (response.eTag() != null) ? response.eTag() : "";
-		}
-		catch (SdkException ex) {
-			// 404: replaced with If-Match, but deleted meanwhile (Litestream releases by
-			// deleting)
-			if (S3Failures.isConditionFailure(ex) || (expectedVersion != null && S3Failures.statusCode(ex) == 404)) {
-				throw new LeaseConflictException("Lease object '" + this.requests.objectUri(key) + "' "
-						+ ((expectedVersion == null) ? "already exists" : "is no longer version " + expectedVersion));
-			}
-			throw this.requests.failure("write lease object '" + this.requests.objectUri(key) + "'", ex);
-		}
+		return this.writes.putLease(content, expectedVersion);
 	}
 
 	@Override
@@ -562,7 +395,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public void deleteAll() throws IOException {
 		for (int level = LtxFileInfo.MIN_LEVEL; level <= LtxFileInfo.MAX_LEVEL; level++) {
-			String levelPrefix = levelPrefix(level);
+			String levelPrefix = this.requests.levelPrefix(level);
 			this.listing.deleteLtxFiles(levelPrefix);
 			this.multipart.abortUnfinishedUploads(levelPrefix);
 		}
@@ -580,7 +413,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 
 	@Override
 	public String toString() {
-		return "S3ReplicaClient[" + this.location + ", endpoint " + this.endpoint + "]";
+		return "S3ReplicaClient[" + this.requests.location() + ", endpoint " + this.requests.endpoint() + "]";
 	}
 
 	/**
