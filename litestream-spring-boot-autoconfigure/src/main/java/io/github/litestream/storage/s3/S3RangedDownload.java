@@ -6,12 +6,8 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutionException;
@@ -98,30 +94,10 @@ final class S3RangedDownload {
 	}
 
 	/**
-	 * Downloads one object to {@code target}, deleting the target when the download
-	 * fails.
+	 * Downloads one object into {@code channel}, as
+	 * {@link S3ReplicaClient#download(int, long, long, java.nio.file.Path)} describes.
 	 */
-	void download(String key, Path target) throws IOException {
-		Objects.requireNonNull(target, "target");
-		try {
-			try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE,
-					StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-				downloadInto(key, channel);
-			}
-		}
-		catch (IOException | RuntimeException | Error ex) {
-			// Deleting must work even when the failure was an interrupt
-			try {
-				Files.deleteIfExists(target);
-			}
-			catch (IOException cleanup) {
-				ex.addSuppressed(cleanup);
-			}
-			throw ex;
-		}
-	}
-
-	private void downloadInto(String key, FileChannel channel) throws IOException {
+	void downloadInto(String key, FileChannel channel) throws IOException {
 		String uri = this.requests.objectUri(key);
 		// A range rather than HEAD then GET: one request learns the size and brings the
 		// first part, which for most files is the whole file

@@ -2,9 +2,11 @@ package io.github.litestream.storage.s3;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -312,7 +314,24 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	@Override
 	public void download(int level, long minTxid, long maxTxid, Path target) throws IOException {
-		this.download.download(key(level, minTxid, maxTxid), target);
+		String key = key(level, minTxid, maxTxid);
+		Objects.requireNonNull(target, "target");
+		try {
+			try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE,
+					StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+				this.download.downloadInto(key, channel);
+			}
+		}
+		catch (IOException | RuntimeException | Error ex) {
+			// Deleting must work even when the failure was an interrupt
+			try {
+				Files.deleteIfExists(target);
+			}
+			catch (IOException cleanup) {
+				ex.addSuppressed(cleanup);
+			}
+			throw ex;
+		}
 	}
 
 	@Override
