@@ -145,9 +145,10 @@ final class S3MultipartUpload {
 	}
 
 	/**
-	 * Sends up to {@link Builder#uploadConcurrency(int) uploadConcurrency} parts at once:
-	 * the calling thread reads the next part while others are sent, into one of at most
-	 * that many part buffers, so memory stays bounded.
+	 * Sends up to {@link S3ReplicaClient.Builder#uploadConcurrency(int)
+	 * uploadConcurrency} parts at once: the calling thread reads the next part while
+	 * others are sent, into one of at most that many part buffers, so memory stays
+	 * bounded.
 	 */
 	private long uploadPartsConcurrently(String key, String uploadId, byte[] firstBuffer, PartReader reader,
 			String action, List<CompletedPart> parts) throws IOException {
