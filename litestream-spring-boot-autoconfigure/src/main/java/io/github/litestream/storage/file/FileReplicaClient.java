@@ -3,10 +3,8 @@ package io.github.litestream.storage.file;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -20,23 +18,15 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.litestream.ltx.LtxFileName;
-import io.github.litestream.storage.LeaseConflictException;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
@@ -74,20 +64,14 @@ public final class FileReplicaClient implements ReplicaClient {
 
 	private static final int COPY_BUFFER_SIZE = 64 * 1024;
 
-	private static final Duration LEASE_MUTEX_TIMEOUT = Duration.ofSeconds(10);
-
-	/**
-	 * One lock per lease mutex file in this JVM: a replica directory is a resource of the
-	 * process, shared by every client on it (see {@link #withLeaseMutex}).
-	 */
-	private static final ConcurrentHashMap<Path, ReentrantLock> LEASE_MUTEXES = new ConcurrentHashMap<>();
-
 	// Windows cannot open a directory as a channel; NTFS journals the rename instead
 	private static final boolean DIRECTORY_SYNC_SUPPORTED = File.separatorChar == '/';
 
 	private final Path root;
 
 	private final String location;
+
+	private final FileLease lease;
 
 	/**
 	 * Creates a client for a replica directory. Nothing is read or created until the
@@ -99,6 +83,7 @@ public final class FileReplicaClient implements ReplicaClient {
 		Objects.requireNonNull(root, "root");
 		this.root = root.toAbsolutePath().normalize();
 		this.location = toLocation(this.root);
+		this.lease = new FileLease(this);
 	}
 
 	private static String toLocation(Path path) {
@@ -259,7 +244,7 @@ public final class FileReplicaClient implements ReplicaClient {
 		}
 	}
 
-	private static Path tempFile(Path target) {
+	static Path tempFile(Path target) {
 		return target.resolveSibling("." + target.getFileName() + TEMP_MARKER
 				+ Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1));
 	}
@@ -320,7 +305,7 @@ public final class FileReplicaClient implements ReplicaClient {
 		}
 	}
 
-	private static void link(Path temp, Path target) throws IOException {
+	static void link(Path temp, Path target) throws IOException {
 		try {
 			Files.createLink(target, temp);
 		}
@@ -353,17 +338,7 @@ public final class FileReplicaClient implements ReplicaClient {
 
 	@Override
 	public @Nullable LeaseObject readLease() throws IOException {
-		Path path = leasePath();
-		try {
-			byte[] content = Files.readAllBytes(path);
-			return new LeaseObject(content, version(content));
-		}
-		catch (NoSuchFileException ex) {
-			return null;
-		}
-		catch (IOException ex) {
-			throw failure("read lease object", path, ex, false);
-		}
+		return this.lease.read();
 	}
 
 	/**
@@ -372,26 +347,7 @@ public final class FileReplicaClient implements ReplicaClient {
 	 */
 	@Override
 	public String createLease(byte[] content) throws IOException {
-		Objects.requireNonNull(content, "content");
-		Path path = leasePath();
-		return withLeaseMutex(() -> {
-			if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-				throw new LeaseConflictException("Lease object '" + path.toUri() + "' already exists");
-			}
-			Path temp = tempFile(path);
-			try {
-				writeLeaseTemp(temp, content);
-				link(temp, path);
-				syncDirectory(this.root);
-			}
-			catch (FileAlreadyExistsException ex) {
-				throw new LeaseConflictException("Lease object '" + path.toUri() + "' already exists");
-			}
-			finally {
-				deleteQuietly(temp);
-			}
-			return version(content);
-		});
+		return this.lease.create(content);
 	}
 
 	/**
@@ -401,129 +357,7 @@ public final class FileReplicaClient implements ReplicaClient {
 	 */
 	@Override
 	public String replaceLease(byte[] content, String expectedVersion) throws IOException {
-		Objects.requireNonNull(content, "content");
-		Objects.requireNonNull(expectedVersion, "expectedVersion");
-		Path path = leasePath();
-		return withLeaseMutex(() -> {
-			byte[] current;
-			try {
-				current = Files.readAllBytes(path);
-			}
-			catch (NoSuchFileException ex) {
-				throw new LeaseConflictException("Lease object '" + path.toUri() + "' does not exist");
-			}
-			if (!version(current).equals(expectedVersion)) {
-				throw new LeaseConflictException("Lease object '" + path.toUri() + "' has version " + version(current)
-						+ ", not " + expectedVersion);
-			}
-			Path temp = tempFile(path);
-			try {
-				writeLeaseTemp(temp, content);
-				Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-				syncDirectory(this.root);
-			}
-			finally {
-				deleteQuietly(temp);
-			}
-			return version(content);
-		});
-	}
-
-	private static void writeLeaseTemp(Path temp, byte[] content) throws IOException {
-		try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-			ByteBuffer buffer = ByteBuffer.wrap(content);
-			while (buffer.hasRemaining()) {
-				channel.write(buffer);
-			}
-			channel.force(true);
-		}
-	}
-
-	/**
-	 * The version of a lease object: a hash of its bytes. Every lease write carries a new
-	 * expiry, so two writes never store the same bytes.
-	 */
-	private static String version(byte[] content) {
-		try {
-			byte[] digest = MessageDigest.getInstance("SHA-256").digest(content);
-			return HexFormat.of().formatHex(digest, 0, 16);
-		}
-		catch (NoSuchAlgorithmException ex) {
-			throw new IllegalStateException("SHA-256 is required of every Java platform", ex);
-		}
-	}
-
-	/**
-	 * Runs a read-compare-write of the lease object under its mutex: a lock of this JVM
-	 * (so that two clients of the same directory in one process never hold the file lock
-	 * at once, which POSIX would merge and drop on the first close) and an exclusive
-	 * {@code fcntl} lock of {@code <root>/.lock.json.lock}, which the operating system
-	 * releases if the process dies. On NFS the file lock needs NFSv4 or a lock manager
-	 * (NFSv3 with {@code lockd}); without one, locking fails and so do lease writes.
-	 */
-	private String withLeaseMutex(LeaseOperation operation) throws IOException {
-		Path mutex = this.root.resolve("." + LEASE_OBJECT_NAME + ".lock");
-		ReentrantLock jvmLock = LEASE_MUTEXES.computeIfAbsent(mutex, (key) -> new ReentrantLock());
-		try {
-			if (!jvmLock.tryLock(LEASE_MUTEX_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
-				throw mutexTimeout(mutex);
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new InterruptedIOException("Interrupted while waiting for the lease mutex '" + mutex + "'");
-		}
-		try {
-			Files.createDirectories(this.root);
-			try (FileChannel channel = FileChannel.open(mutex, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-				long deadline = System.nanoTime() + LEASE_MUTEX_TIMEOUT.toNanos();
-				long pause = 1;
-				FileLock lock;
-				while ((lock = channel.tryLock()) == null) {
-					if (System.nanoTime() - deadline > 0) {
-						throw mutexTimeout(mutex);
-					}
-					// fcntl has no timed wait: poll with a short capped backoff
-					Thread.sleep(pause);
-					pause = Math.min(pause * 2, 50);
-				}
-				try {
-					return operation.run();
-				}
-				finally {
-					lock.release();
-				}
-			}
-		}
-		catch (LeaseConflictException | ReplicaException ex) {
-			throw ex;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new InterruptedIOException("Interrupted while waiting for the lease mutex '" + mutex + "'");
-		}
-		catch (IOException ex) {
-			throw failure("write lease object", leasePath(), ex, true);
-		}
-		finally {
-			jvmLock.unlock();
-		}
-	}
-
-	private ReplicaException mutexTimeout(Path mutex) {
-		return new ReplicaException("Cannot write lease object '" + leasePath() + "' of file replica '" + this.location
-				+ "': its mutex '" + mutex + "' stayed locked for " + LEASE_MUTEX_TIMEOUT.toSeconds()
-				+ " s. This may be temporary; the operation can be retried.", true, null);
-	}
-
-	/**
-	 * A read-compare-write of the lease object.
-	 */
-	@FunctionalInterface
-	private interface LeaseOperation {
-
-		String run() throws IOException;
-
+		return this.lease.replace(content, expectedVersion);
 	}
 
 	private static long copy(InputStream data, FileChannel channel) throws IOException {
@@ -570,7 +404,7 @@ public final class FileReplicaClient implements ReplicaClient {
 		}
 	}
 
-	private static void syncDirectory(Path directory) throws IOException {
+	static void syncDirectory(Path directory) throws IOException {
 		if (!DIRECTORY_SYNC_SUPPORTED) {
 			return;
 		}
@@ -589,7 +423,7 @@ public final class FileReplicaClient implements ReplicaClient {
 		}
 	}
 
-	private static void deleteQuietly(Path path) {
+	static void deleteQuietly(Path path) {
 		try {
 			Files.deleteIfExists(path);
 		}
@@ -659,7 +493,7 @@ public final class FileReplicaClient implements ReplicaClient {
 	 * Classifies an I/O failure. Problems that retrying cannot fix are recognised by
 	 * looking at the root rather than at error strings, which vary by platform.
 	 */
-	private ReplicaException failure(String action, Path path, IOException cause, boolean writing) {
+	ReplicaException failure(String action, Path path, IOException cause, boolean writing) {
 		String problem = diagnose(cause, writing);
 		String prefix = "Cannot " + action + " '" + path + "' of file replica '" + this.location + "': ";
 		if (problem != null) {

@@ -63,6 +63,19 @@ final class S3Failures {
 	}
 
 	/**
+	 * Returns whether S3 refused a conditional write: {@code 412 Precondition Failed}, or
+	 * {@code 409 ConditionalRequestConflict} (another conditional write of the same key
+	 * was in progress).
+	 * @param failure the SDK failure
+	 * @return {@code true} when the condition ({@code If-None-Match} or {@code If-Match})
+	 * did not hold
+	 */
+	static boolean isConditionFailure(SdkException failure) {
+		int status = statusCode(failure);
+		return status == 412 || (status == 409 && "ConditionalRequestConflict".equals(errorCode(failure)));
+	}
+
+	/**
 	 * Returns the HTTP status of a failure, or {@code 0} when no response arrived.
 	 * @param failure the SDK failure
 	 * @return the status code or 0

@@ -1,88 +1,24 @@
 package io.github.litestream.storage.s3;
 
-import java.io.ByteArrayInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
-import java.util.Comparator;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionService;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorCompletionService;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
-import java.util.function.ToLongFunction;
 
-import io.github.litestream.ltx.LtxFileName;
-import io.github.litestream.storage.LeaseConflictException;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.core.SdkPlugin;
-import software.amazon.awssdk.core.SdkResponse;
-import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ServiceClientConfiguration;
-import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
-import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
-import software.amazon.awssdk.services.s3.model.CompletedPart;
-import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
-import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
-import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
-import software.amazon.awssdk.services.s3.model.GetObjectRequest;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
-import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
-import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.MultipartUpload;
-import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
-import software.amazon.awssdk.services.s3.model.PutObjectRequest;
-import software.amazon.awssdk.services.s3.model.PutObjectResponse;
-import software.amazon.awssdk.services.s3.model.S3Error;
-import software.amazon.awssdk.services.s3.model.S3Object;
-import software.amazon.awssdk.services.s3.model.UploadPartRequest;
-import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * A {@link ReplicaClient} that keeps LTX files in an S3 bucket (or any S3-compatible
@@ -219,16 +155,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public static final int DEFAULT_UPLOAD_CONCURRENCY = 2;
 
-	private static final Logger logger = LoggerFactory.getLogger(S3ReplicaClient.class);
-
-	// Most L0 files are far smaller than a part: only they share this first buffer, so a
-	// write of a few KiB does not allocate a whole part
-	private static final int FIRST_BUFFER_SIZE = 64 * 1024;
-
-	private static final String CONTENT_TYPE = "application/octet-stream";
-
-	private static final Duration METADATA_TIMEOUT = Duration.ofMinutes(5);
-
 	/**
 	 * How long a failed attempt of {@link #createFileOnce} must have waited to count as
 	 * held by an outage, and not be repeated: failures answered sooner (a refused, reset
@@ -236,73 +162,33 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	public static final Duration HELD_ATTEMPT = Duration.ofSeconds(1);
 
-	/** Turns the {@link S3Client}'s own retries off for one request. */
-	private static final SdkPlugin WITHOUT_SDK_RETRIES = (config) -> config
-		.overrideConfiguration((override) -> override.retryStrategy(AwsRetryStrategy.doNotRetry()));
-
-	private static final Duration METADATA_THREAD_KEEP_ALIVE = Duration.ofSeconds(30);
-
-	private static final AtomicInteger METADATA_THREADS = new AtomicInteger();
-
-	private static final AtomicInteger DOWNLOAD_THREADS = new AtomicInteger();
-
-	private static final AtomicInteger UPLOAD_THREADS = new AtomicInteger();
-
-	private static final int COPY_BUFFER_SIZE = 64 * 1024;
-
-	/** A lease is a few hundred bytes; anything far larger is not one. */
-	private static final int MAX_LEASE_SIZE = 64 * 1024;
-
-	private final S3Client s3;
-
-	private final String bucket;
-
-	private final String prefix;
+	private final S3Requests requests;
 
 	private final int partSize;
 
-	private final S3RetryPolicy retryPolicy;
-
-	private final S3RequestListener listener;
-
-	private final int metadataConcurrency;
-
-	private final int downloadParallelism;
-
 	private final int uploadConcurrency;
-
-	private final S3Encryption encryption;
-
-	private final @Nullable String storageClass;
-
-	private final String location;
-
-	private final String endpoint;
 
 	private final TimestampCache timestamps = new TimestampCache();
 
-	private final AtomicBoolean listenerFailureLogged = new AtomicBoolean();
+	private final S3Listing listing;
 
-	private final Object executorLock = new Object();
+	private final S3RangedDownload download;
 
-	private @Nullable ThreadPoolExecutor metadataExecutor;
+	private final S3MultipartUpload multipart;
 
-	private volatile boolean closed;
+	private final S3Writes writes;
 
 	private S3ReplicaClient(Builder builder) {
-		this.s3 = builder.s3;
-		this.bucket = builder.bucket;
-		this.prefix = builder.prefix;
+		this.requests = new S3Requests(builder.s3, builder.bucket, builder.prefix, builder.retryPolicy,
+				builder.listener, builder.encryption);
 		this.partSize = builder.partSize;
-		this.retryPolicy = builder.retryPolicy;
-		this.listener = builder.listener;
-		this.metadataConcurrency = builder.metadataConcurrency;
-		this.downloadParallelism = builder.downloadParallelism;
 		this.uploadConcurrency = builder.uploadConcurrency;
-		this.encryption = builder.encryption;
-		this.storageClass = builder.storageClass;
-		this.location = "s3://" + this.bucket + (this.prefix.isEmpty() ? "" : "/" + this.prefix);
-		this.endpoint = describeEndpoint(this.s3);
+		this.listing = new S3Listing(this.requests, this.timestamps, builder.metadataConcurrency);
+		this.download = new S3RangedDownload(this.requests, builder.partSize, builder.downloadParallelism);
+		this.multipart = new S3MultipartUpload(this.requests, builder.storageClass, builder.partSize,
+				builder.uploadConcurrency);
+		this.writes = new S3Writes(this.requests, this.multipart, this.timestamps, builder.storageClass,
+				builder.partSize);
 	}
 
 	/**
@@ -318,24 +204,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 		return new Builder(s3, bucket);
 	}
 
-	private static String describeEndpoint(S3Client s3) {
-		try {
-			S3ServiceClientConfiguration configuration = s3.serviceClientConfiguration();
-			return S3Failures.describeEndpoint(configuration.endpointOverride().orElse(null),
-					(configuration.region() != null) ? configuration.region().id() : null);
-		}
-		catch (RuntimeException ex) {
-			// Only used in messages: a client that cannot describe itself still works
-			return "(unknown endpoint)";
-		}
-	}
-
 	/**
 	 * Returns the bucket.
 	 * @return the bucket name
 	 */
 	public String bucket() {
-		return this.bucket;
+		return this.requests.bucket();
 	}
 
 	/**
@@ -343,7 +217,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * @return the prefix, possibly empty
 	 */
 	public String prefix() {
-		return this.prefix;
+		return this.requests.prefix();
 	}
 
 	/**
@@ -367,7 +241,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * @return the encryption, {@link S3Encryption#NONE} for the bucket's default
 	 */
 	public S3Encryption encryption() {
-		return this.encryption;
+		return this.requests.encryption();
 	}
 
 	/**
@@ -376,7 +250,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * {@code "AWS S3 (region eu-west-1)"}
 	 */
 	public String endpoint() {
-		return this.endpoint;
+		return this.requests.endpoint();
 	}
 
 	/**
@@ -388,17 +262,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * Litestream
 	 */
 	public String key(int level, long minTxid, long maxTxid) {
-		LtxFileInfo.checkTxidRange(minTxid, maxTxid);
-		return levelPrefix(level) + LtxFileName.format(minTxid, maxTxid);
-	}
-
-	/**
-	 * Returns the key prefix of one level, {@code <prefix>/<level %04x>/}.
-	 * @param level the level
-	 * @return the prefix of the level's keys
-	 */
-	String levelPrefix(int level) {
-		return this.prefix + "/" + String.format(Locale.ROOT, "%04x", LtxFileInfo.checkLevel(level)) + "/";
+		return this.requests.key(level, minTxid, maxTxid);
 	}
 
 	/**
@@ -407,10 +271,6 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	int cachedTimestamps() {
 		return this.timestamps.size();
-	}
-
-	private String objectUri(String key) {
-		return "s3://" + this.bucket + "/" + key;
 	}
 
 	/**
@@ -429,234 +289,17 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	@Override
 	public String location() {
-		return this.location;
+		return this.requests.location();
 	}
 
 	@Override
 	public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
-		String levelPrefix = levelPrefix(level);
-		// Keys sort as TXIDs do, so every file from minTxidAtLeast on comes after the
-		// greatest name with a smaller minTxid
-		String startAfter = (minTxidAtLeast != 0) ? levelPrefix + LtxFileName.format(minTxidAtLeast - 1, -1L) : null;
-		List<S3Object> objects = listObjects(levelPrefix, startAfter, "list LTX files in");
-		List<ListedFile> listed = new ArrayList<>(objects.size());
-		for (S3Object object : objects) {
-			LtxFileName name = LtxFileName.parse(object.key().substring(levelPrefix.length()));
-			// The TXID test also covers stores that ignore StartAfter
-			if (name != null && Long.compareUnsigned(name.minTxid(), name.maxTxid()) <= 0
-					&& Long.compareUnsigned(name.minTxid(), minTxidAtLeast) >= 0) {
-				listed.add(new ListedFile(object.key(), name, (object.size() != null) ? object.size() : 0,
-						object.eTag(), object.lastModified()));
-			}
-		}
-		List<LtxFileInfo> files = withTimestamps(level, listed);
-		if (startAfter == null) {
-			Set<String> keys = new HashSet<>();
-			listed.forEach((file) -> keys.add(file.key()));
-			this.timestamps.retainListed(levelPrefix, keys);
-		}
-		files.sort(LtxFileInfo.txidOrder());
-		return files;
-	}
-
-	private List<S3Object> listObjects(String levelPrefix, @Nullable String startAfter, String action)
-			throws IOException {
-		List<S3Object> objects = new ArrayList<>();
-		String token = null;
-		do {
-			ListObjectsV2Request.Builder request = ListObjectsV2Request.builder()
-				.bucket(this.bucket)
-				.prefix(levelPrefix)
-				.delimiter("/");
-			if (token != null) {
-				request.continuationToken(token);
-			}
-			else if (startAfter != null) {
-				request.startAfter(startAfter);
-			}
-			ListObjectsV2Request built = request.build();
-			ListObjectsV2Response page;
-			try {
-				page = execute(S3Operation.LIST, "ListObjectsV2", () -> this.s3.listObjectsV2(built), (response) -> 0);
-			}
-			catch (SdkException ex) {
-				throw failure(action + " '" + objectUri(levelPrefix) + "'", ex);
-			}
-			for (S3Object object : page.contents()) {
-				if (object.key() != null && object.key().startsWith(levelPrefix)) {
-					objects.add(object);
-				}
-			}
-			token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
-		}
-		while (token != null);
-		return objects;
-	}
-
-	private List<LtxFileInfo> withTimestamps(int level, List<ListedFile> listed) throws IOException {
-		List<LtxFileInfo> files = new ArrayList<>(listed.size());
-		List<ListedFile> unknown = new ArrayList<>();
-		for (ListedFile file : listed) {
-			Instant createdAt = this.timestamps.lookup(file.key(), file.eTag(), file.lastModified());
-			if (createdAt != null) {
-				files.add(file.toInfo(level, file.size(), createdAt));
-			}
-			else {
-				unknown.add(file);
-			}
-		}
-		if (unknown.isEmpty()) {
-			return files;
-		}
-		if (unknown.size() == 1 || this.metadataConcurrency == 1 || this.closed) {
-			for (ListedFile file : unknown) {
-				addIfPresent(files, head(level, file));
-			}
-			return files;
-		}
-		headInParallel(level, unknown, files);
-		return files;
-	}
-
-	private void headInParallel(int level, List<ListedFile> unknown, List<LtxFileInfo> files) throws IOException {
-		ExecutorService executor = metadataExecutor();
-		List<Future<@Nullable LtxFileInfo>> futures = new ArrayList<>(unknown.size());
-		try {
-			for (ListedFile file : unknown) {
-				futures.add(executor.submit(() -> head(level, file)));
-			}
-		}
-		catch (RejectedExecutionException ex) {
-			// Closed meanwhile: a closed client fetches on the calling thread
-			futures.forEach((future) -> future.cancel(true));
-			for (ListedFile file : unknown) {
-				addIfPresent(files, head(level, file));
-			}
-			return;
-		}
-		try {
-			long deadline = System.nanoTime() + METADATA_TIMEOUT.toNanos();
-			for (Future<@Nullable LtxFileInfo> future : futures) {
-				addIfPresent(files, future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
-			}
-		}
-		catch (ExecutionException ex) {
-			Throwable cause = ex.getCause();
-			if (cause instanceof IOException io) {
-				throw io;
-			}
-			if (cause instanceof RuntimeException runtime) {
-				throw runtime;
-			}
-			throw new IllegalStateException(cause);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new InterruptedIOException(
-					"Interrupted while reading the timestamps of LTX files in '" + objectUri(levelPrefix(level)) + "'");
-		}
-		catch (TimeoutException ex) {
-			throw new ReplicaException(
-					"Reading the timestamps of " + unknown.size() + " LTX files in '" + objectUri(levelPrefix(level))
-							+ "' (endpoint " + this.endpoint + ") took longer than " + METADATA_TIMEOUT.toMinutes()
-							+ " minutes. This may be temporary; the operation can be " + "retried.",
-					true, ex);
-		}
-		catch (CancellationException ex) {
-			throw new ReplicaException("Reading the timestamps of LTX files in '" + objectUri(levelPrefix(level))
-					+ "' was cancelled because the client was closed", true, ex);
-		}
-		finally {
-			// After a failure the other requests are of no use
-			futures.forEach((future) -> future.cancel(true));
-		}
-	}
-
-	private static void addIfPresent(List<LtxFileInfo> files, @Nullable LtxFileInfo file) {
-		if (file != null) {
-			files.add(file);
-		}
-	}
-
-	private ExecutorService metadataExecutor() {
-		synchronized (this.executorLock) {
-			if (this.metadataExecutor == null) {
-				ThreadPoolExecutor executor = new ThreadPoolExecutor(this.metadataConcurrency, this.metadataConcurrency,
-						METADATA_THREAD_KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-						(task) -> {
-							Thread thread = new Thread(task,
-									"litestream-s3-metadata-" + METADATA_THREADS.incrementAndGet());
-							thread.setDaemon(true);
-							return thread;
-						});
-				// Idle clients hold no threads
-				executor.allowCoreThreadTimeOut(true);
-				this.metadataExecutor = executor;
-			}
-			return this.metadataExecutor;
-		}
-	}
-
-	/**
-	 * Reads the timestamp of one listed object.
-	 * @return the file, or {@code null} when it was deleted since it was listed
-	 */
-	private @Nullable LtxFileInfo head(int level, ListedFile file) throws IOException {
-		HeadObjectRequest request = this.encryption
-			.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(file.key()))
-			.build();
-		HeadObjectResponse head;
-		try {
-			head = execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request), (response) -> 0);
-		}
-		catch (SdkException ex) {
-			if (S3Failures.statusCode(ex) == 404) {
-				return null;
-			}
-			throw failure("read the timestamp of '" + objectUri(file.key()) + "'", ex);
-		}
-		String value = head.hasMetadata() ? head.metadata().get(TIMESTAMP_METADATA_KEY) : null;
-		Instant createdAt = (value != null) ? S3Timestamps.parse(value) : null;
-		if (createdAt == null) {
-			// Written before Litestream v0.5.1 or by another tool: the upload time is the
-			// best there is, as in Litestream
-			Instant lastModified = (head.lastModified() != null) ? head.lastModified() : file.lastModified();
-			createdAt = (lastModified != null) ? lastModified.truncatedTo(ChronoUnit.MILLIS) : Instant.EPOCH;
-		}
-		// Remembered under the version the listing showed, which the next listing matches
-		this.timestamps.put(file.key(), file.eTag(), createdAt, file.lastModified());
-		long size = (head.contentLength() != null) ? head.contentLength() : file.size();
-		return file.toInfo(level, size, createdAt);
+		return this.listing.listFiles(level, minTxidAtLeast);
 	}
 
 	@Override
 	public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
-		String key = key(level, minTxid, maxTxid);
-		GetObjectRequest request = this.encryption.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key))
-			.build();
-		ResponseInputStream<GetObjectResponse> stream;
-		try {
-			stream = execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
-					(response) -> orZero(response.response().contentLength()));
-		}
-		catch (SdkException ex) {
-			throw readFailure("open LTX file", key, ex);
-		}
-		return new ObjectInputStream(stream, objectUri(key));
-	}
-
-	/**
-	 * Classifies a failed {@code GetObject}: a missing object is the
-	 * {@link NoSuchFileException} of the contract, anything else a replica failure.
-	 */
-	private IOException readFailure(String action, String key, SdkException ex) {
-		String code = S3Failures.errorCode(ex);
-		if (S3Failures.statusCode(ex) == 404 && (code == null || code.equals("NoSuchKey"))) {
-			NoSuchFileException missing = new NoSuchFileException(objectUri(key));
-			missing.initCause(ex);
-			return missing;
-		}
-		return failure(action + " '" + objectUri(key) + "'", ex);
+		return this.download.openFile(key(level, minTxid, maxTxid), "open LTX file");
 	}
 
 	/**
@@ -676,7 +319,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 		try {
 			try (FileChannel channel = FileChannel.open(target, StandardOpenOption.CREATE,
 					StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-				downloadInto(key, channel);
+				this.download.downloadInto(key, channel);
 			}
 		}
 		catch (IOException | RuntimeException | Error ex) {
@@ -691,234 +334,10 @@ public final class S3ReplicaClient implements ReplicaClient {
 		}
 	}
 
-	private void downloadInto(String key, FileChannel channel) throws IOException {
-		String uri = objectUri(key);
-		// A range rather than HEAD then GET: one request learns the size and brings the
-		// first part, which for most files is the whole file
-		ResponseInputStream<GetObjectResponse> first;
-		try {
-			first = getRange(key, 0, this.partSize - 1L, null);
-		}
-		catch (SdkException ex) {
-			if (S3Failures.statusCode(ex) == 416) {
-				// S3 refuses any range of an empty object: fetch it whole
-				copyWhole(key, channel);
-				return;
-			}
-			throw readFailure("download LTX file", key, ex);
-		}
-		GetObjectResponse response = first.response();
-		long firstLength = orZero(response.contentLength());
-		long total = RangedParts.totalLength(response.contentRange(), firstLength);
-		if (total < 0) {
-			// A store that ignored the range or gave no usable Content-Range: the body is
-			// what it sent, read to its end
-			total = firstLength;
-		}
-		if (total <= firstLength) {
-			long copied = copy(first, uri, channel, 0);
-			checkLength(uri, copied, firstLength, "the object");
-			checkLength(uri, channel.size(), total, "the downloaded file");
-			return;
-		}
-		downloadParts(key, response.eTag(), first, firstLength, total, channel);
-		checkLength(uri, channel.size(), total, "the downloaded file");
-	}
-
-	private void copyWhole(String key, FileChannel channel) throws IOException {
-		try (InputStream in = openFile(key)) {
-			copy(in, channel, 0);
-		}
-	}
-
-	private InputStream openFile(String key) throws IOException {
-		GetObjectRequest request = this.encryption.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key))
-			.build();
-		try {
-			return new ObjectInputStream(execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
-					(response) -> orZero(response.response().contentLength())), objectUri(key));
-		}
-		catch (SdkException ex) {
-			throw readFailure("download LTX file", key, ex);
-		}
-	}
-
-	/**
-	 * Fetches the parts after the first concurrently while the calling thread copies the
-	 * first, whose body is already arriving.
-	 */
-	private void downloadParts(String key, @Nullable String eTag, ResponseInputStream<GetObjectResponse> first,
-			long firstLength, long total, FileChannel channel) throws IOException {
-		String uri = objectUri(key);
-		List<RangedParts.Range> rest = RangedParts.split(firstLength, total, this.partSize);
-		if (this.downloadParallelism <= 1) {
-			checkLength(uri, copy(first, uri, channel, 0), firstLength, "part 1");
-			for (RangedParts.Range range : rest) {
-				fetchRange(key, eTag, range, channel);
-			}
-			return;
-		}
-		// Closing it before its end aborts the connection: after a failure the rest of
-		// the first part is of no use
-		ObjectInputStream firstIn = new ObjectInputStream(first, uri);
-		// A pool per download: it lives exactly as long as the download, so no thread
-		// outlives it whatever happens (restores run few downloads at a time, each long
-		// compared with starting a thread)
-		int threads = Math.min(this.downloadParallelism - 1, rest.size());
-		List<Thread> started = new CopyOnWriteArrayList<>();
-		ExecutorService executor = Executors.newFixedThreadPool(threads, (task) -> {
-			Thread thread = new Thread(task, "litestream-s3-download-" + DOWNLOAD_THREADS.incrementAndGet());
-			thread.setDaemon(true);
-			started.add(thread);
-			return thread;
-		});
-		// Completion order, so that the first failing part ends the download at once
-		CompletionService<@Nullable Void> parts = new ExecutorCompletionService<>(executor);
-		try {
-			for (RangedParts.Range range : rest) {
-				parts.submit(() -> {
-					fetchRange(key, eTag, range, channel);
-					return null;
-				});
-			}
-			checkLength(uri, copy(firstIn, channel, 0), firstLength, "part 1");
-			for (int done = 0; done < rest.size(); done++) {
-				// Each request is bounded by the S3Client's timeouts, so no deadline here
-				parts.take().get();
-			}
-		}
-		catch (ExecutionException ex) {
-			Throwable cause = ex.getCause();
-			if (cause instanceof IOException io) {
-				throw io;
-			}
-			if (cause instanceof RuntimeException runtime) {
-				throw runtime;
-			}
-			if (cause instanceof Error error) {
-				throw error;
-			}
-			throw new IllegalStateException(cause);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new InterruptedIOException("Interrupted while downloading '" + uri + "'");
-		}
-		finally {
-			firstIn.close();
-			// After a failure the other parts are of no use; either way every thread has
-			// ended when this method returns
-			executor.shutdownNow();
-			awaitTermination(executor, started, uri);
-		}
-	}
-
-	private void awaitTermination(ExecutorService executor, List<Thread> threads, String uri) {
-		boolean interrupted = false;
-		try {
-			while (true) {
-				try {
-					if (executor.awaitTermination(1, TimeUnit.MINUTES)) {
-						// A terminated pool's threads may still be exiting: join them, so
-						// that none outlives the download
-						for (Thread thread : threads) {
-							thread.join();
-						}
-						return;
-					}
-					logger.warn("Parts of '{}' are still being transferred after the transfer ended; waiting for them",
-							uri);
-				}
-				catch (InterruptedException ex) {
-					// Threads writing into the target must stop before it is deleted
-					interrupted = true;
-				}
-			}
-		}
-		finally {
-			if (interrupted) {
-				Thread.currentThread().interrupt();
-			}
-		}
-	}
-
-	private void fetchRange(String key, @Nullable String eTag, RangedParts.Range range, FileChannel channel)
-			throws IOException {
-		String uri = objectUri(key);
-		ResponseInputStream<GetObjectResponse> stream;
-		try {
-			stream = getRange(key, range.first(), range.last(), eTag);
-		}
-		catch (SdkException ex) {
-			if (S3Failures.statusCode(ex) == 412) {
-				throw new ReplicaException("Cannot download LTX file '" + uri + "' (bucket '" + this.bucket
-						+ "', endpoint " + this.endpoint + "): it was replaced during the download. "
-						+ "The operation can be retried.", true, ex);
-			}
-			throw readFailure("download LTX file", key, ex);
-		}
-		try (InputStream in = new ObjectInputStream(stream, uri)) {
-			checkLength(uri, copy(in, channel, range.first()), range.length(), "bytes " + range);
-		}
-	}
-
-	private ResponseInputStream<GetObjectResponse> getRange(String key, long first, long last, @Nullable String eTag)
-			throws InterruptedIOException {
-		GetObjectRequest.Builder builder = this.encryption
-			.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key).range("bytes=" + first + "-" + last));
-		if (eTag != null) {
-			builder.ifMatch(eTag);
-		}
-		GetObjectRequest request = builder.build();
-		return execute(S3Operation.GET, "GetObject", () -> this.s3.getObject(request),
-				(response) -> orZero(response.response().contentLength()));
-	}
-
-	private long copy(ResponseInputStream<GetObjectResponse> body, String uri, FileChannel channel, long position)
-			throws IOException {
-		ObjectInputStream in = new ObjectInputStream(body, uri);
-		try {
-			return copy(in, channel, position);
-		}
-		finally {
-			in.close();
-		}
-	}
-
-	/**
-	 * Copies a stream into the channel from {@code position} with one buffer, by
-	 * positional writes, which threads writing other ranges of the same channel do not
-	 * disturb.
-	 */
-	private static long copy(InputStream in, FileChannel channel, long position) throws IOException {
-		byte[] buffer = new byte[COPY_BUFFER_SIZE];
-		long copied = 0;
-		int read;
-		while ((read = in.read(buffer)) >= 0) {
-			ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, read);
-			while (bytes.hasRemaining()) {
-				copied += channel.write(bytes, position + copied);
-			}
-		}
-		return copied;
-	}
-
-	private void checkLength(String uri, long actual, long expected, String what) throws ReplicaException {
-		if (actual != expected) {
-			throw new ReplicaException("Cannot download LTX file '" + uri + "' (bucket '" + this.bucket + "', endpoint "
-					+ this.endpoint + "): " + what + " had " + actual + " bytes where S3 announced " + expected
-					+ ". This may be temporary; the operation can be retried.", true, null);
-		}
-	}
-
-	private static long orZero(@Nullable Long value) {
-		return (value != null) ? value : 0;
-	}
-
 	@Override
 	public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, false, false);
+		return this.writes.write(level, minTxid, maxTxid, timestamp, data, false, false);
 	}
 
 	/**
@@ -932,7 +351,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, true, false);
+		return this.writes.write(level, minTxid, maxTxid, timestamp, data, true, false);
 	}
 
 	/**
@@ -945,321 +364,7 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public LtxFileInfo createFileOnce(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
 			throws IOException {
-		return write(level, minTxid, maxTxid, timestamp, data, true, true);
-	}
-
-	private LtxFileInfo write(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data,
-			boolean ifAbsent, boolean once) throws IOException {
-		String key = key(level, minTxid, maxTxid);
-		Objects.requireNonNull(timestamp, "timestamp");
-		Objects.requireNonNull(data, "data");
-		Instant createdAt = timestamp.truncatedTo(ChronoUnit.MILLIS);
-		Map<String, String> metadata = Map.of(TIMESTAMP_METADATA_KEY, S3Timestamps.format(createdAt));
-		PartReader reader = new PartReader(data);
-		Uploaded uploaded;
-		try {
-			byte[] buffer = new byte[Math.min(FIRST_BUFFER_SIZE, this.partSize)];
-			int length = reader.fill(buffer, 0);
-			if (length == buffer.length && buffer.length < this.partSize && reader.hasMore()) {
-				buffer = Arrays.copyOf(buffer, this.partSize);
-				length = reader.fill(buffer, length);
-			}
-			if (length < this.partSize || !reader.hasMore()) {
-				uploaded = putObject(key, buffer, length, metadata, ifAbsent, once);
-			}
-			else {
-				uploaded = multipartUpload(key, buffer, reader, metadata, ifAbsent);
-			}
-		}
-		catch (SourceException ex) {
-			throw ex.getCause();
-		}
-		this.timestamps.put(key, uploaded.eTag(), createdAt, null);
-		return new LtxFileInfo(level, minTxid, maxTxid, uploaded.size(), createdAt);
-	}
-
-	private Uploaded putObject(String key, byte[] buffer, int length, Map<String, String> metadata, boolean ifAbsent,
-			boolean once) throws IOException {
-		PutObjectRequest.Builder builder = this.encryption.onPut(PutObjectRequest.builder()
-			.bucket(this.bucket)
-			.key(key)
-			.contentType(CONTENT_TYPE)
-			.contentLength((long) length)
-			.metadata(metadata)
-			.storageClass(this.storageClass)
-			.ifNoneMatch(ifAbsent ? "*" : null));
-		if (once) {
-			builder.overrideConfiguration((override) -> override.addPlugin(WITHOUT_SDK_RETRIES));
-		}
-		PutObjectRequest request = builder.build();
-		try {
-			SdkResponse response = execute(S3Operation.PUT, "PutObject",
-					() -> this.s3.putObject(request, body(buffer, length)), (done) -> length, once);
-			return new Uploaded(length, eTagOf(response));
-		}
-		catch (SdkException ex) {
-			if (ifAbsent && isConditionFailure(ex)) {
-				throw alreadyExists(key, ex);
-			}
-			throw failure("write LTX file '" + objectUri(key) + "'", ex);
-		}
-	}
-
-	private static RequestBody body(byte[] buffer, int length) {
-		// A fresh stream over the same bytes for every attempt, without copying them
-		return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buffer, 0, length), length, CONTENT_TYPE);
-	}
-
-	private static @Nullable String eTagOf(SdkResponse response) {
-		if (response instanceof PutObjectResponse put) {
-			return put.eTag();
-		}
-		if (response instanceof CompleteMultipartUploadResponse complete) {
-			return complete.eTag();
-		}
-		return null;
-	}
-
-	private Uploaded multipartUpload(String key, byte[] buffer, PartReader reader, Map<String, String> metadata,
-			boolean ifAbsent) throws IOException {
-		String action = "write LTX file '" + objectUri(key) + "' as a multipart upload";
-		if (ifAbsent) {
-			checkAbsent(key);
-		}
-		CreateMultipartUploadRequest create = this.encryption
-			.onCreateMultipartUpload(CreateMultipartUploadRequest.builder()
-				.bucket(this.bucket)
-				.key(key)
-				.contentType(CONTENT_TYPE)
-				.metadata(metadata)
-				.storageClass(this.storageClass))
-			.build();
-		String uploadId;
-		try {
-			uploadId = execute(S3Operation.PUT, "CreateMultipartUpload", () -> this.s3.createMultipartUpload(create),
-					(response) -> 0)
-				.uploadId();
-		}
-		catch (SdkException ex) {
-			throw failure(action, ex);
-		}
-		try {
-			List<CompletedPart> parts = new ArrayList<>();
-			long size = (this.uploadConcurrency <= 1) ? uploadParts(key, uploadId, buffer, reader, action, parts)
-					: uploadPartsConcurrently(key, uploadId, buffer, reader, action, parts);
-			parts.sort(Comparator.comparing(CompletedPart::partNumber));
-			return completeMultipartUpload(key, uploadId, parts, size, action, ifAbsent);
-		}
-		catch (IOException | RuntimeException | Error ex) {
-			abortQuietly(key, uploadId, ex);
-			throw ex;
-		}
-	}
-
-	private long uploadParts(String key, String uploadId, byte[] buffer, PartReader reader, String action,
-			List<CompletedPart> parts) throws IOException {
-		long size = 0;
-		int length = buffer.length;
-		while (true) {
-			int partNumber = parts.size() + 1;
-			checkPartNumber(partNumber, action);
-			parts.add(uploadPart(key, uploadId, partNumber, buffer, length, action));
-			size += length;
-			if (length < buffer.length || !reader.hasMore()) {
-				return size;
-			}
-			length = reader.fill(buffer, 0);
-		}
-	}
-
-	/**
-	 * Sends up to {@link Builder#uploadConcurrency(int) uploadConcurrency} parts at once:
-	 * the calling thread reads the next part while others are sent, into one of at most
-	 * that many part buffers, so memory stays bounded.
-	 */
-	private long uploadPartsConcurrently(String key, String uploadId, byte[] firstBuffer, PartReader reader,
-			String action, List<CompletedPart> parts) throws IOException {
-		List<Thread> started = new CopyOnWriteArrayList<>();
-		ExecutorService executor = Executors.newFixedThreadPool(this.uploadConcurrency, (task) -> {
-			Thread thread = new Thread(task, "litestream-s3-upload-" + UPLOAD_THREADS.incrementAndGet());
-			thread.setDaemon(true);
-			started.add(thread);
-			return thread;
-		});
-		CompletionService<SentPart> sent = new ExecutorCompletionService<>(executor);
-		String uri = objectUri(key);
-		try {
-			long size = 0;
-			int allocated = 1;
-			int inFlight = 0;
-			byte[] buffer = firstBuffer;
-			int length = firstBuffer.length;
-			for (int partNumber = 1;; partNumber++) {
-				checkPartNumber(partNumber, action);
-				byte[] part = buffer;
-				int partLength = length;
-				int number = partNumber;
-				sent.submit(() -> new SentPart(uploadPart(key, uploadId, number, part, partLength, action), part));
-				inFlight++;
-				size += length;
-				if (length < buffer.length || !reader.hasMore()) {
-					break;
-				}
-				if (allocated < this.uploadConcurrency) {
-					buffer = new byte[this.partSize];
-					allocated++;
-				}
-				else {
-					// Every buffer is being sent: wait for one to come back
-					SentPart done = sent.take().get();
-					inFlight--;
-					parts.add(done.part());
-					buffer = done.buffer();
-				}
-				length = reader.fill(buffer, 0);
-			}
-			for (; inFlight > 0; inFlight--) {
-				// Each request is bounded by the S3Client's timeouts, so no deadline here
-				parts.add(sent.take().get().part());
-			}
-			return size;
-		}
-		catch (ExecutionException ex) {
-			Throwable cause = ex.getCause();
-			if (cause instanceof IOException io) {
-				throw io;
-			}
-			if (cause instanceof RuntimeException runtime) {
-				throw runtime;
-			}
-			if (cause instanceof Error error) {
-				throw error;
-			}
-			throw new IllegalStateException(cause);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new InterruptedIOException("Interrupted while uploading '" + uri + "'");
-		}
-		finally {
-			// After a failure the other parts are of no use; either way no thread sends a
-			// part once this method returned (and the upload may be aborted)
-			executor.shutdownNow();
-			awaitTermination(executor, started, uri);
-		}
-	}
-
-	private void checkPartNumber(int partNumber, String action) throws ReplicaException {
-		if (partNumber > MAX_PARTS) {
-			throw new ReplicaException("Cannot " + action + ": it is larger than " + MAX_PARTS + " parts of "
-					+ this.partSize + " bytes. Configure a larger part size.", false, null);
-		}
-	}
-
-	private CompletedPart uploadPart(String key, String uploadId, int partNumber, byte[] buffer, int length,
-			String action) throws IOException {
-		UploadPartRequest request = this.encryption
-			.onUploadPart(UploadPartRequest.builder()
-				.bucket(this.bucket)
-				.key(key)
-				.uploadId(uploadId)
-				.partNumber(partNumber)
-				.contentLength((long) length))
-			.build();
-		UploadPartResponse response;
-		try {
-			response = execute(S3Operation.PUT, "UploadPart", () -> this.s3.uploadPart(request, body(buffer, length)),
-					(done) -> length);
-		}
-		catch (SdkException ex) {
-			throw failure(action + " (part " + partNumber + ")", ex);
-		}
-		// Checksums the SDK added to the part must be repeated when completing
-		return CompletedPart.builder()
-			.partNumber(partNumber)
-			.eTag(response.eTag())
-			.checksumCRC32(response.checksumCRC32())
-			.checksumCRC32C(response.checksumCRC32C())
-			.checksumCRC64NVME(response.checksumCRC64NVME())
-			.checksumSHA1(response.checksumSHA1())
-			.checksumSHA256(response.checksumSHA256())
-			.build();
-	}
-
-	private Uploaded completeMultipartUpload(String key, String uploadId, List<CompletedPart> parts, long size,
-			String action, boolean ifAbsent) throws IOException {
-		CompleteMultipartUploadRequest request = this.encryption
-			.onCompleteMultipartUpload(CompleteMultipartUploadRequest.builder()
-				.bucket(this.bucket)
-				.key(key)
-				.uploadId(uploadId)
-				.multipartUpload((upload) -> upload.parts(parts))
-				.ifNoneMatch(ifAbsent ? "*" : null))
-			.build();
-		try {
-			SdkResponse response = execute(S3Operation.PUT, "CompleteMultipartUpload",
-					() -> this.s3.completeMultipartUpload(request), (done) -> 0);
-			return new Uploaded(size, eTagOf(response));
-		}
-		catch (SdkException ex) {
-			Uploaded completed = ("NoSuchUpload".equals(S3Failures.errorCode(ex))) ? completedEarlier(key, size) : null;
-			if (completed != null) {
-				return completed;
-			}
-			if (ifAbsent && isConditionFailure(ex)) {
-				throw alreadyExists(key, ex);
-			}
-			throw failure(action, ex);
-		}
-	}
-
-	/**
-	 * After a retried {@code CompleteMultipartUpload} found the upload gone: the attempt
-	 * whose response was lost may have completed it. Checks for the object.
-	 */
-	private @Nullable Uploaded completedEarlier(String key, long size) {
-		HeadObjectRequest request = this.encryption.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(key))
-			.build();
-		try {
-			HeadObjectResponse head = execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request),
-					(response) -> 0);
-			return (head.contentLength() != null && head.contentLength() == size) ? new Uploaded(size, head.eTag())
-					: null;
-		}
-		catch (SdkException | IOException ex) {
-			return null;
-		}
-	}
-
-	/**
-	 * Whether S3 refused a conditional write: {@code 412 Precondition Failed}, or
-	 * {@code 409 ConditionalRequestConflict} (another conditional write of the same key
-	 * was in progress).
-	 */
-	private static boolean isConditionFailure(SdkException ex) {
-		int status = S3Failures.statusCode(ex);
-		return status == 412 || (status == 409 && "ConditionalRequestConflict".equals(S3Failures.errorCode(ex)));
-	}
-
-	private FileAlreadyExistsException alreadyExists(String key, SdkException cause) {
-		FileAlreadyExistsException exists = new FileAlreadyExistsException(objectUri(key));
-		exists.initCause(cause);
-		return exists;
-	}
-
-	private void checkAbsent(String key) throws IOException {
-		HeadObjectRequest request = this.encryption.onRead(HeadObjectRequest.builder().bucket(this.bucket).key(key))
-			.build();
-		try {
-			execute(S3Operation.GET, "HeadObject", () -> this.s3.headObject(request), (response) -> 0);
-		}
-		catch (SdkException ex) {
-			if (S3Failures.statusCode(ex) == 404) {
-				return;
-			}
-			throw failure("check whether '" + objectUri(key) + "' exists", ex);
-		}
-		throw new FileAlreadyExistsException(objectUri(key));
+		return this.writes.write(level, minTxid, maxTxid, timestamp, data, true, true);
 	}
 
 	// ---------------------------------------------------------------- lease
@@ -1270,167 +375,33 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 * @return the key
 	 */
 	public String leaseKey() {
-		return this.prefix.isEmpty() ? LEASE_OBJECT_NAME : this.prefix + "/" + LEASE_OBJECT_NAME;
+		return this.requests.leaseKey();
 	}
 
 	@Override
 	public String leaseLocation() {
-		return objectUri(leaseKey());
+		return this.requests.objectUri(leaseKey());
 	}
 
 	@Override
 	public @Nullable LeaseObject readLease() throws IOException {
-		String key = leaseKey();
-		GetObjectRequest request = this.encryption.onRead(GetObjectRequest.builder().bucket(this.bucket).key(key))
-			.build();
-		try (ResponseInputStream<GetObjectResponse> stream = execute(S3Operation.GET, "GetObject",
-				() -> this.s3.getObject(request), (response) -> orZero(response.response().contentLength()))) {
-			byte[] content = stream.readNBytes(MAX_LEASE_SIZE + 1);
-			if (content.length > MAX_LEASE_SIZE) {
-				throw new ReplicaException("Lease object '" + objectUri(key) + "' is larger than " + MAX_LEASE_SIZE
-						+ " bytes: it is not a lease. Remove it.", false, null);
-			}
-			String eTag = stream.response().eTag();
-			return new LeaseObject(content, (eTag != null) ? eTag : "");
-		}
-		catch (SdkException ex) {
-			if (S3Failures.statusCode(ex) == 404) {
-				return null;
-			}
-			throw failure("read lease object '" + objectUri(key) + "'", ex);
-		}
+		return this.writes.readLease();
 	}
 
 	@Override
 	public String createLease(byte[] content) throws IOException {
-		return putLease(content, null);
+		return this.writes.putLease(content, null);
 	}
 
 	@Override
 	public String replaceLease(byte[] content, String expectedVersion) throws IOException {
 		Objects.requireNonNull(expectedVersion, "expectedVersion");
-		return putLease(content, expectedVersion);
-	}
-
-	/**
-	 * Writes the lease object with {@code If-None-Match: *} (create) or
-	 * {@code If-Match: <ETag>} (replace), as Litestream's leaser does.
-	 */
-	private String putLease(byte[] content, @Nullable String expectedVersion) throws IOException {
-		Objects.requireNonNull(content, "content");
-		String key = leaseKey();
-		// Encrypted like every other object; no storage class: the lease is rewritten
-		// every few seconds, which infrequent-access classes bill as early deletions.
-		PutObjectRequest.Builder builder = this.encryption.onPut(PutObjectRequest.builder()
-			.bucket(this.bucket)
-			.key(key)
-			.contentType("application/json")
-			.contentLength((long) content.length));
-		if (expectedVersion == null) {
-			builder.ifNoneMatch("*");
-		}
-		else {
-			builder.ifMatch(expectedVersion);
-		}
-		PutObjectRequest request = builder.build();
-		try {
-			PutObjectResponse response = execute(S3Operation.PUT, "PutObject",
-					() -> this.s3.putObject(request, body(content, content.length)), (done) -> content.length);
-			return (response.eTag() != null) ? response.eTag() : "";
-		}
-		catch (SdkException ex) {
-			// 404: replaced with If-Match, but deleted meanwhile (Litestream releases by
-			// deleting)
-			if (isConditionFailure(ex) || (expectedVersion != null && S3Failures.statusCode(ex) == 404)) {
-				throw new LeaseConflictException("Lease object '" + objectUri(key) + "' "
-						+ ((expectedVersion == null) ? "already exists" : "is no longer version " + expectedVersion));
-			}
-			throw failure("write lease object '" + objectUri(key) + "'", ex);
-		}
-	}
-
-	private void abortQuietly(String key, String uploadId, Throwable failure) {
-		// Cleanup must run even when the failure was an interrupt, which the SDK would
-		// otherwise turn into an immediate abort of this request too
-		boolean interrupted = Thread.interrupted();
-		try {
-			abortMultipartUpload(key, uploadId);
-		}
-		catch (IOException | SdkException ex) {
-			failure.addSuppressed(ex);
-			logger.warn("Could not abort the unfinished multipart upload of '{}' (endpoint {}): {}. It is never "
-					+ "listed; deleteAll() or a bucket lifecycle rule for incomplete multipart uploads removes it.",
-					objectUri(key), this.endpoint, ex.getMessage());
-		}
-		finally {
-			if (interrupted) {
-				Thread.currentThread().interrupt();
-			}
-		}
-	}
-
-	private void abortMultipartUpload(String key, String uploadId) throws IOException {
-		execute(S3Operation.DELETE, "AbortMultipartUpload",
-				() -> this.s3
-					.abortMultipartUpload((request) -> request.bucket(this.bucket).key(key).uploadId(uploadId)),
-				(response) -> 0);
+		return this.writes.putLease(content, expectedVersion);
 	}
 
 	@Override
 	public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
-		// Keys are built (and so validated) before any request
-		Set<String> keys = new LinkedHashSet<>();
-		for (LtxFileInfo file : files) {
-			keys.add(key(file.level(), file.minTxid(), file.maxTxid()));
-		}
-		deleteKeys(new ArrayList<>(keys));
-	}
-
-	private void deleteKeys(List<String> keys) throws IOException {
-		for (int from = 0; from < keys.size(); from += MAX_KEYS_PER_DELETE) {
-			List<String> batch = keys.subList(from, Math.min(keys.size(), from + MAX_KEYS_PER_DELETE));
-			List<ObjectIdentifier> identifiers = new ArrayList<>(batch.size());
-			batch.forEach((key) -> identifiers.add(ObjectIdentifier.builder().key(key).build()));
-			DeleteObjectsRequest request = DeleteObjectsRequest.builder()
-				.bucket(this.bucket)
-				.delete((delete) -> delete.objects(identifiers).quiet(true))
-				.build();
-			String action = "delete " + batch.size() + " LTX files from '" + this.location + "'";
-			DeleteObjectsResponse response;
-			try {
-				response = execute(S3Operation.DELETE, "DeleteObjects", () -> this.s3.deleteObjects(request),
-						(done) -> 0);
-			}
-			catch (SdkException ex) {
-				throw failure(action, ex);
-			}
-			batch.forEach(this.timestamps::remove);
-			checkDeleted(response, action);
-		}
-	}
-
-	private void checkDeleted(DeleteObjectsResponse response, String action) throws ReplicaException {
-		List<S3Error> errors = new ArrayList<>();
-		for (S3Error error : response.errors()) {
-			// Deleting what is already gone succeeds, as the contract asks
-			if (!"NoSuchKey".equals(error.code())) {
-				errors.add(error);
-			}
-		}
-		if (errors.isEmpty()) {
-			return;
-		}
-		S3Error first = errors.get(0);
-		boolean retryable = errors.stream()
-			.allMatch((error) -> "InternalError".equals(error.code()) || "SlowDown".equals(error.code())
-					|| "ServiceUnavailable".equals(error.code()));
-		throw new ReplicaException(
-				"Cannot " + action + " (bucket '" + this.bucket + "', endpoint " + this.endpoint + "): " + errors.size()
-						+ " of them failed, the first '" + objectUri(first.key()) + "' with " + first.code() + " ("
-						+ first.message() + "). "
-						+ (retryable ? "This may be temporary; the operation can be retried."
-								: "Check the credentials' s3:DeleteObject permission on bucket '" + this.bucket + "'."),
-				retryable, null);
+		this.listing.deleteFiles(files);
 	}
 
 	/**
@@ -1443,61 +414,10 @@ public final class S3ReplicaClient implements ReplicaClient {
 	@Override
 	public void deleteAll() throws IOException {
 		for (int level = LtxFileInfo.MIN_LEVEL; level <= LtxFileInfo.MAX_LEVEL; level++) {
-			String levelPrefix = levelPrefix(level);
-			List<String> keys = new ArrayList<>();
-			for (S3Object object : listObjects(levelPrefix, null, "delete the LTX files in")) {
-				if (LtxFileName.parse(object.key().substring(levelPrefix.length())) != null) {
-					keys.add(object.key());
-				}
-			}
-			deleteKeys(keys);
-			abortUnfinishedUploads(levelPrefix);
+			String levelPrefix = this.requests.levelPrefix(level);
+			this.listing.deleteLtxFiles(levelPrefix);
+			this.multipart.abortUnfinishedUploads(levelPrefix);
 		}
-	}
-
-	private void abortUnfinishedUploads(String levelPrefix) throws IOException {
-		String keyMarker = null;
-		String uploadIdMarker = null;
-		do {
-			ListMultipartUploadsRequest.Builder builder = ListMultipartUploadsRequest.builder()
-				.bucket(this.bucket)
-				.prefix(levelPrefix)
-				.delimiter("/");
-			if (keyMarker != null) {
-				builder.keyMarker(keyMarker).uploadIdMarker(uploadIdMarker);
-			}
-			ListMultipartUploadsRequest request = builder.build();
-			ListMultipartUploadsResponse page;
-			try {
-				page = execute(S3Operation.LIST, "ListMultipartUploads", () -> this.s3.listMultipartUploads(request),
-						(response) -> 0);
-			}
-			catch (SdkException ex) {
-				if (S3Failures.statusCode(ex) == 501) {
-					// Stores without multipart listings cannot show leftovers either
-					return;
-				}
-				throw failure("list unfinished uploads in '" + objectUri(levelPrefix) + "'", ex);
-			}
-			for (MultipartUpload upload : page.uploads()) {
-				String key = upload.key();
-				if (key != null && key.startsWith(levelPrefix)
-						&& LtxFileName.parse(key.substring(levelPrefix.length())) != null) {
-					try {
-						abortMultipartUpload(key, upload.uploadId());
-					}
-					catch (SdkException ex) {
-						if (S3Failures.statusCode(ex) != 404) {
-							throw failure("abort the unfinished upload of '" + objectUri(key) + "'", ex);
-						}
-					}
-				}
-			}
-			boolean truncated = Boolean.TRUE.equals(page.isTruncated());
-			keyMarker = truncated ? page.nextKeyMarker() : null;
-			uploadIdMarker = truncated ? page.nextUploadIdMarker() : null;
-		}
-		while (keyMarker != null);
 	}
 
 	/**
@@ -1507,290 +427,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 	 */
 	@Override
 	public void close() {
-		this.closed = true;
-		synchronized (this.executorLock) {
-			if (this.metadataExecutor != null) {
-				this.metadataExecutor.shutdown();
-			}
-		}
+		this.listing.close();
 	}
 
 	@Override
 	public String toString() {
-		return "S3ReplicaClient[" + this.location + ", endpoint " + this.endpoint + "]";
-	}
-
-	/**
-	 * Makes one S3 request, retrying it by the retry policy, and reports every attempt to
-	 * the listener.
-	 * @param operation the billing class of the request
-	 * @param apiName the S3 API called
-	 * @param call the request
-	 * @param bytes the payload bytes of a successful response
-	 * @return the response
-	 * @throws SdkException the last failure, when it is not retryable or attempts ran out
-	 * @throws InterruptedIOException if interrupted before a retry (the interrupt status
-	 * stays set)
-	 */
-	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes)
-			throws InterruptedIOException {
-		return execute(operation, apiName, call, bytes, false);
-	}
-
-	/**
-	 * As {@link #execute(S3Operation, String, Supplier, ToLongFunction)}; when
-	 * {@code heldOnce}, an attempt that failed after {@link #HELD_ATTEMPT} or longer is
-	 * not repeated.
-	 */
-	private <T> T execute(S3Operation operation, String apiName, Supplier<T> call, ToLongFunction<T> bytes,
-			boolean heldOnce) throws InterruptedIOException {
-		for (int attempt = 1;; attempt++) {
-			T response;
-			long started = System.nanoTime();
-			try {
-				response = call.get();
-			}
-			catch (SdkException ex) {
-				report(operation, apiName, S3Failures.statusCode(ex), 0);
-				boolean held = heldOnce && System.nanoTime() - started >= HELD_ATTEMPT.toNanos();
-				if (held || attempt >= this.retryPolicy.maxAttempts() || !S3Failures.isRetryable(ex)) {
-					throw ex;
-				}
-				if (Thread.currentThread().isInterrupted()) {
-					throw interrupted(apiName, ex);
-				}
-				backOff(attempt, apiName, ex);
-				continue;
-			}
-			report(operation, apiName, statusOf(response), bytes.applyAsLong(response));
-			return response;
-		}
-	}
-
-	private static int statusOf(Object response) {
-		SdkResponse sdkResponse = (response instanceof ResponseInputStream<?> stream) ? (SdkResponse) stream.response()
-				: (SdkResponse) response;
-		return sdkResponse.sdkHttpResponse().statusCode();
-	}
-
-	private void backOff(int attempt, String apiName, SdkException failure) throws InterruptedIOException {
-		Duration delay = this.retryPolicy.backoff(attempt);
-		logger.debug("S3 {} on bucket '{}' (endpoint {}) failed (attempt {} of {}), retrying in {} ms: {}", apiName,
-				this.bucket, this.endpoint, attempt, this.retryPolicy.maxAttempts(), delay.toMillis(),
-				failure.getMessage());
-		if (delay.isZero()) {
-			return;
-		}
-		try {
-			// A backoff, not a synchronisation: there is nothing to wait for but time
-			Thread.sleep(delay.toMillis(), (int) (delay.toNanos() % 1_000_000));
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw interrupted(apiName, failure);
-		}
-	}
-
-	private InterruptedIOException interrupted(String apiName, SdkException failure) {
-		InterruptedIOException interrupted = new InterruptedIOException(
-				"Interrupted before retrying S3 " + apiName + " on bucket '" + this.bucket + "'");
-		interrupted.initCause(failure);
-		return interrupted;
-	}
-
-	private void report(S3Operation operation, String apiName, int statusCode, long bytes) {
-		try {
-			this.listener.onRequest(new S3RequestEvent(operation, apiName, statusCode, bytes));
-		}
-		catch (RuntimeException ex) {
-			if (this.listenerFailureLogged.compareAndSet(false, true)) {
-				logger.warn("S3 request listener {} failed; its failures are ignored: {}", this.listener,
-						ex.toString());
-			}
-		}
-	}
-
-	private IOException failure(String action, SdkException failure) {
-		return S3Failures.toException(action, failure, this.bucket, this.endpoint);
-	}
-
-	/**
-	 * An object that a listing showed.
-	 */
-	private record ListedFile(String key, LtxFileName name, long size, @Nullable String eTag,
-			@Nullable Instant lastModified) {
-
-		LtxFileInfo toInfo(int level, long size, Instant createdAt) {
-			return new LtxFileInfo(level, this.name.minTxid(), this.name.maxTxid(), size, createdAt);
-		}
-
-	}
-
-	/**
-	 * A part sent by a multipart upload, and its buffer, free again.
-	 */
-	private record SentPart(CompletedPart part, byte[] buffer) {
-
-	}
-
-	/**
-	 * A stored object: its size and the ETag S3 gave it.
-	 */
-	private record Uploaded(long size, @Nullable String eTag) {
-
-	}
-
-	/**
-	 * Reads the caller's stream into part buffers, looking one byte ahead so that a file
-	 * of exactly one part is sent with one {@code PutObject}. Failures of the stream are
-	 * wrapped in {@link SourceException}, so they are told apart from failures of S3.
-	 */
-	private static final class PartReader {
-
-		private final InputStream data;
-
-		private int pending = -1;
-
-		private boolean ended;
-
-		PartReader(InputStream data) {
-			this.data = data;
-		}
-
-		/**
-		 * Fills {@code buffer} from {@code offset} until it is full or the stream ends.
-		 * @return the number of bytes in the buffer
-		 */
-		int fill(byte[] buffer, int offset) throws SourceException {
-			int position = offset;
-			if (this.pending >= 0 && position < buffer.length) {
-				buffer[position++] = (byte) this.pending;
-				this.pending = -1;
-			}
-			while (position < buffer.length && !this.ended) {
-				int read = read(buffer, position, buffer.length - position);
-				if (read < 0) {
-					this.ended = true;
-				}
-				else {
-					position += read;
-				}
-			}
-			return position;
-		}
-
-		/**
-		 * Returns whether the stream has more bytes, reading one ahead if needed.
-		 */
-		boolean hasMore() throws SourceException {
-			if (this.pending >= 0) {
-				return true;
-			}
-			if (this.ended) {
-				return false;
-			}
-			byte[] one = new byte[1];
-			while (true) {
-				int read = read(one, 0, 1);
-				if (read < 0) {
-					this.ended = true;
-					return false;
-				}
-				if (read == 1) {
-					this.pending = one[0] & 0xff;
-					return true;
-				}
-			}
-		}
-
-		private int read(byte[] buffer, int offset, int length) throws SourceException {
-			try {
-				return this.data.read(buffer, offset, length);
-			}
-			catch (IOException ex) {
-				throw new SourceException(ex);
-			}
-		}
-
-	}
-
-	/**
-	 * Carries a failure of the caller's stream through the write path, so it is rethrown
-	 * unchanged instead of being reported as a replica failure.
-	 */
-	private static final class SourceException extends IOException {
-
-		private static final long serialVersionUID = 1L;
-
-		SourceException(IOException cause) {
-			super(cause);
-		}
-
-		@Override
-		public synchronized IOException getCause() {
-			return (IOException) super.getCause();
-		}
-
-	}
-
-	/**
-	 * The body of a {@code GetObject}: aborts the connection when closed before the end,
-	 * rather than reading (and paying for) the rest of a large object, and reports SDK
-	 * failures while reading as {@link IOException}s.
-	 */
-	private static final class ObjectInputStream extends FilterInputStream {
-
-		private final ResponseInputStream<GetObjectResponse> response;
-
-		private final String uri;
-
-		private boolean ended;
-
-		ObjectInputStream(ResponseInputStream<GetObjectResponse> response, String uri) {
-			super(response);
-			this.response = response;
-			this.uri = uri;
-		}
-
-		@Override
-		public int read() throws IOException {
-			try {
-				int read = super.read();
-				this.ended |= read < 0;
-				return read;
-			}
-			catch (SdkException ex) {
-				throw readFailure(ex);
-			}
-		}
-
-		@Override
-		public int read(byte[] buffer, int offset, int length) throws IOException {
-			try {
-				int read = super.read(buffer, offset, length);
-				this.ended |= read < 0;
-				return read;
-			}
-			catch (SdkException ex) {
-				throw readFailure(ex);
-			}
-		}
-
-		private IOException readFailure(SdkException ex) {
-			// For example a checksum mismatch at the end of the body: reading again may
-			// succeed
-			return new ReplicaException("Cannot read LTX file '" + this.uri + "': " + ex.getMessage()
-					+ ". This may be temporary; the operation can be retried.", true, ex);
-		}
-
-		@Override
-		public void close() throws IOException {
-			if (!this.ended) {
-				this.response.abort();
-			}
-			super.close();
-		}
-
+		return "S3ReplicaClient[" + this.requests.location() + ", endpoint " + this.requests.endpoint() + "]";
 	}
 
 	/**
