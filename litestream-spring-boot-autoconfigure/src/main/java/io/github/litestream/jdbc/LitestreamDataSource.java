@@ -8,6 +8,7 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Collections;
@@ -104,8 +105,10 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			try {
 				ConnectionState state = configure(connection);
 				state.gate(connection);
+				ConnectionTransactions transactions = new ConnectionTransactions(connection, state.sqlite,
+						state::began);
 				Connection proxy = (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
-						new Class<?>[] { Connection.class }, new ConnectionHandler(connection, state));
+						new Class<?>[] { Connection.class }, new ConnectionHandler(connection, state, transactions));
 				handedOut = true;
 				return proxy;
 			}
@@ -362,7 +365,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		 * Refuses to commit a transaction that changed rows while this instance may not
 		 * acknowledge writes: it is rolled back instead.
 		 */
-		void checkCommit(Connection target) throws SQLException {
+		void checkCommit(ConnectionTransactions.SqlAction rollback) throws SQLException {
 			DatabaseOwnership ownership = LitestreamDataSource.this.database.getOwnership();
 			if (ownership.mayAcknowledgeWrites() || this.sqlite.getDatabase().total_changes() == this.changesAtBegin) {
 				return;
@@ -370,7 +373,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			DatabaseReadOnlyException refused = new DatabaseReadOnlyException(
 					LitestreamDataSource.this.database.getName(), ownership.whyNotWritable(), null);
 			try {
-				target.rollback();
+				rollback.run();
 				began();
 			}
 			catch (SQLException ex) {
@@ -413,8 +416,9 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	}
 
 	/**
-	 * Tells the engine after every statement or commit that committed, and counts the
-	 * connection as returned when it is closed.
+	 * Tells the engine after every statement or commit that committed, keeps transactions
+	 * atomic ({@link ConnectionTransactions}), and counts the connection as returned when
+	 * it is closed.
 	 */
 	private final class ConnectionHandler implements InvocationHandler {
 
@@ -422,11 +426,14 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 
 		private final ConnectionState state;
 
+		private final ConnectionTransactions transactions;
+
 		private boolean closed;
 
-		ConnectionHandler(Connection target, ConnectionState state) {
+		ConnectionHandler(Connection target, ConnectionState state, ConnectionTransactions transactions) {
 			this.target = target;
 			this.state = state;
+			this.transactions = transactions;
 		}
 
 		@Override
@@ -449,27 +456,71 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 				default:
 			}
 			try {
-				if ("commit".equals(name)) {
-					this.state.checkCommit(this.target);
+				if (!this.closed && isTransactionControl(name, args)) {
+					return controlTransaction(method, args);
 				}
 				Object result = method.invoke(this.target, args);
-				switch (name) {
-					case "commit" -> {
-						this.state.notifyIfCommitted();
-						this.state.began();
-					}
-					case "rollback", "setAutoCommit" -> this.state.began();
-					case "createStatement", "prepareStatement", "prepareCall" -> {
-						return statement(proxy, method.getReturnType(), result);
-					}
-					default -> {
-					}
-				}
-				return result;
+				return switch (name) {
+					case "createStatement", "prepareStatement", "prepareCall" ->
+						statement(proxy, method.getReturnType(), result);
+					default -> result;
+				};
 			}
 			catch (InvocationTargetException ex) {
 				Throwable target = ex.getTargetException();
 				throw (target instanceof SQLException sql) ? this.state.translate(sql) : target;
+			}
+			catch (SQLException ex) {
+				throw this.state.translate(ex);
+			}
+		}
+
+		private static boolean isTransactionControl(String name, @Nullable Object[] args) {
+			return switch (name) {
+				case "getAutoCommit", "setAutoCommit", "commit", "setSavepoint" -> true;
+				case "rollback" -> args == null || args.length == 0;
+				default -> false;
+			};
+		}
+
+		private @Nullable Object controlTransaction(Method method, @Nullable Object[] args) throws SQLException {
+			switch (method.getName()) {
+				case "getAutoCommit" -> {
+					return this.transactions.getAutoCommit();
+				}
+				case "setAutoCommit" -> this.transactions.setAutoCommit((Boolean) args[0]);
+				case "commit" -> {
+					this.state.checkCommit(this.transactions::rollback);
+					this.transactions.commit();
+					this.state.notifyIfCommitted();
+					this.state.began();
+				}
+				case "rollback" -> {
+					this.transactions.rollback();
+					this.state.began();
+				}
+				case "setSavepoint" -> {
+					return this.transactions
+						.setSavepoint((connection) -> (Savepoint) invokeOn(connection, method, args));
+				}
+				default -> throw new IllegalStateException("Not a transaction control method: " + method);
+			}
+			return null;
+		}
+
+		private static Object invokeOn(Connection connection, Method method, @Nullable Object[] args)
+				throws SQLException {
+			try {
+				return method.invoke(connection, args);
+			}
+			catch (InvocationTargetException ex) {
+				if (ex.getTargetException() instanceof SQLException sql) {
+					throw sql;
+				}
+				throw new IllegalStateException(ex.getTargetException());
+			}
+			catch (IllegalAccessException ex) {
+				throw new IllegalStateException(ex);
 			}
 		}
 
@@ -492,11 +543,17 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 							default:
 						}
 						try {
+							if (method.getName().startsWith("execute")) {
+								this.transactions.beforeStatement();
+							}
 							return method.invoke(statement, args);
 						}
 						catch (InvocationTargetException ex) {
 							Throwable target = ex.getTargetException();
 							throw (target instanceof SQLException sql) ? this.state.translate(sql) : target;
+						}
+						catch (SQLException ex) {
+							throw this.state.translate(ex);
 						}
 					});
 		}
@@ -507,6 +564,17 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			}
 			this.closed = true;
 			try {
+				// Whatever the caller left open is rolled back, as a pool would.
+				this.transactions.close();
+			}
+			finally {
+				closeTarget();
+			}
+			return null;
+		}
+
+		private void closeTarget() throws SQLException {
+			try {
 				this.target.close();
 			}
 			finally {
@@ -514,7 +582,6 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 				// Catches commits of auto-commit statements.
 				this.state.notifyIfCommitted();
 			}
-			return null;
 		}
 
 	}
