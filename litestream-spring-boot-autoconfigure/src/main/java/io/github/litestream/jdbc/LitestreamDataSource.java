@@ -20,6 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import javax.sql.DataSource;
 
+import io.github.litestream.core.ReplicationDefaults;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.ownership.OwnershipState;
 import org.jspecify.annotations.Nullable;
@@ -35,10 +36,13 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * replication and tells the engine about commits.
  * <p>
  * Every physical connection is configured once with {@code journal_mode=WAL},
- * {@code wal_autocheckpoint=0} (the engine owns checkpoints) and a {@code busy_timeout}.
- * Commits made through the connections wake the replicator, so an L0 file is cut without
- * waiting for the next poll. {@link #unwrap(Class)} still reaches the pool, so pool
- * metrics and health keep working.
+ * {@code wal_autocheckpoint=0} (the engine owns checkpoints) and, unless the JDBC URL
+ * sets one, a {@code busy_timeout} of
+ * {@link ReplicationDefaults#APPLICATION_BUSY_TIMEOUT}. Transactions stay atomic through
+ * sqlite-jdbc's quirks ({@link ConnectionTransactions}). Commits made through the
+ * connections wake the replicator, so an L0 file is cut without waiting for the next
+ * poll. {@link #unwrap(Class)} still reaches the pool, so pool metrics and health keep
+ * working.
  * <p>
  * The wrapper can {@link #pause(Duration) pause} handing out connections (callers wait
  * until {@link #resume()}), which an in-place restore uses. Before the first connection
@@ -50,6 +54,12 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 
 	/** Longest time a caller waits for a paused DataSource before failing. */
 	private static final Duration PAUSED_WAIT = Duration.ofMinutes(1);
+
+	/** sqlite-jdbc's parameter for the busy timeout in a JDBC URL. */
+	private static final String BUSY_TIMEOUT_PARAMETER = "busy_timeout";
+
+	/** sqlite-jdbc's busy timeout when neither URL nor properties set one, in ms. */
+	private static final int SQLITE_JDBC_BUSY_TIMEOUT = 3000;
 
 	/** SQLite's result code for a write on a read-only connection. */
 	private static final int SQLITE_READONLY = 8;
@@ -187,7 +197,9 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			return state;
 		}
 		try (Statement statement = connection.createStatement()) {
-			statement.execute("PRAGMA busy_timeout = " + this.database.getBusyTimeout().toMillis());
+			if (!busyTimeoutGiven(sqlite)) {
+				statement.execute("PRAGMA busy_timeout = " + ReplicationDefaults.APPLICATION_BUSY_TIMEOUT.toMillis());
+			}
 			statement.execute("PRAGMA journal_mode = WAL");
 			statement.execute("PRAGMA wal_autocheckpoint = 0");
 		}
@@ -195,6 +207,29 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		sqlite.addCommitListener(created);
 		this.configured.put(sqlite, created);
 		return created;
+	}
+
+	/**
+	 * Whether the application chose the connection's busy timeout: a {@code busy_timeout}
+	 * parameter in the JDBC URL, or a driver property other than sqlite-jdbc's default.
+	 */
+	private static boolean busyTimeoutGiven(SQLiteConnection sqlite) {
+		if (sqlite.getBusyTimeout() != SQLITE_JDBC_BUSY_TIMEOUT) {
+			return true;
+		}
+		String url = sqlite.getDatabase().getUrl();
+		int query = (url != null) ? url.indexOf('?') : -1;
+		if (query < 0) {
+			return false;
+		}
+		for (String parameter : url.substring(query + 1).split("&")) {
+			int equals = parameter.indexOf('=');
+			String key = (equals < 0) ? parameter : parameter.substring(0, equals);
+			if (BUSY_TIMEOUT_PARAMETER.equalsIgnoreCase(key.trim())) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**
