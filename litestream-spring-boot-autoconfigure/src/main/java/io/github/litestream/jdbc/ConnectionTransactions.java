@@ -29,8 +29,10 @@ import org.sqlite.SQLiteConnection;
  * caller-visible transaction is exactly one {@code BEGIN} and one {@code COMMIT} or
  * {@code ROLLBACK}, and a failed {@code BEGIN} is the failure of that statement.
  * <p>
- * State changes go through the pool's connection, so the pool's view of auto-commit stays
- * the driver's and its reset on return does nothing unexpected.
+ * Statements and auto-commit changes go through the pool's connection, so the pool's view
+ * of auto-commit stays the driver's and its reset on return does nothing unexpected; the
+ * driver's flag is set directly only to undo what a failed call of the driver left
+ * behind.
  */
 final class ConnectionTransactions {
 

@@ -33,6 +33,8 @@ import org.sqlite.SQLiteException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -144,6 +146,48 @@ class AtomicTransactionsTests {
 		assertThat(halfWay).isInstanceOf(IllegalStateException.class).hasMessage("fails half-way");
 		assertThat(whole).isNull();
 		assertThat(applied).containsExactly(2);
+	}
+
+	@Test
+	void commitThatSqliteRefusesRollsBackAndLeavesTheConnectionUsable() throws Exception {
+		LitestreamDataSource dataSource = dataSource("?transaction_mode=IMMEDIATE&foreign_keys=true", 1);
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)");
+		jdbc.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, "
+				+ "parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)");
+		TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+		// A deferred foreign key fails the COMMIT itself.
+		assertThatExceptionOfType(TransactionSystemException.class)
+			.isThrownBy(() -> transactions
+				.executeWithoutResult((status) -> jdbc.update("INSERT INTO child (id, parent) VALUES (1, 42)")))
+			.havingRootCause()
+			.withMessageContaining("FOREIGN KEY");
+		transactions.executeWithoutResult((status) -> {
+			jdbc.update("INSERT INTO parent (id) VALUES (7)");
+			jdbc.update("INSERT INTO child (id, parent) VALUES (2, 7)");
+		});
+		assertThat(jdbc.queryForList("SELECT id FROM child", Integer.class)).containsExactly(2);
+	}
+
+	@Test
+	void nestedTransactionRolledBackToItsSavepointKeepsTheOuterWork() throws Exception {
+		LitestreamDataSource dataSource = dataSource("?transaction_mode=IMMEDIATE", 1);
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		jdbc.execute("CREATE TABLE work (id INTEGER PRIMARY KEY, txn INTEGER NOT NULL)");
+		DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+		TransactionTemplate outer = new TransactionTemplate(manager);
+		TransactionTemplate nested = new TransactionTemplate(manager);
+		nested.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
+		outer.executeWithoutResult((status) -> {
+			jdbc.update("INSERT INTO work (txn) VALUES (1)");
+			nested.executeWithoutResult((inner) -> {
+				jdbc.update("INSERT INTO work (txn) VALUES (2)");
+				inner.setRollbackOnly();
+			});
+			jdbc.update("INSERT INTO work (txn) VALUES (3)");
+		});
+		outer.executeWithoutResult((status) -> jdbc.update("INSERT INTO work (txn) VALUES (4)"));
+		assertThat(jdbc.queryForList("SELECT txn FROM work ORDER BY txn", Integer.class)).containsExactly(1, 3, 4);
 	}
 
 	private LitestreamDataSource dataSource(String parameters, int poolSize) throws Exception {
