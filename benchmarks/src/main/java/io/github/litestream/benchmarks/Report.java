@@ -768,6 +768,71 @@ final class Report {
 		this.sections.add(s.toString());
 	}
 
+	// ---- Scenario 11 ----
+
+	void atomicTransactions(List<AtomicTransactions.Run> runs, int writers, int transactions, Duration limit,
+			int reps) {
+		StringBuilder s = new StringBuilder("## 11. Atomic transactions\n\n");
+		s.append(writers)
+			.append(" writer threads run Spring `TransactionTemplate` transactions (`DataSourceTransactionManager`, ")
+			.append("three `INSERT`s each, tagged with the transaction's number) through a HikariCP pool (default ")
+			.append("settings, 10 connections) until ")
+			.append(transactions)
+			.append(" transactions were attempted or ")
+			.append(limit.toSeconds())
+			.append(" s passed; then the rows are counted per transaction. Plain: sqlite-jdbc and Hikari alone, ")
+			.append("`journal_mode=WAL` in the URL. Starter: the same pool wrapped by `LitestreamDataSource` with a ")
+			.append("file replica and default settings (the engine replicating and checkpointing meanwhile). ")
+			.append("`transaction_mode` and, where given, `busy_timeout` are JDBC URL parameters. Failed: the ")
+			.append("template threw; partial: some but not all of a transaction's rows are in the database; ")
+			.append("applied but reported failed: all three rows of a transaction that threw; acknowledged but ")
+			.append("missing: a transaction that returned without its three rows. Throughput: acknowledged ")
+			.append("transactions per second. ")
+			.append(reps)
+			.append(" run(s) per configuration, configurations alternating; one row per run. Reproduce: ")
+			.append("`./mvnw -B -pl benchmarks -am package -DskipTests && java -jar benchmarks/target/benchmarks.jar ")
+			.append("--only=atomic --reps=")
+			.append(reps)
+			.append("` (about 30 s per repetition).\n\n");
+		s.append("| DataSource | transaction_mode | busy_timeout ms | attempted | failed | partial | applied but ")
+			.append("reported failed | acknowledged but missing | tx/s | errors (most frequent) |\n")
+			.append("|---|---|---|---|---|---|---|---|---|---|\n");
+		for (AtomicTransactions.Run r : runs) {
+			s.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %.0f | %s |%n", r.config().label(),
+					r.attempted(), r.failed(), r.partial(), r.appliedButReportedFailed(), r.acknowledgedButMissing(),
+					r.throughput(), r.errors().replace("|", "/")));
+		}
+		for (String mode : List.of("IMMEDIATE", "DEFERRED")) {
+			List<AtomicTransactions.Run> ours = runs.stream()
+				.filter((r) -> r.config().starter() && r.config().busyTimeoutMs() < 0
+						&& r.config().transactionMode().equals(mode))
+				.toList();
+			List<AtomicTransactions.Run> plain = runs.stream()
+				.filter((r) -> !r.config().starter() && r.config().busyTimeoutMs() < 0
+						&& r.config().transactionMode().equals(mode))
+				.toList();
+			if (ours.isEmpty()) {
+				continue;
+			}
+			int failed = ours.stream().mapToInt(AtomicTransactions.Run::failed).sum();
+			int wrong = ours.stream()
+				.mapToInt((r) -> r.partial() + r.appliedButReportedFailed() + r.acknowledgedButMissing())
+				.sum();
+			int attempted = ours.stream().mapToInt(AtomicTransactions.Run::attempted).sum();
+			int plainFailed = plain.stream().mapToInt(AtomicTransactions.Run::failed).sum();
+			int plainWrong = plain.stream()
+				.mapToInt((r) -> r.partial() + r.appliedButReportedFailed() + r.acknowledgedButMissing())
+				.sum();
+			int plainAttempted = plain.stream().mapToInt(AtomicTransactions.Run::attempted).sum();
+			this.targets.add(String.format(Locale.ROOT,
+					"| 11. Atomic transactions, %s, %d writers, defaults: failed; database ≠ acknowledged work | 0; 0 "
+							+ "| %d of %d; %d (plain sqlite-jdbc + Hikari: %d of %d; %d) | %s |",
+					mode, writers, failed, attempted, wrong, plainFailed, plainAttempted, plainWrong,
+					met(failed == 0 && wrong == 0)));
+		}
+		this.sections.add(s.toString());
+	}
+
 	private static String bytes(long bytes) {
 		if (bytes >= 1 << 20) {
 			return Stats.fmt("%.1f MiB", bytes / 1048576.0);

@@ -64,8 +64,8 @@ public class LitestreamProperties {
 	private int truncatePageCount = ReplicationDefaults.TRUNCATE_PAGE_COUNT;
 
 	/**
-	 * SQLite busy timeout of the engine's connections and of every connection the wrapped
-	 * DataSource hands out.
+	 * SQLite busy timeout of the engine's own connections. The application's connections
+	 * keep a busy_timeout given in the JDBC URL, and wait 5s otherwise.
 	 */
 	private Duration busyTimeout = ReplicationDefaults.BUSY_TIMEOUT;
 

@@ -30,8 +30,14 @@ public final class ReplicationDefaults {
 	 */
 	public static final int TRUNCATE_PAGE_COUNT = 121359;
 
-	/** SQLite busy timeout of the engine's connections and of wrapped connections. */
+	/** SQLite busy timeout of the engine's own connections. */
 	public static final Duration BUSY_TIMEOUT = Duration.ofSeconds(1);
+
+	/**
+	 * SQLite busy timeout of the application's connections (those of the wrapped
+	 * DataSource) when their JDBC URL sets none; Rails and Django use the same.
+	 */
+	public static final Duration APPLICATION_BUSY_TIMEOUT = Duration.ofSeconds(5);
 
 	/** How often a full snapshot is written to level 9. */
 	public static final Duration SNAPSHOT_INTERVAL = Duration.ofHours(24);

@@ -8,6 +8,7 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Collections;
@@ -19,6 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import javax.sql.DataSource;
 
+import io.github.litestream.core.ReplicationDefaults;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.ownership.OwnershipState;
 import org.jspecify.annotations.Nullable;
@@ -34,10 +36,13 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * replication and tells the engine about commits.
  * <p>
  * Every physical connection is configured once with {@code journal_mode=WAL},
- * {@code wal_autocheckpoint=0} (the engine owns checkpoints) and a {@code busy_timeout}.
- * Commits made through the connections wake the replicator, so an L0 file is cut without
- * waiting for the next poll. {@link #unwrap(Class)} still reaches the pool, so pool
- * metrics and health keep working.
+ * {@code wal_autocheckpoint=0} (the engine owns checkpoints) and, unless the JDBC URL
+ * sets one, a {@code busy_timeout} of
+ * {@link ReplicationDefaults#APPLICATION_BUSY_TIMEOUT}. Transactions stay atomic through
+ * sqlite-jdbc's quirks ({@link ConnectionTransactions}). Commits made through the
+ * connections wake the replicator, so an L0 file is cut without waiting for the next
+ * poll. {@link #unwrap(Class)} still reaches the pool, so pool metrics and health keep
+ * working.
  * <p>
  * The wrapper can {@link #pause(Duration) pause} handing out connections (callers wait
  * until {@link #resume()}), which an in-place restore uses. Before the first connection
@@ -49,6 +54,12 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 
 	/** Longest time a caller waits for a paused DataSource before failing. */
 	private static final Duration PAUSED_WAIT = Duration.ofMinutes(1);
+
+	/** sqlite-jdbc's parameter for the busy timeout in a JDBC URL. */
+	private static final String BUSY_TIMEOUT_PARAMETER = "busy_timeout";
+
+	/** sqlite-jdbc's busy timeout when neither URL nor properties set one, in ms. */
+	private static final int SQLITE_JDBC_BUSY_TIMEOUT = 3000;
 
 	/** SQLite's result code for a write on a read-only connection. */
 	private static final int SQLITE_READONLY = 8;
@@ -104,8 +115,10 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			try {
 				ConnectionState state = configure(connection);
 				state.gate(connection);
+				ConnectionTransactions transactions = new ConnectionTransactions(connection, state.sqlite,
+						state::began);
 				Connection proxy = (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
-						new Class<?>[] { Connection.class }, new ConnectionHandler(connection, state));
+						new Class<?>[] { Connection.class }, new ConnectionHandler(connection, state, transactions));
 				handedOut = true;
 				return proxy;
 			}
@@ -184,7 +197,9 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			return state;
 		}
 		try (Statement statement = connection.createStatement()) {
-			statement.execute("PRAGMA busy_timeout = " + this.database.getBusyTimeout().toMillis());
+			if (!busyTimeoutGiven(sqlite)) {
+				statement.execute("PRAGMA busy_timeout = " + ReplicationDefaults.APPLICATION_BUSY_TIMEOUT.toMillis());
+			}
 			statement.execute("PRAGMA journal_mode = WAL");
 			statement.execute("PRAGMA wal_autocheckpoint = 0");
 		}
@@ -192,6 +207,29 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		sqlite.addCommitListener(created);
 		this.configured.put(sqlite, created);
 		return created;
+	}
+
+	/**
+	 * Whether the application chose the connection's busy timeout: a {@code busy_timeout}
+	 * parameter in the JDBC URL, or a driver property other than sqlite-jdbc's default.
+	 */
+	private static boolean busyTimeoutGiven(SQLiteConnection sqlite) {
+		if (sqlite.getBusyTimeout() != SQLITE_JDBC_BUSY_TIMEOUT) {
+			return true;
+		}
+		String url = sqlite.getDatabase().getUrl();
+		int query = (url != null) ? url.indexOf('?') : -1;
+		if (query < 0) {
+			return false;
+		}
+		for (String parameter : url.substring(query + 1).split("&")) {
+			int equals = parameter.indexOf('=');
+			String key = (equals < 0) ? parameter : parameter.substring(0, equals);
+			if (BUSY_TIMEOUT_PARAMETER.equalsIgnoreCase(key.trim())) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**
@@ -362,7 +400,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		 * Refuses to commit a transaction that changed rows while this instance may not
 		 * acknowledge writes: it is rolled back instead.
 		 */
-		void checkCommit(Connection target) throws SQLException {
+		void checkCommit(ConnectionTransactions.SqlAction rollback) throws SQLException {
 			DatabaseOwnership ownership = LitestreamDataSource.this.database.getOwnership();
 			if (ownership.mayAcknowledgeWrites() || this.sqlite.getDatabase().total_changes() == this.changesAtBegin) {
 				return;
@@ -370,7 +408,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			DatabaseReadOnlyException refused = new DatabaseReadOnlyException(
 					LitestreamDataSource.this.database.getName(), ownership.whyNotWritable(), null);
 			try {
-				target.rollback();
+				rollback.run();
 				began();
 			}
 			catch (SQLException ex) {
@@ -413,8 +451,9 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	}
 
 	/**
-	 * Tells the engine after every statement or commit that committed, and counts the
-	 * connection as returned when it is closed.
+	 * Tells the engine after every statement or commit that committed, keeps transactions
+	 * atomic ({@link ConnectionTransactions}), and counts the connection as returned when
+	 * it is closed.
 	 */
 	private final class ConnectionHandler implements InvocationHandler {
 
@@ -422,11 +461,14 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 
 		private final ConnectionState state;
 
+		private final ConnectionTransactions transactions;
+
 		private boolean closed;
 
-		ConnectionHandler(Connection target, ConnectionState state) {
+		ConnectionHandler(Connection target, ConnectionState state, ConnectionTransactions transactions) {
 			this.target = target;
 			this.state = state;
+			this.transactions = transactions;
 		}
 
 		@Override
@@ -449,27 +491,71 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 				default:
 			}
 			try {
-				if ("commit".equals(name)) {
-					this.state.checkCommit(this.target);
+				if (!this.closed && isTransactionControl(name, args)) {
+					return controlTransaction(method, args);
 				}
 				Object result = method.invoke(this.target, args);
-				switch (name) {
-					case "commit" -> {
-						this.state.notifyIfCommitted();
-						this.state.began();
-					}
-					case "rollback", "setAutoCommit" -> this.state.began();
-					case "createStatement", "prepareStatement", "prepareCall" -> {
-						return statement(proxy, method.getReturnType(), result);
-					}
-					default -> {
-					}
-				}
-				return result;
+				return switch (name) {
+					case "createStatement", "prepareStatement", "prepareCall" ->
+						statement(proxy, method.getReturnType(), result);
+					default -> result;
+				};
 			}
 			catch (InvocationTargetException ex) {
 				Throwable target = ex.getTargetException();
 				throw (target instanceof SQLException sql) ? this.state.translate(sql) : target;
+			}
+			catch (SQLException ex) {
+				throw this.state.translate(ex);
+			}
+		}
+
+		private static boolean isTransactionControl(String name, @Nullable Object[] args) {
+			return switch (name) {
+				case "getAutoCommit", "setAutoCommit", "commit", "setSavepoint" -> true;
+				case "rollback" -> args == null || args.length == 0;
+				default -> false;
+			};
+		}
+
+		private @Nullable Object controlTransaction(Method method, @Nullable Object[] args) throws SQLException {
+			switch (method.getName()) {
+				case "getAutoCommit" -> {
+					return this.transactions.getAutoCommit();
+				}
+				case "setAutoCommit" -> this.transactions.setAutoCommit((Boolean) args[0]);
+				case "commit" -> {
+					this.state.checkCommit(this.transactions::rollback);
+					this.transactions.commit();
+					this.state.notifyIfCommitted();
+					this.state.began();
+				}
+				case "rollback" -> {
+					this.transactions.rollback();
+					this.state.began();
+				}
+				case "setSavepoint" -> {
+					return this.transactions
+						.setSavepoint((connection) -> (Savepoint) invokeOn(connection, method, args));
+				}
+				default -> throw new IllegalStateException("Not a transaction control method: " + method);
+			}
+			return null;
+		}
+
+		private static Object invokeOn(Connection connection, Method method, @Nullable Object[] args)
+				throws SQLException {
+			try {
+				return method.invoke(connection, args);
+			}
+			catch (InvocationTargetException ex) {
+				if (ex.getTargetException() instanceof SQLException sql) {
+					throw sql;
+				}
+				throw new IllegalStateException(ex.getTargetException());
+			}
+			catch (IllegalAccessException ex) {
+				throw new IllegalStateException(ex);
 			}
 		}
 
@@ -492,11 +578,17 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 							default:
 						}
 						try {
+							if (method.getName().startsWith("execute")) {
+								this.transactions.beforeStatement();
+							}
 							return method.invoke(statement, args);
 						}
 						catch (InvocationTargetException ex) {
 							Throwable target = ex.getTargetException();
 							throw (target instanceof SQLException sql) ? this.state.translate(sql) : target;
+						}
+						catch (SQLException ex) {
+							throw this.state.translate(ex);
 						}
 					});
 		}
@@ -507,6 +599,17 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			}
 			this.closed = true;
 			try {
+				// Whatever the caller left open is rolled back, as a pool would.
+				this.transactions.close();
+			}
+			finally {
+				closeTarget();
+			}
+			return null;
+		}
+
+		private void closeTarget() throws SQLException {
+			try {
 				this.target.close();
 			}
 			finally {
@@ -514,7 +617,6 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 				// Catches commits of auto-commit statements.
 				this.state.notifyIfCommitted();
 			}
-			return null;
 		}
 
 	}

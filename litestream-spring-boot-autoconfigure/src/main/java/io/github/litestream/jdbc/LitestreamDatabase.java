@@ -152,10 +152,6 @@ public final class LitestreamDatabase {
 		return this.config;
 	}
 
-	Duration getBusyTimeout() {
-		return this.config.busyTimeout();
-	}
-
 	/**
 	 * Sets the listeners that receive the engine's events.
 	 * @param listeners the listeners

@@ -121,7 +121,7 @@ class LitestreamAutoConfigurationTests {
 				assertThat(queryString(statement, "PRAGMA journal_mode")).isEqualTo("wal");
 				assertThat(queryString(statement, "PRAGMA wal_autocheckpoint")).isEqualTo("0");
 				assertThat(queryString(statement, "PRAGMA busy_timeout"))
-					.isEqualTo(String.valueOf(ReplicationDefaults.BUSY_TIMEOUT.toMillis()));
+					.isEqualTo(String.valueOf(ReplicationDefaults.APPLICATION_BUSY_TIMEOUT.toMillis()));
 			}
 		});
 	}
