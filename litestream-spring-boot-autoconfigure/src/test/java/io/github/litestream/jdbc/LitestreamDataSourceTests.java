@@ -20,6 +20,7 @@ import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.core.Restorer;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.NoCompaction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,10 +54,10 @@ class LitestreamDataSourceTests {
 		CompositeReplicationListener listener = new CompositeReplicationListener();
 		// The poll for commits made outside this JVM never runs during a test: every
 		// commit must reach the engine through the DataSource's notification.
-		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
-			.monitorInterval(Duration.ofHours(1))
-			// No compaction while a test compares the replica's files before and after
-			.levels(List.of(Duration.ofHours(1))), replicas, listener);
+		// No compaction while a test compares the replica's files before and after
+		ReplicatorConfig config = LitestreamDatabase.config(
+				NoCompaction.of(ReplicatorConfig.builder("app", db).monitorInterval(Duration.ofHours(1))), replicas,
+				listener);
 		this.database = new LitestreamDatabase(config, replicas,
 				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(300)), listener);
 		SQLiteDataSource sqlite = new SQLiteDataSource();
