@@ -328,8 +328,10 @@ class ReplicatorTests {
 			.until(() -> settled.getAndSet(client.total()) == client.total());
 		int before = client.total();
 		long txid = replicator.txid();
+		// Both only grow: once the condition fails it stays failed, so a generous
+		// deadline does not weaken it; it only absorbs a stalled poll on a busy machine.
 		await().during(Duration.ofSeconds(10))
-			.atMost(Duration.ofSeconds(12))
+			.atMost(Duration.ofSeconds(30))
 			.until(() -> client.total() == before && replicator.txid() == txid);
 	}
 
