@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import io.github.litestream.core.IntegrityCheck;
@@ -79,7 +80,9 @@ class LitestreamDataSourceTests {
 		assertThat(this.dataSource.isPaused()).isFalse();
 		borrowed.close();
 		this.dataSource.pause(Duration.ofSeconds(1));
+		AtomicReference<Thread> caller = new AtomicReference<>();
 		CompletableFuture<Connection> waiting = CompletableFuture.supplyAsync(() -> {
+			caller.set(Thread.currentThread());
 			try {
 				return this.dataSource.getConnection();
 			}
@@ -87,6 +90,9 @@ class LitestreamDataSourceTests {
 				throw new IllegalStateException(ex);
 			}
 		});
+		// Not done because getConnection() waits, not because the task has not run yet
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> caller.get() != null && caller.get().getState() == Thread.State.TIMED_WAITING);
 		assertThat(waiting).isNotDone();
 		this.dataSource.resume();
 		try (Connection connection = waiting.get()) {
