@@ -22,6 +22,7 @@ import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.NoCompaction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -235,10 +236,10 @@ class LitestreamEndpointTests {
 		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
 		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ZERO));
 		CompositeReplicationListener listener = new CompositeReplicationListener();
-		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
-			.monitorInterval(Duration.ofMillis(50))
-			// No compaction while a test compares the replica's files before and after
-			.levels(List.of(Duration.ofHours(1))), replicas, listener);
+		// No compaction while a test compares the replica's files before and after
+		ReplicatorConfig config = LitestreamDatabase.config(
+				NoCompaction.of(ReplicatorConfig.builder("app", db).monitorInterval(Duration.ofMillis(50))), replicas,
+				listener);
 		LitestreamDatabase database = new LitestreamDatabase(config, replicas,
 				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(300)), listener);
 		SQLiteDataSource sqlite = new SQLiteDataSource();

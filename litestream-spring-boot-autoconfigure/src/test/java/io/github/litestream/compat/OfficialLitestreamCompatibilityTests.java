@@ -198,8 +198,11 @@ class OfficialLitestreamCompatibilityTests {
 		assertThat(this.ourPoints).extracting(Point::contents).doesNotHaveDuplicates();
 	}
 
-	private void recordPoint(Replicator replicator, Path db) throws IOException {
+	private void recordPoint(Replicator replicator, Path db) throws IOException, InterruptedException {
 		long txid = replicator.sync();
+		// The point is a file boundary on the replica: a file still pending when the next
+		// phase cuts more would go up merged with them.
+		assertThat(replicator.awaitReplicated(txid, TIMEOUT)).isTrue();
 		Instant at = Instant.now();
 		this.ourPoints.add(new Point(at, txid, Contents.of(db)));
 		// The next file then carries a later millisecond than this point.

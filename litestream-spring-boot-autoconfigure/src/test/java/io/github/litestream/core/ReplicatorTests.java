@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.testsupport.ChildJvm;
+import io.github.litestream.testsupport.NoCompaction;
 import io.github.litestream.testsupport.SqliteWriterMain;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -168,6 +169,9 @@ class ReplicatorTests {
 				TestDatabases.execute(connection, "INSERT INTO t VALUES (" + (++id) + ", 'v" + id + "')");
 			}
 			long txid = replicator.sync();
+			// One file per point: files pending together would go up merged into one,
+			// and a point inside it could not be restored exactly.
+			assertThat(replicator.awaitReplicated(txid, Duration.ofSeconds(30))).isTrue();
 			Instant at = Instant.now();
 			points.add(new Point(at, txid, id));
 			// Ensure the next file carries a later millisecond than the recorded point.
@@ -200,7 +204,8 @@ class ReplicatorTests {
 		Connection connection = connect();
 		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
 		FileReplicaClient client = replica();
-		Replicator replicator = start(config(client));
+		// A level-1 file would cover the L0 files, and the restore would not read them.
+		Replicator replicator = start(NoCompaction.of(config(client)));
 		for (int i = 0; i < 5; i++) {
 			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", '" + "x".repeat(500) + "')");
 			// Each file reaches the replica before the next is cut: files pending
@@ -326,8 +331,10 @@ class ReplicatorTests {
 			.until(() -> settled.getAndSet(client.total()) == client.total());
 		int before = client.total();
 		long txid = replicator.txid();
+		// Both only grow: once the condition fails it stays failed, so a generous
+		// deadline does not weaken it; it only absorbs a stalled poll on a busy machine.
 		await().during(Duration.ofSeconds(10))
-			.atMost(Duration.ofSeconds(12))
+			.atMost(Duration.ofSeconds(30))
 			.until(() -> client.total() == before && replicator.txid() == txid);
 	}
 
@@ -338,11 +345,12 @@ class ReplicatorTests {
 		FileReplicaClient files = replica();
 		CountingReplicaClient client = new CountingReplicaClient(files);
 		RecordingListener listener = new RecordingListener();
-		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+		// Only uploads write: a compaction would take some of the injected failures.
+		Replicator replicator = start(NoCompaction.of(ReplicatorConfig.builder("app", db())
 			.replica(new ReplicaConfig("file", client, Duration.ofMillis(20)))
 			.monitorInterval(Duration.ofMillis(20))
 			.retryBackoff(Duration.ofMillis(10), Duration.ofMillis(80))
-			.listener(listener));
+			.listener(listener)));
 		client.failingWrites.set(7);
 		for (int i = 1; i <= 30; i++) {
 			TestDatabases.execute(connection, "INSERT INTO t VALUES (" + i + ", 'v')");

@@ -22,6 +22,7 @@ import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.testsupport.ForwardingReplicaClient;
+import io.github.litestream.testsupport.NoCompaction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,16 +56,14 @@ class RestoreRetentionTests {
 	}
 
 	/**
-	 * Replicates {@code commits} commits with compaction effectively off, so the replica
-	 * holds the seed snapshot and one L0 file per commit; returns the TXID after each.
+	 * Replicates {@code commits} commits with compaction off, so the replica holds the
+	 * seed snapshot and one L0 file per commit; returns the TXID after each.
 	 */
 	private List<Long> replicate(FileReplicaClient client, int commits) throws Exception {
 		Connection connection = TestDatabases.open(db());
 		this.closeables.add(connection);
 		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB)");
-		Replicator replicator = new Replicator(config(client).levels(List.of(Duration.ofHours(1)))
-			.snapshots(Duration.ofHours(24), Duration.ofHours(24))
-			.build());
+		Replicator replicator = new Replicator(NoCompaction.of(config(client)).build());
 		replicator.start();
 		List<Long> txids = new ArrayList<>();
 		try {

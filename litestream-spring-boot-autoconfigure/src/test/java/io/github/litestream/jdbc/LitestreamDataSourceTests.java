@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import io.github.litestream.core.IntegrityCheck;
@@ -20,6 +21,7 @@ import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.core.Restorer;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.NoCompaction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,10 +55,10 @@ class LitestreamDataSourceTests {
 		CompositeReplicationListener listener = new CompositeReplicationListener();
 		// The poll for commits made outside this JVM never runs during a test: every
 		// commit must reach the engine through the DataSource's notification.
-		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("app", db)
-			.monitorInterval(Duration.ofHours(1))
-			// No compaction while a test compares the replica's files before and after
-			.levels(List.of(Duration.ofHours(1))), replicas, listener);
+		// No compaction while a test compares the replica's files before and after
+		ReplicatorConfig config = LitestreamDatabase.config(
+				NoCompaction.of(ReplicatorConfig.builder("app", db).monitorInterval(Duration.ofHours(1))), replicas,
+				listener);
 		this.database = new LitestreamDatabase(config, replicas,
 				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(300)), listener);
 		SQLiteDataSource sqlite = new SQLiteDataSource();
@@ -78,7 +80,9 @@ class LitestreamDataSourceTests {
 		assertThat(this.dataSource.isPaused()).isFalse();
 		borrowed.close();
 		this.dataSource.pause(Duration.ofSeconds(1));
+		AtomicReference<Thread> caller = new AtomicReference<>();
 		CompletableFuture<Connection> waiting = CompletableFuture.supplyAsync(() -> {
+			caller.set(Thread.currentThread());
 			try {
 				return this.dataSource.getConnection();
 			}
@@ -86,6 +90,9 @@ class LitestreamDataSourceTests {
 				throw new IllegalStateException(ex);
 			}
 		});
+		// Not done because getConnection() waits, not because the task has not run yet
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> caller.get() != null && caller.get().getState() == Thread.State.TIMED_WAITING);
 		assertThat(waiting).isNotDone();
 		this.dataSource.resume();
 		try (Connection connection = waiting.get()) {

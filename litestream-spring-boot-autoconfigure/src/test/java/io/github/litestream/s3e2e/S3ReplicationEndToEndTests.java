@@ -29,6 +29,7 @@ import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.storage.s3.S3ReplicaClient;
 import io.github.litestream.storage.s3.S3RetryPolicy;
+import io.github.litestream.testsupport.NoCompaction;
 import io.github.litestream.testsupport.S3Server;
 import io.github.litestream.testsupport.S3ServerExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -312,12 +313,11 @@ class S3ReplicationEndToEndTests {
 
 	private static ReplicatorConfig.Builder config(String name, Path db, ReplicationListener listener,
 			ReplicaConfig... replicas) {
-		ReplicatorConfig.Builder builder = ReplicatorConfig.builder(name, db)
+		// No compaction or L0 expiry (which follows level 1) during a test: the L0 files
+		// are what is checked, and the idle test counts every request
+		ReplicatorConfig.Builder builder = NoCompaction.of(ReplicatorConfig.builder(name, db))
 			.monitorInterval(Duration.ofMillis(50))
 			.retryBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
-			// No compaction or L0 expiry during a test: the L0 files are what is checked
-			.levels(List.of(Duration.ofHours(1)))
-			.l0Retention(Duration.ofHours(1))
 			.listener(listener);
 		for (ReplicaConfig replica : replicas) {
 			builder.replica(replica);
