@@ -328,9 +328,7 @@ public final class Replicator implements AutoCloseable {
 				// Cut off a moment ago: the lease thread takes its untouched lease again
 				// as
 				// soon as the replica answers, and the backlog goes up before the stop
-				while (uploader.lease().isFenced() && System.nanoTime() - deadline < 0) {
-					Thread.sleep(50);
-				}
+				uploader.lease().awaitNotFenced(deadline);
 			}
 			if (!uploader.lease().mayWrite()) {
 				logger.warn("Database '{}' stops without a final upload to replica '{}': {}", this.name,

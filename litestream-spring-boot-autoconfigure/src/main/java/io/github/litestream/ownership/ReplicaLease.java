@@ -266,6 +266,30 @@ public final class ReplicaLease {
 	}
 
 	/**
+	 * Waits while {@link #isFenced()}: until the lease is held again, taken by another
+	 * instance, or the deadline passes.
+	 * @param deadlineNanos the deadline on the monotonic clock
+	 * @return whether it is no longer fenced
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	public boolean awaitNotFenced(long deadlineNanos) throws InterruptedException {
+		this.lock.lock();
+		try {
+			while (isFenced()) {
+				long remaining = deadlineNanos - System.nanoTime();
+				if (remaining <= 0) {
+					return false;
+				}
+				this.changed.awaitNanos(Math.min(remaining, MAX_WAIT_NANOS));
+			}
+			return true;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
 	 * Checks {@link #mayWrite()} right before a write request.
 	 * @param what the write, for the message
 	 * @throws LeaseNotHeldException if the engine may not write
