@@ -1,12 +1,7 @@
 package io.github.litestream.jdbc;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,7 +22,6 @@ import io.github.litestream.core.RestoreException;
 import io.github.litestream.core.RestorePlanner;
 import io.github.litestream.core.RestoreResult;
 import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.Restorer;
 import io.github.litestream.core.StartupRestore;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.DatabaseOwnership;
@@ -36,7 +30,6 @@ import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sqlite.SQLiteConnection;
 
 /**
  * The replication runtime of one SQLite database: its replicas, its {@link Replicator},
@@ -68,6 +61,9 @@ public final class LitestreamDatabase {
 
 	private volatile @Nullable Replicator replicator;
 
+	/** Plans an in-place restore and copies its result into the live database. */
+	private final InPlaceRestoreFiles restoreFiles;
+
 	private volatile boolean restoreChecked;
 
 	private volatile boolean stopping;
@@ -88,6 +84,7 @@ public final class LitestreamDatabase {
 		this.settings = settings;
 		this.listener = listener;
 		this.ownership = Replicator.ownershipOf(config);
+		this.restoreFiles = new InPlaceRestoreFiles(config, this.replicas, settings.integrityCheck());
 		this.ownership.onHandoverRequested(this::handoverRequested);
 		this.ownership.onSupplanted(this::supplanted);
 	}
@@ -700,7 +697,7 @@ public final class LitestreamDatabase {
 		}
 		requireServing();
 		this.lock.lock();
-		try (PreparedRestore prepared = prepare(target)) {
+		try (PreparedRestore prepared = this.restoreFiles.prepare(target)) {
 			// The leases stay held for the whole restore (DESIGN 4.15): a handover
 			// request that arrives meanwhile waits, and the successor gets the restored
 			// state
@@ -720,7 +717,7 @@ public final class LitestreamDatabase {
 				boolean wasRunning = this.replicator != null;
 				stopEngine();
 				try {
-					RestoreResult result = restoreAndCopy((newest != null) ? newest : prepared);
+					RestoreResult result = this.restoreFiles.restoreAndCopy((newest != null) ? newest : prepared);
 					this.listener.onRestore(getName(), result);
 					return new RestoreResult(result.output(), result.txid(), result.timestamp(), result.fileCount(),
 							result.pageCount(), result.pageSize(), Duration.ofNanos(System.nanoTime() - started));
@@ -773,30 +770,7 @@ public final class LitestreamDatabase {
 						+ "are reachable");
 			}
 		}
-		return prepare(target);
-	}
-
-	/**
-	 * Plans the restore on the first replica that can restore the target.
-	 */
-	private PreparedRestore prepare(RestoreTarget target) throws IOException {
-		Restorer restorer = new Restorer(this.config.clock(), this.config.restoreParallelism());
-		RestoreException firstFailure = null;
-		for (Replica replica : this.replicas) {
-			try {
-				return restorer.prepare(replica.client(), target);
-			}
-			catch (RestoreException ex) {
-				if (firstFailure == null) {
-					firstFailure = ex;
-				}
-				else {
-					firstFailure.addSuppressed(ex);
-				}
-			}
-		}
-		throw (firstFailure != null) ? firstFailure
-				: new NoBackupException("Database '" + getName() + "' has no replica");
+		return this.restoreFiles.prepare(target);
 	}
 
 	/**
@@ -827,68 +801,6 @@ public final class LitestreamDatabase {
 				throw ex;
 			}
 			outcome.addSuppressed(ex);
-		}
-	}
-
-	private RestoreResult restoreAndCopy(PreparedRestore prepared) throws IOException {
-		Path temp = getPath().resolveSibling("." + getPath().getFileName() + "-restore.db");
-		RestoreResult result;
-		try {
-			result = new Restorer(this.config.clock(), this.config.restoreParallelism()).restore(prepared, temp,
-					this.settings.integrityCheck(), "database '" + getName() + "' in place");
-			copyInto(temp);
-		}
-		catch (IOException | RuntimeException ex) {
-			deleteTemporaries(temp, ex);
-			throw ex;
-		}
-		deleteTemporaries(temp, null);
-		return result;
-	}
-
-	/**
-	 * Deletes the temporary restore files. A failure to delete is added to the restore's
-	 * own failure instead of replacing it, and only logged after a restore that succeeded
-	 * (the live database holds the restored state by then).
-	 */
-	private void deleteTemporaries(Path temp, @Nullable Throwable outcome) {
-		for (String suffix : new String[] { "", "-wal", "-shm" }) {
-			Path file = temp.resolveSibling(temp.getFileName() + suffix);
-			try {
-				Files.deleteIfExists(file);
-			}
-			catch (IOException ex) {
-				if (outcome != null) {
-					outcome.addSuppressed(ex);
-				}
-				else {
-					logger.warn("Restored database '{}' but could not delete the temporary file {}: {}", getName(),
-							file, ex.toString());
-				}
-			}
-		}
-	}
-
-	/**
-	 * Copies the restored file into the live database with SQLite's backup API: the live
-	 * file keeps its inode and locks, the pages go through SQLite (and its WAL), and
-	 * other connections see the new content at their next transaction.
-	 */
-	private void copyInto(Path restored) throws IOException {
-		try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + getPath())) {
-			try (Statement statement = connection.createStatement()) {
-				statement.execute("PRAGMA busy_timeout = " + this.config.busyTimeout().toMillis());
-			}
-			SQLiteConnection sqlite = connection.unwrap(SQLiteConnection.class);
-			int rc = sqlite.getDatabase().restore("main", restored.toString(), null, 100, 50, -1);
-			if (rc != 0) {
-				throw new RestoreException("Copying the restored database into '" + getPath()
-						+ "' failed with SQLite result code " + rc + "; the live database was not changed");
-			}
-		}
-		catch (SQLException ex) {
-			throw new RestoreException("Copying the restored database into '" + getPath() + "' failed: "
-					+ ex.getMessage() + "; the live database was not changed", ex);
 		}
 	}
 
