@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.ReplicaClient;
@@ -173,16 +174,15 @@ class ReplicaLeaseTests {
 		UnreachableReplicaClient flaky = new UnreachableReplicaClient(client(backend, "fenced"));
 		ReplicaLease holder = lease(flaky, SHORT, "holder:1");
 		holder.start();
-		Instant expiresAt = holder.status().expiresAt();
 		ReplicaLease contender = lease(client(backend, "fenced"), SHORT, "contender:2");
 		contender.start();
 		assertThat(contender.mayWrite()).isFalse();
 		Overlap overlap = Overlap.watch(holder, contender);
 		flaky.unreachable().set(true);
+		// Fenced two thirds of the TTL after its last renewal; the contender takes over a
+		// TTL after it saw that renewal (expiry by observation): the Overlap watch below
+		// checks that the two never could write at once, without comparing wall clocks
 		await().atMost(Duration.ofSeconds(10)).until(() -> holder.state() == ReplicaLease.State.FENCED);
-		Instant fencedSeenAt = Instant.now();
-		expiresAt = storedLease(client(backend, "fenced")).expiresAt();
-		assertThat(fencedSeenAt).as("fenced before the lease others see expires").isBefore(expiresAt);
 		assertThat(holder.mayWrite()).isFalse();
 		assertThat(holder.status().state()).isEqualTo("FENCED");
 		await().atMost(Duration.ofSeconds(10)).until(contender::mayWrite);
@@ -330,7 +330,8 @@ class ReplicaLeaseTests {
 					if (a.mayWrite() && b.mayWrite()) {
 						this.seen.set(true);
 					}
-					Thread.onSpinWait();
+					// Sampled often, without taking a whole core from the lease threads
+					LockSupport.parkNanos(20_000);
 				}
 			}, "overlap-watch");
 			this.thread.setDaemon(true);
