@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.locks.Condition;
@@ -88,6 +89,9 @@ public final class Replicator implements AutoCloseable {
 	private final LineageStore lineage;
 
 	private final List<ReplicaUploader> uploaders = new ArrayList<>();
+
+	/** Callers waiting until their commit is on every replica (issue 19, item 7). */
+	private final CommitWaiters commitWaiters;
 
 	/** Compaction, snapshots and retention, one thread per replica (issue 3). */
 	private final List<ReplicaCompactor> compactors = new ArrayList<>();
@@ -231,6 +235,7 @@ public final class Replicator implements AutoCloseable {
 		this.listener = config.listener();
 		this.store = new LocalStore(config.metaDirectory());
 		this.lineage = new LineageStore(config.metaDirectory());
+		this.commitWaiters = new CommitWaiters(this.name, this.uploaders);
 		for (ReplicaConfig replica : config.replicas()) {
 			ReplicaUploader uploader = new ReplicaUploader(this, replica);
 			this.uploaders.add(uploader);
@@ -498,6 +503,19 @@ public final class Replicator implements AutoCloseable {
 			}
 		}
 		return true;
+	}
+
+	/**
+	 * Waits until every commit that returned before the call is on every replica, without
+	 * forcing an upload: the commit rides the next regular cut.
+	 * @param timeout how long to wait at most
+	 * @return the TXID waited for
+	 * @throws ReplicationTimeoutException if a replica did not hold it in time
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	public long awaitCommitsReplicated(Duration timeout) throws InterruptedException {
+		requireRunning();
+		return this.commitWaiters.await(timeout, this::notifyCommit);
 	}
 
 	/**
@@ -1032,10 +1050,25 @@ public final class Replicator implements AutoCloseable {
 	 * @return the written file, or {@code null} when nothing was committed
 	 */
 	private @Nullable SyncResult syncLocked(boolean snapshotRequested) throws IOException {
-		long started = System.nanoTime();
 		Instant changedAt = (this.dirtySince != null) ? this.dirtySince : this.config.clock().instant();
 		this.dirty = false;
 		this.dirtySince = null;
+		List<CompletableFuture<Long>> covered = this.commitWaiters.cutStarting();
+		Long cutTxid = null;
+		try {
+			SyncResult result = cutLocked(snapshotRequested, changedAt);
+			cutTxid = this.txid;
+			return result;
+		}
+		finally {
+			if (this.commitWaiters.cutEnded(covered, cutTxid)) {
+				markDirty();
+			}
+		}
+	}
+
+	private @Nullable SyncResult cutLocked(boolean snapshotRequested, Instant changedAt) throws IOException {
+		long started = System.nanoTime();
 		SyncResult result;
 		try (FileChannel wal = openWal()) {
 			WalHeader header = (wal != null) ? WalHeader.read(wal).orElse(null) : null;

@@ -15,6 +15,7 @@ import io.github.litestream.core.NoBackupException;
 import io.github.litestream.core.PreparedRestore;
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationListener;
+import io.github.litestream.core.ReplicationTimeoutException;
 import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.ReplicatorStatus;
@@ -614,6 +615,23 @@ public final class LitestreamDatabase {
 		if (current != null) {
 			current.notifyCommit();
 		}
+	}
+
+	/**
+	 * Waits until every transaction this thread (or any other) committed before the call
+	 * is on every replica. Nothing is uploaded early for it: the commit rides the next
+	 * regular cut, so the wait lasts up to one sync interval plus an upload (much less in
+	 * eager mode, {@code sync-interval: 0}). While this instance may not write its
+	 * replicas (a fenced or lost lease) or a replica fails, the wait times out.
+	 * @param timeout how long to wait at most
+	 * @return the TXID waited for, now on every replica
+	 * @throws ReplicationTimeoutException if a replica did not hold it in time; the
+	 * exception names the database, the TXID and the replica that lags
+	 * @throws IllegalStateException if replication does not run
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	public long awaitReplicated(Duration timeout) throws InterruptedException {
+		return requireReplicator().awaitCommitsReplicated(timeout);
 	}
 
 	/**
