@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
+import io.github.litestream.durable.AwaitReplicated;
+
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -37,6 +39,20 @@ class NoteController {
 			.query(Note.class)
 			.single();
 		return ResponseEntity.status(HttpStatus.CREATED).body(note);
+	}
+
+	/**
+	 * Creates a note and answers only once it is on every replica: a client that got the
+	 * 201 never loses the note with this machine (docs/guide.md, "Durable
+	 * acknowledgement"). Without an answer, or with a 500 after the timeout, the note may
+	 * or may not be stored.
+	 * @param request the note
+	 * @return the created note
+	 */
+	@PostMapping("/durable")
+	@AwaitReplicated(timeout = "${notes.durable-timeout:10s}")
+	public ResponseEntity<Note> createDurably(@RequestBody NewNote request) {
+		return create(request);
 	}
 
 	@GetMapping("/count")
