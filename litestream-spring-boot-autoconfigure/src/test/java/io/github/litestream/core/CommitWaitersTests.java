@@ -8,10 +8,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.litestream.ownership.LeaseConfig;
+import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.storage.s3.S3ReplicaClient;
 import io.github.litestream.testsupport.ReplicaFiles;
+import io.github.litestream.testsupport.S3ServerExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,6 +28,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * makes the wait time out instead of answering.
  */
 class CommitWaitersTests {
+
+	@RegisterExtension
+	static final S3ServerExtension s3 = new S3ServerExtension();
 
 	@TempDir
 	Path dir;
@@ -88,6 +95,32 @@ class CommitWaitersTests {
 		assertThat(ReplicaFiles.maxTxid(replica("fast"))).isGreaterThanOrEqualTo(txid);
 		assertThat(restoredCount(replica("slow"), txid, "slow.db")).isOne();
 		assertThat(restoredCount(replica("fast"), txid, "fast.db")).isOne();
+	}
+
+	@Test
+	void answersOnlyOnceAnS3ReplicaHoldsTheCommitToo() throws Exception {
+		Connection connection = connect(db());
+		TestDatabases.execute(connection, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+		ReplicaClient bucket = S3ReplicaClient.builder(s3.server().client(), s3.server().createBucket("durable"))
+			.prefix("app")
+			.build();
+		CountingReplicaClient slow = new CountingReplicaClient(bucket);
+		Replicator replicator = start(ReplicatorConfig.builder("app", db())
+			.replica(new ReplicaConfig("file", replica("replica"), Duration.ofMillis(50)))
+			.replica(new ReplicaConfig("s3", slow, Duration.ofMillis(50)))
+			.monitorInterval(Duration.ofMillis(50))
+			.retryBackoff(Duration.ofMillis(100), Duration.ofMillis(200)));
+		replicator.awaitCommitsReplicated(Duration.ofSeconds(20));
+		slow.failingWrites.set(3);
+		TestDatabases.execute(connection, "INSERT INTO t (v) VALUES ('signed up')");
+
+		long txid = replicator.awaitCommitsReplicated(Duration.ofSeconds(20));
+
+		assertThat(slow.failingWrites.get()).as("failed uploads left to the S3 replica").isZero();
+		Path restored = this.dir.resolve("from-s3.db");
+		new Restorer().restore(bucket, restored, RestoreOptions.defaults().withTarget(RestoreTarget.txid(txid)))
+			.orElseThrow();
+		assertThat(TestDatabases.queryLong(restored, "SELECT count(*) FROM t")).isOne();
 	}
 
 	@Test
