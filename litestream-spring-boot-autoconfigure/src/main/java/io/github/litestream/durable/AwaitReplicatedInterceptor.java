@@ -41,7 +41,8 @@ final class AwaitReplicatedInterceptor implements MethodInterceptor {
 	public @Nullable Object invoke(MethodInvocation invocation) throws Throwable {
 		AwaitReplicated annotation = findAnnotation(invocation);
 		Object result = invocation.proceed();
-		if (annotation == null) {
+		if (annotation == null || invocation.getMethod().getDeclaringClass() == Object.class) {
+			// On a class: equals, hashCode and toString commit nothing
 			return result;
 		}
 		String where = invocation.getMethod().getDeclaringClass().getSimpleName() + "."

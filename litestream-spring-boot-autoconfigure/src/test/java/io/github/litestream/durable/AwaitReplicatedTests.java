@@ -88,6 +88,26 @@ class AwaitReplicatedTests {
 	}
 
 	@Test
+	void annotationOnTheClassAppliesToItsMethods() {
+		runner().run((context) -> {
+			Notes notes = context.getBean(Notes.class);
+			notes.createTable();
+			ClassLevel service = context.getBean(ClassLevel.class);
+			for (int i = 1; i <= 3; i++) {
+				service.add("class-" + i);
+				assertThat(replicatedValues("restored-" + i + ".db")).as("on the replica when the call returned")
+					.contains("class-" + i);
+			}
+			// Object's methods commit nothing: they do not wait, so a broken replica does
+			// not make them time out
+			breakReplica();
+			notes.addWithoutWaiting("never uploaded");
+			service.toString();
+			service.hashCode();
+		});
+	}
+
+	@Test
 	void replicaThatFailsMakesTheMethodThrowAndTheCommitStaysLocal() {
 		runner().run((context) -> {
 			Notes notes = context.getBean(Notes.class);
@@ -149,6 +169,11 @@ class AwaitReplicatedTests {
 			return new Notes(new JdbcTemplate(dataSource));
 		}
 
+		@Bean
+		ClassLevel classLevel(DataSource dataSource) {
+			return new ClassLevel(new JdbcTemplate(dataSource));
+		}
+
 	}
 
 	static class Notes {
@@ -185,8 +210,28 @@ class AwaitReplicatedTests {
 			this.jdbc.update("INSERT INTO note (v) VALUES (?)", value);
 		}
 
+		public void addWithoutWaiting(String value) {
+			this.jdbc.update("INSERT INTO note (v) VALUES (?)", value);
+		}
+
 		public String values() {
 			return String.join(" ", this.jdbc.queryForList("SELECT v FROM note ORDER BY id", String.class));
+		}
+
+	}
+
+	@AwaitReplicated(timeout = "10s")
+	static class ClassLevel {
+
+		private final JdbcTemplate jdbc;
+
+		ClassLevel(JdbcTemplate jdbc) {
+			this.jdbc = jdbc;
+		}
+
+		@Transactional
+		public void add(String value) {
+			this.jdbc.update("INSERT INTO note (v) VALUES (?)", value);
 		}
 
 	}
