@@ -101,6 +101,11 @@ public final class ReplicaUploader {
 	/** The lease term under which {@link #position} was read. */
 	private long attachedTerm;
 
+	/**
+	 * Creates the uploader of one replica.
+	 * @param history the engine's local history
+	 * @param config the replica
+	 */
 	public ReplicaUploader(LocalHistory history, ReplicaConfig config) {
 		this.history = history;
 		this.config = config;
@@ -115,6 +120,10 @@ public final class ReplicaUploader {
 		this.lease = lease;
 	}
 
+	/**
+	 * Returns the lease that gates this uploader's writes.
+	 * @return the lease
+	 */
 	public ReplicaLease lease() {
 		return this.lease;
 	}
@@ -140,18 +149,34 @@ public final class ReplicaUploader {
 		return true;
 	}
 
+	/**
+	 * Returns the replica's name.
+	 * @return the name
+	 */
 	public String name() {
 		return this.config.name();
 	}
 
+	/**
+	 * Returns the replica's location, for logs.
+	 * @return the location
+	 */
 	public String location() {
 		return this.client.location();
 	}
 
+	/**
+	 * Returns the replica's sync interval (zero in eager mode).
+	 * @return the interval
+	 */
 	public Duration syncInterval() {
 		return this.config.syncInterval();
 	}
 
+	/**
+	 * Returns the highest TXID the replica is known to hold.
+	 * @return the TXID, or -1 while unknown
+	 */
 	public long position() {
 		return this.position;
 	}
@@ -253,6 +278,9 @@ public final class ReplicaUploader {
 		return (current >= 0) ? current : this.newHistoryAbove;
 	}
 
+	/**
+	 * Starts the upload thread.
+	 */
 	public void startThread() {
 		this.running = true;
 		Thread thread = new Thread(this::run, "litestream-" + this.history.name() + "-upload-" + name());
@@ -261,6 +289,9 @@ public final class ReplicaUploader {
 		thread.start();
 	}
 
+	/**
+	 * Stops the upload thread (see {@link io.github.litestream.core.EngineThreads}).
+	 */
 	public void stopThread() {
 		this.running = false;
 		wake();
@@ -269,6 +300,9 @@ public final class ReplicaUploader {
 		EngineThreads.stop(this.thread, EngineThreads.STOP_GRACE);
 	}
 
+	/**
+	 * Wakes the upload thread (a file was cut, or the lease changed).
+	 */
 	public void wake() {
 		this.lock.lock();
 		try {
@@ -323,6 +357,13 @@ public final class ReplicaUploader {
 		}
 	}
 
+	/**
+	 * Waits until the replica holds {@code txid}.
+	 * @param txid the TXID
+	 * @param deadlineNanos the deadline on {@link System#nanoTime()}
+	 * @return whether it did before the deadline
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
 	public boolean awaitPosition(long txid, long deadlineNanos) throws InterruptedException {
 		this.lock.lock();
 		try {
@@ -351,6 +392,11 @@ public final class ReplicaUploader {
 		}
 	}
 
+	/**
+	 * Returns the replica's status.
+	 * @param now the current time, for lag
+	 * @return the status
+	 */
 	public ReplicaStatus status(Instant now) {
 		double lag = 0;
 		long current = this.position;
