@@ -103,8 +103,9 @@ public final class BenchmarkMain {
 		if (tools) {
 			Path s3jar = Path.of(option("s3proxy-jar", "benchmarks/target/tools/s3proxy.jar"));
 			this.s3proxy = S3Proxy.start(s3jar, Bench.fresh(this.work.resolve("s3proxy")));
-			this.report.setting("S3", "S3Proxy 4.0.0 (filesystem-nio2 backend) as a child JVM on loopback, "
-					+ "AWS SDK v2 client for ours, Litestream's own S3 client for Litestream");
+			this.report.setting("S3",
+					"S3Proxy " + S3Proxy.version(s3jar) + " (filesystem-nio2 backend) as a child JVM on loopback, "
+							+ "AWS SDK v2 client for ours, Litestream's own S3 client for Litestream");
 		}
 		if (selected("overhead")) {
 			log("scenario 2: write overhead");
