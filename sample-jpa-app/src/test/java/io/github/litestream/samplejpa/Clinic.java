@@ -31,16 +31,23 @@ final class Clinic {
 	}
 
 	/**
-	 * Starts an instance in a child JVM on {@code
-	 *
-	<dir>
-	 * /<name>/clinic.db}, replicating to {@code replica} every 100 ms, with a short lease
-	 * (TTL 6 s, renewed every second) so that a handover takes seconds.
+	 * Starts an instance in a child JVM on its own data directory, {@code name} under
+	 * {@code dir}, replicating to {@code replica} every 100 ms, with a short lease (TTL 6
+	 * s, renewed every second) so that a handover takes seconds.
 	 */
 	static BootAppInstance start(Path dir, String name, Path replica) {
+		return start(dir, name, name, replica);
+	}
+
+	/**
+	 * Starts an instance as {@link #start(Path, String, Path)} does, on the data
+	 * directory {@code disk} under {@code dir}: a restart on the same disk is another
+	 * instance (with its own output files) on the same directory.
+	 */
+	static BootAppInstance start(Path dir, String name, String disk, Path replica) {
 		BootAppInstance instance = new BootAppInstance(name);
 		instance.start(dir, SampleJpaApplication.class,
-				List.of("--spring.datasource.url=jdbc:sqlite:" + dir.resolve(name).resolve("clinic.db")
+				List.of("--spring.datasource.url=jdbc:sqlite:" + dir.resolve(disk).resolve("clinic.db")
 						+ "?transaction_mode=IMMEDIATE", "--litestream.replicas[0].name=local",
 						"--litestream.replicas[0].url=" + replica, "--litestream.replicas[0].sync-interval=100ms",
 						"--litestream.monitor-interval=100ms", "--litestream.lease.ttl=6s",
@@ -50,8 +57,8 @@ final class Clinic {
 	}
 
 	/**
-	 * Registers an owner with two pets ({@code <name>-cat}, {@code <name>-dog}) in one
-	 * request and so one transaction.
+	 * Registers an owner with two pets (its name followed by {@code -cat} and
+	 * {@code -dog}) in one request and so one transaction.
 	 * @return the HTTP status
 	 */
 	static int register(BootAppInstance instance, String name) throws IOException, InterruptedException {
