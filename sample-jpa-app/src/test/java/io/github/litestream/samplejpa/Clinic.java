@@ -46,6 +46,19 @@ final class Clinic {
 	 */
 	static BootAppInstance start(Path dir, String name, String disk, Path replica) {
 		BootAppInstance instance = new BootAppInstance(name);
+		start(instance, dir, disk, replica);
+		return instance;
+	}
+
+	/**
+	 * Starts an instance created earlier (so that a test can close it whatever happens)
+	 * on its own data directory.
+	 */
+	static void start(BootAppInstance instance, Path dir, Path replica) {
+		start(instance, dir, instance.name(), replica);
+	}
+
+	private static void start(BootAppInstance instance, Path dir, String disk, Path replica) {
 		instance.start(dir, SampleJpaApplication.class,
 				List.of("--spring.datasource.url=jdbc:sqlite:" + dir.resolve(disk).resolve("clinic.db")
 						+ "?transaction_mode=IMMEDIATE", "--litestream.replicas[0].name=local",
@@ -53,7 +66,6 @@ final class Clinic {
 						"--litestream.monitor-interval=100ms", "--litestream.lease.ttl=6s",
 						"--litestream.lease.renew-interval=1s"));
 		instance.awaitListening();
-		return instance;
 	}
 
 	/**
