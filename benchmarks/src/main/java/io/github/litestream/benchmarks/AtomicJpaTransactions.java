@@ -21,7 +21,7 @@ import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.restore.IntegrityCheck;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.jdbc.CompositeReplicationListener;
 import io.github.litestream.jdbc.LitestreamDataSource;

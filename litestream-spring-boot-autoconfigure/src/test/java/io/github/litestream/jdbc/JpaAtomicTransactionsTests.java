@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.restore.IntegrityCheck;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.jdbc.AtomicTransactionsTests.Outcome;
 import io.github.litestream.storage.file.FileReplicaClient;

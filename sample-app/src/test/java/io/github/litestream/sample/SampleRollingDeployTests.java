@@ -17,8 +17,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.Restorer;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.storage.s3.S3ReplicaClient;

@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.jayway.jsonpath.JsonPath;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.Restorer;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.testsupport.BootAppInstance;
 
