@@ -17,9 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import io.github.litestream.core.ReplicaConfig;
+import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.replication.ReplicationTimeoutException;
 import io.github.litestream.replication.Replicator;
-import io.github.litestream.core.ReplicatorConfig;
 
 /**
  * Scenario 13: what waiting for a durable acknowledgement costs (issue 19, item 7).
