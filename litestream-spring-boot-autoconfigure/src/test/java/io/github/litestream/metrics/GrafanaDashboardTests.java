@@ -46,11 +46,15 @@ import static org.awaitility.Awaitility.await;
  * scrape of an application context with Boot's Prometheus registry, a real SQLite
  * database and a file replica, after a write, a sync and a checkpoint, so that every
  * meter exists. A meter renamed in {@link LitestreamMetrics}, or a query mistyped in the
- * dashboard, fails here instead of showing an empty panel.
+ * dashboard, fails here instead of showing an empty panel. The PromQL the guide shows
+ * (its {@code promql} blocks and the {@code expr} of its alert rules) is checked the same
+ * way.
  */
 class GrafanaDashboardTests {
 
 	private static final Path DASHBOARD = Path.of("../docs/grafana/litestream-dashboard.json");
+
+	private static final Path GUIDE = Path.of("../docs/guide.md");
 
 	/** Labels Prometheus adds to every series it scrapes: never in the scrape text. */
 	private static final Set<String> TARGET_LABELS = Set.of("job", "instance");
@@ -91,7 +95,10 @@ class GrafanaDashboardTests {
 					"litestream.monitor-interval=50ms", "litestream.replicas[0].sync-interval=0s",
 					// A checkpoint after the first few pages, so that the checkpoint
 					// timer exists
-					"litestream.min-checkpoint-page-count=2", "litestream.checkpoint-interval=100ms")
+					"litestream.min-checkpoint-page-count=2", "litestream.checkpoint-interval=100ms",
+					// The guide's percentile query needs the histogram it tells users to
+					// enable
+					"management.metrics.distribution.percentiles-histogram.litestream.sync=true")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
 				try (Connection connection = context.getBean(DataSource.class).getConnection();
@@ -120,11 +127,24 @@ class GrafanaDashboardTests {
 		}
 		assertThat(problems).as("queries of %s against the scrape, which has %s", DASHBOARD, scraped.keySet())
 			.isEmpty();
+		assertThat(used).as("metrics that need configuration (histogram buckets)")
+			.noneMatch((metric) -> metric.endsWith("_bucket"));
 		assertThat(used).as("the panels the brief of the dashboard asks for")
 			.contains("litestream_replica_lag_seconds", "litestream_txid", "litestream_replica_txid",
 					"litestream_replica_operations_total", "litestream_replica_bytes_total",
 					"litestream_sync_seconds_count", "litestream_wal_size_bytes", "litestream_checkpoint_seconds_count",
 					"litestream_ownership");
+	}
+
+	@Test
+	void everyMetricAndLabelTheGuideQueriesIsInTheScrape() throws Exception {
+		List<String> queries = guideQueries();
+		assertThat(queries).as("queries in %s", GUIDE).hasSizeGreaterThan(10);
+		List<String> problems = new ArrayList<>();
+		for (String query : queries) {
+			check(query, problems);
+		}
+		assertThat(problems).as("queries of %s against the scrape, which has %s", GUIDE, scraped.keySet()).isEmpty();
 	}
 
 	@Test
@@ -158,6 +178,27 @@ class GrafanaDashboardTests {
 		collect(dashboard.get("panels"), queries);
 		for (JsonNode variable : dashboard.get("templating").get("list")) {
 			queries.add(variable.get("definition").asString());
+		}
+		return queries;
+	}
+
+	/**
+	 * The lines of the guide's {@code promql} blocks and the expressions of its alert
+	 * rules.
+	 */
+	private static List<String> guideQueries() throws Exception {
+		List<String> queries = new ArrayList<>();
+		boolean inPromql = false;
+		for (String line : Files.readAllLines(GUIDE)) {
+			if (line.startsWith("```")) {
+				inPromql = line.equals("```promql");
+			}
+			else if (inPromql && !line.isBlank() && !line.startsWith("#")) {
+				queries.add(line.trim());
+			}
+			else if (line.trim().startsWith("expr: ")) {
+				queries.add(line.trim().substring("expr: ".length()));
+			}
 		}
 		return queries;
 	}
