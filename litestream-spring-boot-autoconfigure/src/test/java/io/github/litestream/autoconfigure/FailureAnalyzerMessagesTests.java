@@ -15,6 +15,7 @@ import io.github.litestream.jdbc.StartupRestoreException;
 import io.github.litestream.ltx.LtxFormatException;
 import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
+import io.github.litestream.testsupport.RepositoryFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,7 +83,7 @@ class FailureAnalyzerMessagesTests {
 	@Test
 	void recommendedSqliteJdbcVersionIsTheOneTheReadmeAndTheGuideRecommend() throws IOException {
 		String recommended = UnsafeSqliteVersionFailureAnalyzer.RECOMMENDED_SQLITE_JDBC_VERSION;
-		for (Path document : List.of(Path.of("../README.md"), Path.of("../docs/guide.md"))) {
+		for (Path document : List.of(RepositoryFiles.resolve("README.md"), RepositoryFiles.resolve("docs/guide.md"))) {
 			Matcher property = Pattern.compile("<sqlite-jdbc\\.version>([^<]*)</sqlite-jdbc\\.version>")
 				.matcher(Files.readString(document));
 			List<String> versions = property.results().map((match) -> match.group(1)).toList();

@@ -23,6 +23,7 @@ import javax.sql.DataSource;
 import io.github.litestream.autoconfigure.LitestreamAutoConfiguration;
 import io.github.litestream.autoconfigure.LitestreamMetricsAutoConfiguration;
 import io.github.litestream.jdbc.LitestreamDatabases;
+import io.github.litestream.testsupport.RepositoryFiles;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,9 +53,9 @@ import static org.awaitility.Awaitility.await;
  */
 class GrafanaDashboardTests {
 
-	private static final Path DASHBOARD = Path.of("../docs/grafana/litestream-dashboard.json");
+	private static final Path DASHBOARD = RepositoryFiles.resolve("docs/grafana/litestream-dashboard.json");
 
-	private static final Path GUIDE = Path.of("../docs/guide.md");
+	private static final Path GUIDE = RepositoryFiles.resolve("docs/guide.md");
 
 	/** Labels Prometheus adds to every series it scrapes: never in the scrape text. */
 	private static final Set<String> TARGET_LABELS = Set.of("job", "instance");
