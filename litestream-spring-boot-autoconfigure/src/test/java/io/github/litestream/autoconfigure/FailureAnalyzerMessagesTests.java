@@ -9,16 +9,15 @@ import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.github.litestream.core.RestoreException;
 import io.github.litestream.jdbc.Replica;
 import io.github.litestream.jdbc.StartupRestoreException;
 import io.github.litestream.ltx.LtxFormatException;
+import io.github.litestream.restore.RestoreException;
 import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.testsupport.RepositoryFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
