@@ -3,12 +3,11 @@ package io.github.litestream.durable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
@@ -137,11 +136,14 @@ class AwaitReplicatedTests {
 		});
 	}
 
-	/** Uploads fail from now on: the level directory becomes a plain file. */
+	/**
+	 * Uploads fail from now on: the level directory becomes a plain file. Moved aside in
+	 * one rename, not deleted file by file, as an upload may be writing into it.
+	 */
 	private void breakReplica() throws IOException {
 		Path level0 = this.dir.resolve("replica/ltx/0");
-		try (Stream<Path> files = Files.walk(level0)) {
-			files.sorted(Comparator.reverseOrder()).forEach((file) -> file.toFile().delete());
+		if (Files.isDirectory(level0)) {
+			Files.move(level0, this.dir.resolve("replica-level0-moved-aside"), StandardCopyOption.ATOMIC_MOVE);
 		}
 		Files.writeString(level0, "not a directory");
 	}
