@@ -1,6 +1,7 @@
 package io.github.litestream.jdbc;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +27,7 @@ import io.github.litestream.core.StartupRestore;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.ownership.OwnershipState;
+import io.github.litestream.ownership.SameDiskRestart;
 import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -188,6 +190,8 @@ public final class LitestreamDatabase {
 		// instance holds every lease; a lease that cannot be read is waited for
 		try {
 			if (this.config.lease().enabled() && !this.replicas.isEmpty()) {
+				this.ownership.restartedOnSameDisk(SameDiskRestart.open(getName(), this.config.metaDirectory()),
+						this::whyBehindReplicas);
 				this.ownership.acquire();
 			}
 			else {
@@ -231,6 +235,24 @@ public final class LitestreamDatabase {
 			// The restorer logged the restore (start, progress, summary).
 			this.listener.onRestore(getName(), result);
 		}
+	}
+
+	/**
+	 * Whether the local database is behind a replica, so that a restart on this disk may
+	 * not take its previous run's lease back at once (DESIGN 4.15).
+	 * @return why it is behind, or {@code null} when it is at or past every replica
+	 */
+	private @Nullable String whyBehindReplicas() throws IOException {
+		Path database = getPath();
+		if (!Files.exists(database) || Files.size(database) == 0) {
+			return "the database file " + database + " is missing";
+		}
+		long local = new StartupRestore(this.config, this.settings.integrityCheck()).databaseTxid();
+		if (Replicator.movedPast(this.config, local)) {
+			return "a replica holds TXIDs after the local TXID " + LtxFileName.formatTxid(local)
+					+ " (the disk is older than the replica)";
+		}
+		return null;
 	}
 
 	/**
@@ -282,6 +304,28 @@ public final class LitestreamDatabase {
 			Long finalTxid = stopEngine();
 			this.ownership.stop(finalTxid);
 			signalDataSource();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Stops the way SIGKILL stops a process, for tests: the leases stay in the replicas
+	 * as they are (neither renewed nor released), and the meta directory's lock is let go
+	 * of, as the operating system does for a dead process. The engine stops with its
+	 * final sync, which a killed process may as well have done.
+	 */
+	void kill() {
+		this.lock.lock();
+		try {
+			this.stopping = true;
+			stopEngine();
+			this.ownership.abandon();
+			for (Replicator old : this.retired) {
+				old.close();
+			}
+			this.retired.clear();
 		}
 		finally {
 			this.lock.unlock();
