@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * carries the record but not the machine, and the lock proves nothing about another
  * machine: the record names a machine that is not this one, so nothing is taken back. A
  * reboot changes the boot ID, so a disk moved to another node under the same host name (a
- * StatefulSet pod rescheduled) waits for the lease like any other instance.</li>
+ * StatefulSet pod rescheduled) waits for the lease like any other instance. The record
+ * also names the device and inode of the meta directory, which a copy on the same machine
+ * (a cloned volume attached beside the original, a copied directory) does not share.</li>
  * </ul>
  * The record is written before this run asks for any lease, so every lease it ever holds
  * is covered. A record from an older version, or none, proves nothing.
@@ -118,6 +120,7 @@ public final class SameDiskRestart implements Closeable {
 		}
 		String host = record.getProperty("host", "");
 		String bootId = record.getProperty("boot-id", "");
+		String disk = record.getProperty("disk", "");
 		String refusal = null;
 		if (!host.equals(machine.host())) {
 			refusal = "the previous run was recorded on host '" + host + "', this is '" + machine.host()
@@ -126,6 +129,10 @@ public final class SameDiskRestart implements Closeable {
 		else if (!bootId.equals(machine.bootId())) {
 			refusal = "the machine restarted since the previous run (boot ID '" + bootId + "', now '" + machine.bootId()
 					+ "'), so the lock proves nothing about it";
+		}
+		else if (!disk.equals(diskOf(directory))) {
+			refusal = "the meta directory '" + directory + "' is not the one the previous run recorded (device and "
+					+ "inode '" + disk + "', now '" + diskOf(directory) + "': a copy of the disk?)";
 		}
 		SameDiskRestart restart = new SameDiskRestart(database, directory, machine, channel, recorded, refusal);
 		LOCKED.put(directory, restart);
@@ -169,6 +176,7 @@ public final class SameDiskRestart implements Closeable {
 		record.setProperty("owner", owner);
 		record.setProperty("host", this.machine.host());
 		record.setProperty("boot-id", this.machine.bootId());
+		record.setProperty("disk", diskOf(this.directory));
 		record.setProperty("recorded-at", Instant.now().toString());
 		Path file = this.directory.resolve(RECORD_FILE);
 		Path tmp = this.directory.resolve(RECORD_FILE + ".tmp");
@@ -202,6 +210,20 @@ public final class SameDiskRestart implements Closeable {
 		}
 		finally {
 			LOCKED.remove(this.directory, this);
+		}
+	}
+
+	/**
+	 * The device and inode of the meta directory: a copy (a cloned volume is another
+	 * device, a copied directory another inode) differs from the original.
+	 * @return {@code <dev>:<ino>}, empty where the file system does not tell them
+	 */
+	private static String diskOf(Path directory) {
+		try {
+			return Files.getAttribute(directory, "unix:dev") + ":" + Files.getAttribute(directory, "unix:ino");
+		}
+		catch (IOException | RuntimeException ex) {
+			return "";
 		}
 	}
 

@@ -117,6 +117,24 @@ class SameDiskRestartTests {
 	}
 
 	@Test
+	void instanceStartedOnACopyOfTheDiskOnTheSameMachineDoesNotTakeTheLeaseBack() throws Exception {
+		TestInstance first = instance("app", LeaseConfig.Handover.REQUEST);
+		first.start();
+		first.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		assertThat(first.database.sync().replicated()).isTrue();
+		kill(first);
+		// A copy of the volume attached beside the original (the original could be
+		// started
+		// again): same host, same boot, but not the same directory
+		copy(this.dir.resolve("app"), this.dir.resolve("copy"));
+		String left = lease();
+		TestInstance copy = instance("copy", LeaseConfig.Handover.WAIT);
+		assertThatExceptionOfType(StartupRestoreException.class).isThrownBy(copy::start)
+			.withCauseInstanceOf(LeaseUnavailableException.class);
+		assertThat(lease()).as("the lease is untouched").isEqualTo(left);
+	}
+
+	@Test
 	void restartOfADiskBehindTheReplicaDoesNotTakeTheLeaseBack() throws Exception {
 		TestInstance first = instance("app", LeaseConfig.Handover.REQUEST);
 		first.start();
@@ -129,7 +147,7 @@ class SameDiskRestartTests {
 		kill(first);
 		// The disk rolled back to an older snapshot: its local state is behind the
 		// replica
-		delete(meta("app"));
+		deleteContent(meta("app"));
 		copy(snapshot, meta("app"));
 		String left = lease();
 		TestInstance behind = instance("app", LeaseConfig.Handover.WAIT);
@@ -218,10 +236,12 @@ class SameDiskRestartTests {
 		}
 	}
 
-	private static void delete(Path directory) throws IOException {
+	private static void deleteContent(Path directory) throws IOException {
 		try (Stream<Path> files = Files.walk(directory)) {
 			for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-				Files.delete(file);
+				if (!file.equals(directory)) {
+					Files.delete(file);
+				}
 			}
 		}
 	}
