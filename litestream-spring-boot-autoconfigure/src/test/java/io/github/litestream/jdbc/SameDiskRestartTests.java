@@ -4,10 +4,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.github.litestream.ownership.LeaseConfig;
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A restart takes its own lease back (DESIGN 4.15): an instance restarted on the same
@@ -93,6 +98,45 @@ class SameDiskRestartTests {
 		again.execute("INSERT INTO notes VALUES (6, 'after the restart')");
 		again.close();
 		assertThat(restoredIds()).containsExactlyInAnyOrder(1, 2, 3, 4, 5, 6);
+	}
+
+	@Test
+	void instanceKilledDuringAHandoverTakesItsLeaseBackAndThenHandsOver() throws Exception {
+		TestInstance first = instance("app", LeaseConfig.Handover.REQUEST);
+		first.start();
+		first.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		first.execute("INSERT INTO notes VALUES (1, 'before the handover')");
+		assertThat(first.database.sync().replicated()).isTrue();
+		TestInstance successor = TestInstance.create(this.dir, "successor",
+				new FileReplicaClient(this.dir.resolve("replica")),
+				new LeaseConfig(true, TTL, RENEW, LeaseConfig.Handover.REQUEST, Duration.ofSeconds(60)));
+		this.open.add(successor);
+		CompletableFuture<Void> successorStarted;
+		try (Connection held = first.dataSource.getConnection()) {
+			// A transaction longer than the drain timeout: the handover cannot complete
+			held.setAutoCommit(false);
+			try (Statement statement = held.createStatement()) {
+				statement.execute("INSERT INTO notes VALUES (2, 'never committed')");
+			}
+			successorStarted = CompletableFuture.runAsync(() -> {
+				try {
+					successor.start();
+				}
+				catch (Exception ex) {
+					throw new IllegalStateException(ex);
+				}
+			});
+			await().atMost(Duration.ofSeconds(30)).until(() -> lease().contains("requested_by"));
+			kill(first);
+		}
+		assertThat(lease()).contains("requested_by");
+		TestInstance again = instance("app", LeaseConfig.Handover.REQUEST);
+		again.start();
+		// Taken back at once, then handed over to the instance that asked
+		successorStarted.get(60, TimeUnit.SECONDS);
+		assertThat(successor.database.getOwnership().state()).isEqualTo(OwnershipState.OWNER);
+		assertThat(again.database.getOwnership().state()).isEqualTo(OwnershipState.HANDED_OVER);
+		assertThat(successor.ids()).containsExactly(1);
 	}
 
 	@Test
