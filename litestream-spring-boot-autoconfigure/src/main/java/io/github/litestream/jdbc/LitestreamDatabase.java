@@ -1,7 +1,6 @@
 package io.github.litestream.jdbc;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -191,7 +190,7 @@ public final class LitestreamDatabase {
 		try {
 			if (this.config.lease().enabled() && !this.replicas.isEmpty()) {
 				this.ownership.restartedOnSameDisk(SameDiskRestart.open(getName(), this.config.metaDirectory()),
-						this::whyBehindReplicas);
+						new LocalPositionCheck(this.config, this.replicas, this.settings.integrityCheck()));
 				this.ownership.acquire();
 			}
 			else {
@@ -235,24 +234,6 @@ public final class LitestreamDatabase {
 			// The restorer logged the restore (start, progress, summary).
 			this.listener.onRestore(getName(), result);
 		}
-	}
-
-	/**
-	 * Whether the local database is behind a replica, so that a restart on this disk may
-	 * not take its previous run's lease back at once (DESIGN 4.15).
-	 * @return why it is behind, or {@code null} when it is at or past every replica
-	 */
-	private @Nullable String whyBehindReplicas() throws IOException {
-		Path database = getPath();
-		if (!Files.exists(database) || Files.size(database) == 0) {
-			return "the database file " + database + " is missing";
-		}
-		long local = new StartupRestore(this.config, this.settings.integrityCheck()).databaseTxid();
-		if (Replicator.movedPast(this.config, local)) {
-			return "a replica holds TXIDs after the local TXID " + LtxFileName.formatTxid(local)
-					+ " (the disk is older than the replica)";
-		}
-		return null;
 	}
 
 	/**
