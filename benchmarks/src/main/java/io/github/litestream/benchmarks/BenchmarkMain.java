@@ -21,11 +21,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.Restorer;
 import io.github.litestream.ownership.LeaseConfig;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.RestoreTarget;
+import io.github.litestream.restore.Restorer;
 
 /**
  * Runs every benchmark scenario of issue 6 and writes {@code docs/benchmarks.md}. See

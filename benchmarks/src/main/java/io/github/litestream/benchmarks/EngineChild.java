@@ -7,15 +7,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
-import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationDefaults;
-import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.RestoreResult;
-import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.Restorer;
+import io.github.litestream.replication.Replicator;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.RestoreTarget;
+import io.github.litestream.restore.Restorer;
 
 /**
  * Our engine in a child JVM, so that its heap and RSS are measured alone.

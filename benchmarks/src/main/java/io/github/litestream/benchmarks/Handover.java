@@ -27,10 +27,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.Restorer;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.RestoreTarget;
+import io.github.litestream.restore.Restorer;
 
 /**
  * Scenario 9, a rolling deploy: the sample application (its packaged jar) runs as

@@ -7,10 +7,10 @@ import java.util.Locale;
 
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationListener;
-import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.SyncResult;
 import io.github.litestream.core.UploadResult;
+import io.github.litestream.replication.Replicator;
 
 /**
  * A diagnostic, not a scenario: prints the engine's sync, upload and checkpoint events

@@ -8,8 +8,8 @@ import java.util.function.UnaryOperator;
 
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationDefaults;
-import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.replication.Replicator;
 
 /**
  * Our engine in this JVM, replicating one database to one replica.

@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
-import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.Restorer;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.RestoreTarget;
+import io.github.litestream.restore.Restorer;
 
 /**
  * Scenario 12, a restart on the same disk (issue 21 item 2): the sample application (its

@@ -10,11 +10,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicaConfig;
-import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.core.StartupRestore;
+import io.github.litestream.replication.Replicator;
+import io.github.litestream.replication.StartupRestore;
+import io.github.litestream.restore.IntegrityCheck;
 
 /**
  * Scenario 10, what a restore on startup costs the replica afterwards: a database is

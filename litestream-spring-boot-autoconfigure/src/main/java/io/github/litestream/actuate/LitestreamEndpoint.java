@@ -14,22 +14,21 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 
-import io.github.litestream.core.NoBackupException;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicatorStatus;
-import io.github.litestream.core.RestorableRange;
-import io.github.litestream.core.RestoreException;
 import io.github.litestream.core.RestoreResult;
-import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.RestoreTargetException;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.LeaseStatus;
+import io.github.litestream.restore.NoBackupException;
+import io.github.litestream.restore.RestorableRange;
+import io.github.litestream.restore.RestoreException;
+import io.github.litestream.restore.RestoreTarget;
+import io.github.litestream.restore.RestoreTargetException;
 import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
-
 import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;

@@ -8,13 +8,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicationDefaults;
 import io.github.litestream.ownership.LeaseConfig;
+import io.github.litestream.restore.IntegrityCheck;
 import io.github.litestream.storage.s3.S3Encryption;
 import io.github.litestream.storage.s3.S3ReplicaClient;
 import org.jspecify.annotations.Nullable;
-
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 

@@ -2,12 +2,11 @@ package io.github.litestream.autoconfigure;
 
 import java.nio.file.NoSuchFileException;
 
-import io.github.litestream.core.ReplicaAheadException;
-import io.github.litestream.core.RestoreException;
 import io.github.litestream.jdbc.StartupRestoreException;
 import io.github.litestream.ltx.LtxFormatException;
 import io.github.litestream.ownership.LeaseUnavailableException;
-
+import io.github.litestream.replica.ReplicaAheadException;
+import io.github.litestream.restore.RestoreException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 

@@ -2,7 +2,7 @@ package io.github.litestream.autoconfigure;
 
 import java.nio.file.Path;
 
-import io.github.litestream.core.SqliteWalResetBug;
+import io.github.litestream.replication.SqliteWalResetBug;
 
 /**
  * The SQLite library at runtime has the WAL-reset corruption bug, and

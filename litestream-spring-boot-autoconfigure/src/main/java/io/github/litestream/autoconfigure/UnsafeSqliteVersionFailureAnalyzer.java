@@ -1,7 +1,6 @@
 package io.github.litestream.autoconfigure;
 
-import io.github.litestream.core.SqliteWalResetBug;
-
+import io.github.litestream.replication.SqliteWalResetBug;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 

@@ -14,7 +14,8 @@ import io.github.litestream.ownership.LeaseConfig;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Immutable settings of one {@link Replicator}. Built with
+ * Immutable settings of one database's replication engine (a
+ * {@code io.github.litestream.replication.Replicator}). Built with
  * {@link #builder(String, Path)}; the constructor rejects bad values with a message that
  * quotes the value and names the {@code litestream.*} property that sets it.
  */

@@ -1,6 +1,10 @@
 /**
- * The replication engine: one Replicator per database, checkpoints, restore and the
- * listener SPI.
+ * The engine's shared vocabulary: a database's and a replica's configuration
+ * ({@link ReplicatorConfig}, {@link ReplicaConfig}), the named defaults
+ * ({@link ReplicationDefaults}), the {@link ReplicationListener} SPI with its result
+ * records, the status records, and the small helpers every engine package uses. Uses
+ * {@code ownership}, {@code storage} and {@code ltx} only; the engine's other packages
+ * ({@code restore}, {@code replica}, {@code replication}) build on it.
  */
 @NullMarked
 package io.github.litestream.core;

@@ -10,23 +10,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
-import io.github.litestream.core.IntegrityCheck;
-import io.github.litestream.core.NoBackupException;
-import io.github.litestream.core.PreparedRestore;
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationListener;
-import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.ReplicatorStatus;
-import io.github.litestream.core.RestoreException;
-import io.github.litestream.core.RestorePlanner;
 import io.github.litestream.core.RestoreResult;
-import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.StartupRestore;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.ownership.OwnershipState;
 import io.github.litestream.ownership.SameDiskRestart;
+import io.github.litestream.replication.Replicator;
+import io.github.litestream.replication.StartupRestore;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.NoBackupException;
+import io.github.litestream.restore.PreparedRestore;
+import io.github.litestream.restore.RestoreException;
+import io.github.litestream.restore.RestorePlanner;
+import io.github.litestream.restore.RestoreTarget;
 import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -707,8 +707,8 @@ public final class LitestreamDatabase {
 	 * files are reserved against retention in this JVM until the restore ends.
 	 * @param target what to restore
 	 * @return the result
-	 * @throws io.github.litestream.core.RestoreTargetException if no replica can restore
-	 * the target; nothing was changed
+	 * @throws io.github.litestream.restore.RestoreTargetException if no replica can
+	 * restore the target; nothing was changed
 	 * @throws NoBackupException if no replica holds a backup; nothing was changed
 	 * @throws IOException if the restore fails; the live database is then unchanged
 	 * @throws TimeoutException if borrowed connections were not returned in time

@@ -12,9 +12,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.github.litestream.core.IntegrityCheck;
+import io.github.litestream.restore.IntegrityCheck;
 import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.core.StartupRestore;
+import io.github.litestream.replication.StartupRestore;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.storage.LtxFileInfo;

@@ -7,8 +7,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Restoring a database on startup failed although a replica may hold a backup, or a
  * replica holds a newer state than the database and the database cannot catch up with it
- * (see {@link io.github.litestream.core.StartupRestore}). The application must not start
- * then: the backup would be overwritten by a new history or an older state.
+ * (see {@link io.github.litestream.replication.StartupRestore}). The application must not
+ * start then: the backup would be overwritten by a new history or an older state.
  */
 public class StartupRestoreException extends RuntimeException {
 

@@ -8,7 +8,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 
-import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.jdbc.CompositeReplicationListener;
 import io.github.litestream.jdbc.LitestreamDatabase;
@@ -16,13 +15,13 @@ import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
 import io.github.litestream.jdbc.StartupRestoreException;
 import io.github.litestream.ownership.LeaseConfig;
+import io.github.litestream.restore.IntegrityCheck;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.testsupport.UnreachableReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 

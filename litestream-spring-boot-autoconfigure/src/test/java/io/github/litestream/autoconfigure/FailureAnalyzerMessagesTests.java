@@ -3,15 +3,14 @@ package io.github.litestream.autoconfigure;
 import java.nio.file.Path;
 import java.time.Duration;
 
-import io.github.litestream.core.RestoreException;
 import io.github.litestream.jdbc.Replica;
 import io.github.litestream.jdbc.StartupRestoreException;
 import io.github.litestream.ltx.LtxFormatException;
+import io.github.litestream.restore.RestoreException;
 import io.github.litestream.storage.ReplicaException;
 import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -3,13 +3,11 @@ package io.github.litestream.autoconfigure;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Objects;
-
 import javax.sql.DataSource;
 
-import io.github.litestream.core.SqliteWalResetBug;
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
-
+import io.github.litestream.replication.SqliteWalResetBug;
 import org.springframework.boot.Banner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;

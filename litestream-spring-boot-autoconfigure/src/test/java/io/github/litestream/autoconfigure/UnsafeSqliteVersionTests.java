@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-import io.github.litestream.core.SqliteWalResetBug;
+import io.github.litestream.replication.SqliteWalResetBug;
 import io.github.litestream.testsupport.ChildJvm;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,12 +1,7 @@
 package io.github.litestream.compat;
 
-import io.github.litestream.core.RestorePlanner;
-
-import java.util.Comparator;
-
-import java.io.UncheckedIOException;
-
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -19,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -29,16 +25,17 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
-import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicationListener;
-import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.core.RestoreOptions;
 import io.github.litestream.core.RestoreResult;
-import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.Restorer;
 import io.github.litestream.ltx.PageEncoding;
+import io.github.litestream.replication.Replicator;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.RestorePlanner;
+import io.github.litestream.restore.RestoreTarget;
+import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.testsupport.ChildJvm;

@@ -19,32 +19,32 @@ import org.jspecify.annotations.Nullable;
  * A real replica client wrapped to count the operations the engine makes on it, and to
  * inject a number of failing writes.
  */
-final class CountingReplicaClient extends ForwardingReplicaClient {
+public final class CountingReplicaClient extends ForwardingReplicaClient {
 
 	final AtomicInteger lists = new AtomicInteger();
 
 	final AtomicInteger opens = new AtomicInteger();
 
-	final AtomicInteger writes = new AtomicInteger();
+	public final AtomicInteger writes = new AtomicInteger();
 
-	final AtomicInteger deletes = new AtomicInteger();
+	public final AtomicInteger deletes = new AtomicInteger();
 
 	/** Reads of the lease object, not in total(). */
-	final AtomicInteger leaseReads = new AtomicInteger();
+	public final AtomicInteger leaseReads = new AtomicInteger();
 
 	/** Writes of the lease object (acquisitions, renewals, releases), not in total(). */
-	final AtomicInteger leaseWrites = new AtomicInteger();
+	public final AtomicInteger leaseWrites = new AtomicInteger();
 
 	/**
 	 * Number of upcoming writes that fail with a retryable error before reaching storage.
 	 */
-	final AtomicInteger failingWrites = new AtomicInteger();
+	public final AtomicInteger failingWrites = new AtomicInteger();
 
-	CountingReplicaClient(ReplicaClient delegate) {
+	public CountingReplicaClient(ReplicaClient delegate) {
 		super(delegate);
 	}
 
-	int total() {
+	public int total() {
 		return this.lists.get() + this.opens.get() + this.writes.get() + this.deletes.get();
 	}
 

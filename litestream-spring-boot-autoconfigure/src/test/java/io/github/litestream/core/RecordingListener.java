@@ -8,22 +8,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A listener that records what the engine reports, for assertions.
  */
-class RecordingListener implements ReplicationListener {
+public class RecordingListener implements ReplicationListener {
 
-	final List<SyncResult> syncs = new CopyOnWriteArrayList<>();
+	public final List<SyncResult> syncs = new CopyOnWriteArrayList<>();
 
-	final AtomicInteger checkpoints = new AtomicInteger();
+	public final AtomicInteger checkpoints = new AtomicInteger();
 
 	final AtomicInteger provenRestarts = new AtomicInteger();
 
 	/** Each checkpoint as {@code MODE:restarted}. */
-	final List<String> checkpointModes = new CopyOnWriteArrayList<>();
+	public final List<String> checkpointModes = new CopyOnWriteArrayList<>();
 
-	final AtomicInteger uploadErrors = new AtomicInteger();
+	public final AtomicInteger uploadErrors = new AtomicInteger();
 
-	final List<UploadResult> uploads = new CopyOnWriteArrayList<>();
+	public final List<UploadResult> uploads = new CopyOnWriteArrayList<>();
 
-	final List<String> rejectedUploads = new CopyOnWriteArrayList<>();
+	public final List<String> rejectedUploads = new CopyOnWriteArrayList<>();
 
 	@Override
 	public void onUploadRejected(String database, String replica, String reason) {

@@ -21,7 +21,7 @@ import io.github.litestream.ltx.LtxChecksum;
  * application connections, content digests, and the rolling database checksum of LTX-SPEC
  * section 5.4 computed over a closed database file.
  */
-final class TestDatabases {
+public final class TestDatabases {
 
 	private TestDatabases() {
 	}
@@ -30,7 +30,7 @@ final class TestDatabases {
 	 * Opens a connection the way the starter's DataSource wrapper does: WAL mode, no
 	 * automatic checkpoints (the engine owns them), a generous busy timeout.
 	 */
-	static Connection open(Path db) throws SQLException {
+	public static Connection open(Path db) throws SQLException {
 		Connection connection = DriverManager.getConnection("jdbc:sqlite:" + db);
 		try (Statement statement = connection.createStatement()) {
 			statement.execute("PRAGMA busy_timeout = 10000");
@@ -40,7 +40,7 @@ final class TestDatabases {
 		return connection;
 	}
 
-	static void execute(Connection connection, String... sql) throws SQLException {
+	public static void execute(Connection connection, String... sql) throws SQLException {
 		try (Statement statement = connection.createStatement()) {
 			for (String s : sql) {
 				statement.execute(s);
@@ -48,14 +48,14 @@ final class TestDatabases {
 		}
 	}
 
-	static long queryLong(Connection connection, String sql) throws SQLException {
+	public static long queryLong(Connection connection, String sql) throws SQLException {
 		try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery(sql)) {
 			rs.next();
 			return rs.getLong(1);
 		}
 	}
 
-	static long queryLong(Path db, String sql) throws SQLException {
+	public static long queryLong(Path db, String sql) throws SQLException {
 		try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + db)) {
 			return queryLong(connection, sql);
 		}
@@ -64,7 +64,7 @@ final class TestDatabases {
 	/**
 	 * Digests every row of a table in primary-key order.
 	 */
-	static String digest(Connection connection, String table) throws SQLException {
+	public static String digest(Connection connection, String table) throws SQLException {
 		MessageDigest digest = sha256();
 		try (Statement statement = connection.createStatement();
 				ResultSet rs = statement.executeQuery("SELECT * FROM " + table + " ORDER BY 1")) {
@@ -80,13 +80,13 @@ final class TestDatabases {
 		return HexFormat.of().formatHex(digest.digest());
 	}
 
-	static String digest(Path db, String table) throws SQLException {
+	public static String digest(Path db, String table) throws SQLException {
 		try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + db)) {
 			return digest(connection, table);
 		}
 	}
 
-	static String integrityCheck(Path db) throws SQLException {
+	public static String integrityCheck(Path db) throws SQLException {
 		try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + db);
 				Statement statement = connection.createStatement();
 				ResultSet rs = statement.executeQuery("PRAGMA integrity_check")) {
@@ -103,7 +103,7 @@ final class TestDatabases {
 	 * file that no connection has open (N from the in-header database size), skipping the
 	 * lock page.
 	 */
-	static long checksum(Path db) throws IOException {
+	public static long checksum(Path db) throws IOException {
 		try (FileChannel channel = FileChannel.open(db, StandardOpenOption.READ)) {
 			ByteBuffer header = ByteBuffer.allocate(100);
 			channel.read(header, 0);

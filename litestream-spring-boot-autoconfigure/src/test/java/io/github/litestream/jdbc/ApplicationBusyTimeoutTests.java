@@ -10,9 +10,9 @@ import java.util.List;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicationDefaults;
 import io.github.litestream.core.ReplicatorConfig;
+import io.github.litestream.restore.IntegrityCheck;
 import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

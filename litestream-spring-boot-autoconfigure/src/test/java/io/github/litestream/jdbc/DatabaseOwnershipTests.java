@@ -13,14 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.litestream.core.RestoreResult;
-import io.github.litestream.core.RestoreTarget;
 import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.ownership.OwnershipState;
+import io.github.litestream.restore.RestoreTarget;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.ReplicaClient;

@@ -14,12 +14,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
-import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.core.RestoreException;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.RestoreTarget;
-import io.github.litestream.core.Restorer;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.RestoreException;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.RestoreTarget;
+import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.testsupport.NoCompaction;
 import org.junit.jupiter.api.AfterEach;

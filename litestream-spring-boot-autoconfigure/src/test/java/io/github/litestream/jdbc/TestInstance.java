@@ -11,11 +11,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.Restorer;
 import io.github.litestream.ownership.LeaseConfig;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
 import org.sqlite.SQLiteDataSource;

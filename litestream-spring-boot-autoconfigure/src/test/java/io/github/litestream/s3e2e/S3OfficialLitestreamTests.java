@@ -9,12 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import io.github.litestream.core.IntegrityCheck;
 import io.github.litestream.core.ReplicaConfig;
-import io.github.litestream.core.Replicator;
 import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.Restorer;
+import io.github.litestream.replication.Replicator;
+import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.s3.S3ReplicaClient;
 import io.github.litestream.testsupport.OfficialLitestream;
 import io.github.litestream.testsupport.S3Server;

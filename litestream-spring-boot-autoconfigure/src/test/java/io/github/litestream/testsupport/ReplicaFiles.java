@@ -10,10 +10,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.stream.Collectors;
 
-import io.github.litestream.core.RestorePlanner;
 import io.github.litestream.ltx.LtxFormatException;
 import io.github.litestream.ltx.LtxHeader;
 import io.github.litestream.ltx.PageEncoding;
+import io.github.litestream.restore.RestorePlanner;
 import io.github.litestream.storage.LtxFileInfo;
 import io.github.litestream.storage.file.FileReplicaClient;
 import org.jspecify.annotations.Nullable;

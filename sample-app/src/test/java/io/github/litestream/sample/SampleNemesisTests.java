@@ -28,8 +28,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
-import io.github.litestream.core.RestoreOptions;
-import io.github.litestream.core.Restorer;
+import io.github.litestream.restore.RestoreOptions;
+import io.github.litestream.restore.Restorer;
 import io.github.litestream.sample.NemesisHistory.Ack;
 import io.github.litestream.sample.NemesisHistory.Fault;
 import io.github.litestream.sample.NemesisHistory.FaultKind;
@@ -40,10 +40,10 @@ import io.github.litestream.storage.s3.S3ReplicaClient;
 import io.github.litestream.testsupport.ChildJvm;
 import io.github.litestream.testsupport.S3ProxyServer;
 import org.jspecify.annotations.Nullable;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.S3Object;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
