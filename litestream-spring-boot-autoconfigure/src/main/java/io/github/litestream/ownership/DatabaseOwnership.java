@@ -281,8 +281,11 @@ public final class DatabaseOwnership {
 		}
 		this.restart = restart;
 		restart.record(this.identity.instance(), this.identity.owner());
+		// Compared while the leases are read, once for every replica
+		LocalState checked = (restart.recordedInstance() != null && restart.refusal() == null)
+				? TakeBack.prefetch(this.database, local) : local;
 		for (int i = 0; i < this.leases.size(); i++) {
-			this.leases.get(i).takeBack(new TakeBack(this.database, this.replicas.get(i).name(), restart, local));
+			this.leases.get(i).takeBack(new TakeBack(this.database, this.replicas.get(i).name(), restart, checked));
 		}
 	}
 

@@ -1,6 +1,10 @@
 package io.github.litestream.ownership;
 
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -26,6 +30,8 @@ import org.slf4j.LoggerFactory;
 final class TakeBack {
 
 	private static final Logger logger = LoggerFactory.getLogger(TakeBack.class);
+
+	private static final long PREFETCH_TIMEOUT_MINUTES = 5;
 
 	private final String database;
 
@@ -81,6 +87,48 @@ final class TakeBack {
 			return false;
 		}
 		return true;
+	}
+
+	/**
+	 * Starts comparing the local database with the replicas now, on a thread of its own,
+	 * so that the listing overlaps the start's first lease reads: a proof that precedes
+	 * the read of a lease still holds when that lease names the recorded run, since only
+	 * that run, gone, could have written the replica meanwhile.
+	 * @param database the database name, for the thread
+	 * @param local the comparison
+	 * @return the comparison, answered by the prefetch (or, if it failed, asked again)
+	 */
+	static DatabaseOwnership.LocalState prefetch(String database, DatabaseOwnership.LocalState local) {
+		CompletableFuture<@Nullable String> result = new CompletableFuture<>();
+		Thread thread = new Thread(() -> {
+			try {
+				result.complete(local.whyBehind());
+			}
+			catch (IOException | RuntimeException ex) {
+				result.completeExceptionally(ex);
+			}
+		}, "litestream-" + database + "-restart-check");
+		thread.setDaemon(true);
+		thread.start();
+		return () -> {
+			try {
+				// The replica client's own timeouts bound the listing; this bounds the
+				// wait for one that has none
+				return result.get(PREFETCH_TIMEOUT_MINUTES, TimeUnit.MINUTES);
+			}
+			catch (TimeoutException ex) {
+				throw new IOException("Comparing the local database with its replicas took longer than "
+						+ PREFETCH_TIMEOUT_MINUTES + " minutes", ex);
+			}
+			catch (ExecutionException ex) {
+				// Failed: asked again, at this attempt
+				return local.whyBehind();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new IOException("Interrupted while comparing the local database with its replicas", ex);
+			}
+		};
 	}
 
 }
