@@ -14,8 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.jspecify.annotations.Nullable;
@@ -57,7 +57,7 @@ public final class SameDiskRestart implements Closeable {
 	private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
 
 	/** The meta directories this JVM holds the lock of: POSIX locks are per process. */
-	private static final Map<Path, SameDiskRestart> LOCKED = new ConcurrentHashMap<>();
+	private static final Set<Path> LOCKED = ConcurrentHashMap.newKeySet();
 
 	private final String database;
 
@@ -99,21 +99,33 @@ public final class SameDiskRestart implements Closeable {
 		// Read whoever holds the lock: it says whose lease a refused take-back leaves
 		Properties record = read(directory.resolve(RECORD_FILE));
 		String recorded = record.getProperty("instance");
-		if (LOCKED.containsKey(directory)) {
+		// Reserved before the file is opened: a second descriptor closed in this JVM
+		// would drop the lock
+		if (!LOCKED.add(directory)) {
 			return new SameDiskRestart(database, directory, machine, null, recorded,
 					"this process runs the database from this disk already");
 		}
-		FileChannel channel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE,
-				StandardOpenOption.WRITE);
+		FileChannel channel;
 		FileLock lock;
 		try {
-			lock = channel.tryLock();
+			channel = FileChannel.open(directory.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+					StandardOpenOption.WRITE);
+			try {
+				lock = channel.tryLock();
+			}
+			catch (OverlappingFileLockException | IOException ex) {
+				lock = null;
+			}
+			if (lock == null) {
+				channel.close();
+			}
 		}
-		catch (OverlappingFileLockException | IOException ex) {
-			lock = null;
+		catch (IOException | RuntimeException ex) {
+			LOCKED.remove(directory);
+			throw ex;
 		}
 		if (lock == null) {
-			channel.close();
+			LOCKED.remove(directory);
 			return new SameDiskRestart(database, directory, machine, null, recorded,
 					"another live process on this machine runs the database from this disk (it holds '"
 							+ directory.resolve(LOCK_FILE) + "')");
@@ -134,9 +146,7 @@ public final class SameDiskRestart implements Closeable {
 			refusal = "the meta directory '" + directory + "' is not the one the previous run recorded (device and "
 					+ "inode '" + disk + "', now '" + diskOf(directory) + "': a copy of the disk?)";
 		}
-		SameDiskRestart restart = new SameDiskRestart(database, directory, machine, channel, recorded, refusal);
-		LOCKED.put(directory, restart);
-		return restart;
+		return new SameDiskRestart(database, directory, machine, channel, recorded, refusal);
 	}
 
 	/**
@@ -209,7 +219,7 @@ public final class SameDiskRestart implements Closeable {
 			logger.debug("Closing the lock file of database '{}' failed", this.database, ex);
 		}
 		finally {
-			LOCKED.remove(this.directory, this);
+			LOCKED.remove(this.directory);
 		}
 	}
 
