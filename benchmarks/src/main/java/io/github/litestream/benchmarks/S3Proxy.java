@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
 
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -16,8 +18,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * S3Proxy 4.0.0 (filesystem backend) as a child JVM on a loopback port, started from the
- * jar-with-dependencies the build copies to {@code benchmarks/target/tools/s3proxy.jar}.
+ * S3Proxy (filesystem backend) as a child JVM on a loopback port, started from the
+ * jar-with-dependencies the build copies to {@code benchmarks/target/tools/s3proxy.jar}
+ * (the version of the root pom's {@code s3proxy.version}).
  */
 final class S3Proxy implements AutoCloseable {
 
@@ -37,6 +40,22 @@ final class S3Proxy implements AutoCloseable {
 		this.process = process;
 		this.endpoint = endpoint;
 		this.basedir = basedir;
+	}
+
+	/**
+	 * The version in the jar's manifest, so that the report names the S3Proxy that ran
+	 * rather than one written into the code, which went stale when the build's version
+	 * moved.
+	 * @param jar the jar-with-dependencies
+	 * @return its {@code Implementation-Version}, or {@code "(unknown version)"}
+	 * @throws IOException if the jar cannot be read
+	 */
+	static String version(Path jar) throws IOException {
+		try (JarFile file = new JarFile(jar.toFile())) {
+			String version = (file.getManifest() != null)
+					? file.getManifest().getMainAttributes().getValue(Attributes.Name.IMPLEMENTATION_VERSION) : null;
+			return (version != null) ? version : "(unknown version)";
+		}
 	}
 
 	static S3Proxy start(Path jar, Path directory) throws IOException, InterruptedException {

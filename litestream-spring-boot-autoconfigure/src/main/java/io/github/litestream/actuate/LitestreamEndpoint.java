@@ -280,6 +280,15 @@ public class LitestreamEndpoint {
 		return RestoreTarget.latest();
 	}
 
+	/**
+	 * Answers a request whose restore target cannot be read.
+	 * @param reason what is wrong, naming the key and the value sent
+	 * @return the 400 answer, naming the accepted forms
+	 */
+	static WebEndpointResponse<Map<String, Object>> invalidTarget(String reason) {
+		return badTarget(reason).response();
+	}
+
 	private static EndpointProblem badTarget(String reason) {
 		return new EndpointProblem(WebEndpointResponse.STATUS_BAD_REQUEST, "Invalid restore target",
 				reason + ". " + ACCEPTED_TARGETS)
@@ -314,6 +323,7 @@ public class LitestreamEndpoint {
 	private static Map<String, Object> syncResult(LitestreamDatabase.SyncOutcome outcome) {
 		Map<String, Object> result = new LinkedHashMap<>();
 		result.put("txid", outcome.txid());
+		result.put("txidHex", LtxFileName.formatTxid(outcome.txid()));
 		result.put("replicated", outcome.replicated());
 		return result;
 	}
@@ -321,6 +331,7 @@ public class LitestreamEndpoint {
 	private static Map<String, Object> restoreResult(RestoreResult restored) {
 		Map<String, Object> result = new LinkedHashMap<>();
 		result.put("txid", restored.txid());
+		result.put("txidHex", LtxFileName.formatTxid(restored.txid()));
 		result.put("timestamp", restored.timestamp());
 		result.put("files", restored.fileCount());
 		result.put("durationMillis", restored.duration().toMillis());
@@ -355,6 +366,13 @@ public class LitestreamEndpoint {
 		return new DatabaseDescriptor(status.path().toString(), status.pageSize(), status.txid(), status.walSize(),
 				size, status.state(), status.lastSyncAt(), status.lastError(), replicas,
 				database.getOwnership().state().name(), database.getOwnership().reason());
+	}
+
+	/**
+	 * The hex form of a TXID, {@code null} for the -1 that stands for "not known yet".
+	 */
+	private static @Nullable String hex(long txid) {
+		return (txid < 0) ? null : LtxFileName.formatTxid(txid);
 	}
 
 	private static long size(LitestreamDatabase database) {
@@ -425,6 +443,15 @@ public class LitestreamEndpoint {
 	public record DatabaseDescriptor(String path, int pageSize, long txid, long walSize, long size, String state,
 			@Nullable Instant lastSyncAt, @Nullable String lastError, Map<String, ReplicaDescriptor> replicas,
 			String ownership, String ownershipReason) {
+
+		/**
+		 * Returns the local TXID as the logs and file names show it.
+		 * @return 16 hex digits
+		 */
+		public String getTxidHex() {
+			return LtxFileName.formatTxid(this.txid);
+		}
+
 	}
 
 	/**
@@ -443,6 +470,15 @@ public class LitestreamEndpoint {
 	 */
 	public record ReplicaDescriptor(String url, long txid, double lagSeconds, @Nullable Instant lastSyncAt,
 			@Nullable String lastError, @Nullable LeaseDescriptor lease, @Nullable String attachment) {
+
+		/**
+		 * Returns the replica's TXID as the logs and file names show it.
+		 * @return 16 hex digits, {@code null} while the TXID is unknown
+		 */
+		public @Nullable String getTxidHex() {
+			return hex(this.txid);
+		}
+
 	}
 
 	/**
@@ -481,6 +517,15 @@ public class LitestreamEndpoint {
 	 */
 	public record DatabaseDetailDescriptor(String path, int pageSize, long txid, long walSize, long size, String state,
 			@Nullable Instant lastSyncAt, @Nullable String lastError, Map<String, ReplicaDetailDescriptor> replicas) {
+
+		/**
+		 * Returns the local TXID as the logs and file names show it.
+		 * @return 16 hex digits
+		 */
+		public String getTxidHex() {
+			return LtxFileName.formatTxid(this.txid);
+		}
+
 	}
 
 	/**
@@ -499,6 +544,15 @@ public class LitestreamEndpoint {
 	public record ReplicaDetailDescriptor(@Nullable String url, long txid, double lagSeconds,
 			@Nullable Instant lastSyncAt, @Nullable String lastError, @Nullable LeaseDescriptor lease,
 			@Nullable RestorableDescriptor restorable, Map<String, LevelDescriptor> levels) {
+
+		/**
+		 * Returns the replica's TXID as the logs and file names show it.
+		 * @return 16 hex digits, {@code null} while the TXID is unknown
+		 */
+		public @Nullable String getTxidHex() {
+			return hex(this.txid);
+		}
+
 	}
 
 	/**
@@ -519,10 +573,10 @@ public class LitestreamEndpoint {
 	public record RestorePointDescriptor(Instant timestamp, long txid) {
 
 		/**
-		 * Returns the TXID as Litestream prints it.
+		 * Returns the TXID as Litestream prints it (a getter, so that JSON shows it).
 		 * @return 16 hex digits
 		 */
-		public String txidHex() {
+		public String getTxidHex() {
 			return LtxFileName.formatTxid(this.txid);
 		}
 

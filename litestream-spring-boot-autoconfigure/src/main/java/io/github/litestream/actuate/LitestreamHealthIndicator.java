@@ -7,6 +7,7 @@ import java.util.Map;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicatorStatus;
 import io.github.litestream.jdbc.LitestreamDatabase;
+import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.ownership.LeaseStatus;
 import io.github.litestream.ownership.OwnershipState;
@@ -66,6 +67,7 @@ public class LitestreamHealthIndicator extends AbstractHealthIndicator {
 				details.put("state", ownership.name());
 				details.put("handedOverTo", handover.to());
 				details.put("txid", handover.txid());
+				details.put("txidHex", LtxFileName.formatTxid(handover.txid()));
 				details.put("handedOverAt", handover.at().toString());
 				status = worse(status, Status.OUT_OF_SERVICE);
 				builder.withDetail(database.getName(), details);
@@ -88,6 +90,7 @@ public class LitestreamHealthIndicator extends AbstractHealthIndicator {
 			}
 			details.put("state", engine.state());
 			details.put("txid", engine.txid());
+			details.put("txidHex", LtxFileName.formatTxid(engine.txid()));
 			if (engine.lastError() != null) {
 				details.put("lastError", engine.lastError());
 			}
@@ -102,6 +105,9 @@ public class LitestreamHealthIndicator extends AbstractHealthIndicator {
 				Map<String, Object> replicaDetails = new LinkedHashMap<>();
 				replicaDetails.put("url", replica.location());
 				replicaDetails.put("txid", replica.txid());
+				if (replica.txid() >= 0) {
+					replicaDetails.put("txidHex", LtxFileName.formatTxid(replica.txid()));
+				}
 				replicaDetails.put("lagSeconds", replica.lagSeconds());
 				if (replica.lastSyncAt() != null) {
 					replicaDetails.put("lastSyncAt", replica.lastSyncAt().toString());

@@ -181,8 +181,9 @@ final class LitestreamDataSourcePostProcessor
 			logger.warn(
 					"SQLite {} has the WAL-reset corruption bug ({}); replicating database '{}' (and any other "
 							+ "SQLite database) anyway because litestream.allow-unsafe-sqlite-version=true. Use "
-							+ "org.xerial:sqlite-jdbc {} or newer.",
-					version, SqliteWalResetBug.DOCUMENTATION, name, SqliteWalResetBug.FIXED_SQLITE_JDBC_VERSION);
+							+ "org.xerial:sqlite-jdbc {} (property sqlite-jdbc.version).",
+					version, SqliteWalResetBug.DOCUMENTATION, name,
+					UnsafeSqliteVersionFailureAnalyzer.RECOMMENDED_SQLITE_JDBC_VERSION);
 		}
 		this.sqliteVersion = version;
 	}

@@ -4,7 +4,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
+import java.time.Duration;
 
+import org.jspecify.annotations.Nullable;
 import org.sqlite.SQLiteConnection;
 
 /**
@@ -44,6 +46,17 @@ final class ConnectionTransactions {
 
 	private final SqlAction began;
 
+	/**
+	 * The database's queue of writers, or {@code null} when transactions begin deferred.
+	 */
+	private final @Nullable WriterQueue writers;
+
+	/** How long a writer waits for its turn: the connection's busy timeout. */
+	private final Duration wait;
+
+	/** Whether this connection's transaction holds the writers' turn. */
+	private boolean inTurn;
+
 	/** Auto-commit as the caller sees it. */
 	private boolean autoCommit;
 
@@ -55,11 +68,17 @@ final class ConnectionTransactions {
 	 * @param target the pool's connection
 	 * @param sqlite the physical connection behind it
 	 * @param began called after every {@code BEGIN} that succeeded
+	 * @param writers the database's writers, queued before a {@code BEGIN} that takes the
+	 * write lock ({@code IMMEDIATE} or {@code EXCLUSIVE}); {@code null} for none
+	 * @param wait how long a writer waits for its turn
 	 */
-	ConnectionTransactions(Connection target, SQLiteConnection sqlite, SqlAction began) throws SQLException {
+	ConnectionTransactions(Connection target, SQLiteConnection sqlite, SqlAction began, @Nullable WriterQueue writers,
+			Duration wait) throws SQLException {
 		this.target = target;
 		this.sqlite = sqlite;
 		this.began = began;
+		this.writers = writers;
+		this.wait = wait;
 		this.autoCommit = target.getAutoCommit();
 		// A pool configured for manual commit hands connections out with the driver's
 		// BEGIN done.
@@ -146,12 +165,22 @@ final class ConnectionTransactions {
 	 * Rolls back what the caller left open before the connection goes back to the pool.
 	 */
 	void close() throws SQLException {
-		if (this.open) {
-			rollbackOpen();
+		try {
+			if (this.open) {
+				rollbackOpen();
+			}
+		}
+		finally {
+			// Whatever the rollback did, the next writer must not wait for this one.
+			leaveTurn();
 		}
 	}
 
 	private void begin() throws SQLException {
+		if (this.writers != null && !this.inTurn) {
+			this.writers.enter(this.wait);
+			this.inTurn = true;
+		}
 		try {
 			this.target.setAutoCommit(false);
 		}
@@ -160,6 +189,7 @@ final class ConnectionTransactions {
 			// connection is back in auto-commit mode with no transaction, as the pool
 			// believes.
 			this.sqlite.getConnectionConfig().setAutoCommit(true);
+			leaveTurn();
 			throw ex;
 		}
 		this.open = true;
@@ -179,6 +209,14 @@ final class ConnectionTransactions {
 			throw ex;
 		}
 		this.open = false;
+		leaveTurn();
+	}
+
+	private void leaveTurn() {
+		if (this.inTurn) {
+			this.inTurn = false;
+			this.writers.leave();
+		}
 	}
 
 	private void rollbackOpen() throws SQLException {
@@ -192,6 +230,7 @@ final class ConnectionTransactions {
 			}
 		}
 		this.open = false;
+		leaveTurn();
 		// No SQL: the driver's flag first, then the pool learns of it.
 		this.sqlite.getConnectionConfig().setAutoCommit(true);
 		this.target.setAutoCommit(true);

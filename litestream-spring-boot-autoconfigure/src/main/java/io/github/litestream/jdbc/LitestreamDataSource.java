@@ -6,6 +6,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Savepoint;
@@ -27,6 +28,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteCommitListener;
+import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteConnection;
 
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -66,6 +68,11 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 
 	private final LitestreamDatabase database;
 
+	/**
+	 * The application's writers of the database, first come first served (DESIGN 4.17).
+	 */
+	private final WriterQueue writers;
+
 	private final ReentrantLock lock = new ReentrantLock();
 
 	private final Condition changed = this.lock.newCondition();
@@ -84,6 +91,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	public LitestreamDataSource(DataSource delegate, LitestreamDatabase database) {
 		super(delegate);
 		this.database = database;
+		this.writers = new WriterQueue(database.getName());
 		database.attach(this);
 	}
 
@@ -115,8 +123,8 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			try {
 				ConnectionState state = configure(connection);
 				state.gate(connection);
-				ConnectionTransactions transactions = new ConnectionTransactions(connection, state.sqlite,
-						state::began);
+				ConnectionTransactions transactions = new ConnectionTransactions(connection, state.sqlite, state::began,
+						state.queued ? this.writers : null, state.busyTimeout);
 				Connection proxy = (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
 						new Class<?>[] { Connection.class }, new ConnectionHandler(connection, state, transactions));
 				handedOut = true;
@@ -203,10 +211,18 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			statement.execute("PRAGMA journal_mode = WAL");
 			statement.execute("PRAGMA wal_autocheckpoint = 0");
 		}
-		ConnectionState created = new ConnectionState(sqlite);
+		ConnectionState created = new ConnectionState(sqlite, busyTimeout(connection),
+				sqlite.getConnectionConfig().getTransactionMode() != SQLiteConfig.TransactionMode.DEFERRED);
 		sqlite.addCommitListener(created);
 		this.configured.put(sqlite, created);
 		return created;
+	}
+
+	private static Duration busyTimeout(Connection connection) throws SQLException {
+		try (Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery("PRAGMA busy_timeout")) {
+			return Duration.ofMillis(result.next() ? result.getLong(1) : 0);
+		}
 	}
 
 	/**
@@ -372,8 +388,22 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		/** SQLite's count of changed rows when the current transaction began. */
 		private long changesAtBegin;
 
-		ConnectionState(SQLiteConnection sqlite) {
+		/**
+		 * The connection's busy timeout, which also bounds its wait for the writers'
+		 * turn.
+		 */
+		private final Duration busyTimeout;
+
+		/**
+		 * Whether its transactions queue with the database's writers: their {@code BEGIN}
+		 * takes the write lock.
+		 */
+		private final boolean queued;
+
+		ConnectionState(SQLiteConnection sqlite, Duration busyTimeout, boolean queued) {
 			this.sqlite = sqlite;
+			this.busyTimeout = busyTimeout;
+			this.queued = queued;
 		}
 
 		/**

@@ -10,6 +10,10 @@ public final class ForeignFileException extends IOException {
 
 	private static final long serialVersionUID = 1L;
 
+	/**
+	 * Creates the exception.
+	 * @param message what differs
+	 */
 	public ForeignFileException(String message) {
 		super(message);
 	}

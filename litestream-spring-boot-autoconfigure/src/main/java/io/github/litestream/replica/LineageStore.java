@@ -36,6 +36,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class LineageStore {
 
+	/**
+	 * Name of the lineage file in the meta directory.
+	 */
 	public static final String FILE_NAME = "lineage.properties";
 
 	private static final String BASELINE = "baseline";
@@ -50,6 +53,10 @@ public final class LineageStore {
 
 	private boolean loaded;
 
+	/**
+	 * Creates the store of a database's meta directory.
+	 * @param metaDirectory the meta directory
+	 */
 	public LineageStore(Path metaDirectory) {
 		this.file = metaDirectory.resolve(FILE_NAME);
 	}
@@ -64,6 +71,12 @@ public final class LineageStore {
 		return this.heads.get(location);
 	}
 
+	/**
+	 * Returns the restore baseline, if the database was restored and nothing was cut
+	 * since.
+	 * @return the baseline, or {@code null}
+	 * @throws IOException if the lineage file cannot be read
+	 */
 	public synchronized @Nullable Baseline baseline() throws IOException {
 		load();
 		return this.baseline;
@@ -91,6 +104,10 @@ public final class LineageStore {
 		}
 	}
 
+	/**
+	 * Forgets the restore baseline (files were cut after it).
+	 * @throws IOException if the lineage file cannot be written
+	 */
 	public synchronized void clearBaseline() throws IOException {
 		load();
 		if (this.baseline != null) {

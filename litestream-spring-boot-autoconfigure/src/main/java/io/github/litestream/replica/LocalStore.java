@@ -33,6 +33,10 @@ public final class LocalStore {
 
 	private final Path levelZero;
 
+	/**
+	 * Creates the store of a database's meta directory.
+	 * @param metaDirectory the meta directory
+	 */
 	public LocalStore(Path metaDirectory) {
 		this.levelZero = metaDirectory.resolve("ltx").resolve("0");
 	}
@@ -131,6 +135,11 @@ public final class LocalStore {
 		return target;
 	}
 
+	/**
+	 * Deletes one local file.
+	 * @param name the file
+	 * @throws IOException if it cannot be deleted
+	 */
 	public void delete(LtxFileName name) throws IOException {
 		Files.deleteIfExists(path(name.minTxid(), name.maxTxid()));
 	}

@@ -95,6 +95,11 @@ public final class ReplicaAttachment {
 		return new Proof(Kind.UNPROVEN, max, null, reason);
 	}
 
+	/**
+	 * Returns the highest TXID of a replica's files.
+	 * @param files the files
+	 * @return the highest max TXID, 0 for none
+	 */
 	public static long maxTxid(List<LtxFileInfo> files) {
 		long max = 0;
 		for (LtxFileInfo file : files) {

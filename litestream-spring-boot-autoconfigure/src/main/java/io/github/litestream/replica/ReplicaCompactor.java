@@ -121,11 +121,21 @@ public final class ReplicaCompactor {
 	/** Gates every write and delete on the replica (DESIGN 4.14). */
 	private ReplicaLease lease;
 
+	/**
+	 * Creates the compactor of one replica.
+	 * @param config the database's settings
+	 * @param replica the replica
+	 * @param reservations the reservations of running restores
+	 */
 	public ReplicaCompactor(ReplicatorConfig config, ReplicaConfig replica, RestoreReservations reservations) {
 		this(config, replica, reservations, null);
 	}
 
 	/**
+	 * Creates the compactor of one replica that follows its uploader.
+	 * @param config the database's settings
+	 * @param replica the replica
+	 * @param reservations the reservations of running restores
 	 * @param uploaded the TXID the uploader has written to the replica; a level's pass is
 	 * skipped while it has not changed since the level's last successful pass, so an idle
 	 * database costs no replica operations. {@code null} runs every pass.
@@ -150,6 +160,9 @@ public final class ReplicaCompactor {
 		this.lease = lease;
 	}
 
+	/**
+	 * Starts the compaction thread.
+	 */
 	public void start() {
 		Instant now = this.config.clock().instant();
 		for (int level = 1; level <= this.config.levels().size(); level++) {
@@ -163,6 +176,9 @@ public final class ReplicaCompactor {
 		thread.start();
 	}
 
+	/**
+	 * Stops the compaction thread (see {@link io.github.litestream.core.EngineThreads}).
+	 */
 	public void stop() {
 		this.running = false;
 		this.lock.lock();

@@ -1,10 +1,7 @@
 package io.github.litestream.replica;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,9 +17,6 @@ import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicaStatus;
 import io.github.litestream.core.ReplicationDefaults;
 import io.github.litestream.core.UploadResult;
-import io.github.litestream.ltx.LtxCompactor;
-import io.github.litestream.ltx.LtxDecoder;
-import io.github.litestream.ltx.LtxEncoder;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ltx.LtxHeader;
 import io.github.litestream.ltx.LtxTrailer;
@@ -101,6 +95,11 @@ public final class ReplicaUploader {
 	/** The lease term under which {@link #position} was read. */
 	private long attachedTerm;
 
+	/**
+	 * Creates the uploader of one replica.
+	 * @param history the engine's local history
+	 * @param config the replica
+	 */
 	public ReplicaUploader(LocalHistory history, ReplicaConfig config) {
 		this.history = history;
 		this.config = config;
@@ -115,6 +114,10 @@ public final class ReplicaUploader {
 		this.lease = lease;
 	}
 
+	/**
+	 * Returns the lease that gates this uploader's writes.
+	 * @return the lease
+	 */
 	public ReplicaLease lease() {
 		return this.lease;
 	}
@@ -140,18 +143,34 @@ public final class ReplicaUploader {
 		return true;
 	}
 
+	/**
+	 * Returns the replica's name.
+	 * @return the name
+	 */
 	public String name() {
 		return this.config.name();
 	}
 
+	/**
+	 * Returns the replica's location, for logs.
+	 * @return the location
+	 */
 	public String location() {
 		return this.client.location();
 	}
 
+	/**
+	 * Returns the replica's sync interval (zero in eager mode).
+	 * @return the interval
+	 */
 	public Duration syncInterval() {
 		return this.config.syncInterval();
 	}
 
+	/**
+	 * Returns the highest TXID the replica is known to hold.
+	 * @return the TXID, or -1 while unknown
+	 */
 	public long position() {
 		return this.position;
 	}
@@ -253,6 +272,9 @@ public final class ReplicaUploader {
 		return (current >= 0) ? current : this.newHistoryAbove;
 	}
 
+	/**
+	 * Starts the upload thread.
+	 */
 	public void startThread() {
 		this.running = true;
 		Thread thread = new Thread(this::run, "litestream-" + this.history.name() + "-upload-" + name());
@@ -261,6 +283,9 @@ public final class ReplicaUploader {
 		thread.start();
 	}
 
+	/**
+	 * Stops the upload thread (see {@link io.github.litestream.core.EngineThreads}).
+	 */
 	public void stopThread() {
 		this.running = false;
 		wake();
@@ -269,6 +294,9 @@ public final class ReplicaUploader {
 		EngineThreads.stop(this.thread, EngineThreads.STOP_GRACE);
 	}
 
+	/**
+	 * Wakes the upload thread (a file was cut, or the lease changed).
+	 */
 	public void wake() {
 		this.lock.lock();
 		try {
@@ -323,6 +351,13 @@ public final class ReplicaUploader {
 		}
 	}
 
+	/**
+	 * Waits until the replica holds {@code txid}.
+	 * @param txid the TXID
+	 * @param deadlineNanos the deadline on {@link System#nanoTime()}
+	 * @return whether it did before the deadline
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
 	public boolean awaitPosition(long txid, long deadlineNanos) throws InterruptedException {
 		this.lock.lock();
 		try {
@@ -351,6 +386,11 @@ public final class ReplicaUploader {
 		}
 	}
 
+	/**
+	 * Returns the replica's status.
+	 * @param now the current time, for lag
+	 * @return the status
+	 */
 	public ReplicaStatus status(Instant now) {
 		double lag = 0;
 		long current = this.position;
@@ -554,38 +594,9 @@ public final class ReplicaUploader {
 	private long uploadMerged(List<LtxFileName> run) throws IOException {
 		LocalStore store = this.history.store();
 		Path merged = store.directory().resolveSibling(".merge-" + name() + ".ltx.tmp");
-		List<Path> steps = new ArrayList<>();
 		try {
-			// In steps of MAX_MERGED_FILES inputs, each step's result carried into the
-			// next, so open streams stay bounded however long the outage was.
-			Path carried = null;
-			List<LtxFileName> remaining = run;
-			while (true) {
-				int room = MAX_MERGED_FILES - ((carried != null) ? 1 : 0);
-				boolean last = remaining.size() <= room;
-				List<LtxFileName> take = last ? remaining : remaining.subList(0, room);
-				Path target = merged;
-				if (!last) {
-					target = merged.resolveSibling(merged.getFileName() + ".step" + steps.size());
-					steps.add(target);
-				}
-				List<Path> inputs = new ArrayList<>();
-				if (carried != null) {
-					inputs.add(carried);
-				}
-				for (LtxFileName file : take) {
-					inputs.add(store.path(file.minTxid(), file.maxTxid()));
-				}
-				merge(inputs, target);
-				if (carried != null) {
-					Files.deleteIfExists(carried);
-				}
-				if (last) {
-					break;
-				}
-				carried = target;
-				remaining = remaining.subList(take.size(), remaining.size());
-			}
+			List<Path> inputs = run.stream().map((file) -> store.path(file.minTxid(), file.maxTxid())).toList();
+			UploadFiles.merge(inputs, merged, MAX_MERGED_FILES, this.history.config().pageEncoding());
 			LtxFileName first = run.get(0);
 			upload(0, new LtxFileName(first.minTxid(), run.get(run.size() - 1).maxTxid()), merged, first.minTxid());
 			logger.debug("Replica '{}' of database '{}' caught up on {} files with one upload", name(),
@@ -594,32 +605,6 @@ public final class ReplicaUploader {
 		}
 		finally {
 			Files.deleteIfExists(merged);
-			for (Path step : steps) {
-				Files.deleteIfExists(step);
-			}
-		}
-	}
-
-	private void merge(List<Path> inputs, Path target) throws IOException {
-		List<LtxDecoder> decoders = new ArrayList<>();
-		try {
-			for (Path input : inputs) {
-				decoders.add(new LtxDecoder(new BufferedInputStream(Files.newInputStream(input), 64 * 1024),
-						input.toString()));
-			}
-			try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target), 64 * 1024)) {
-				LtxCompactor.compact(decoders, out, this.history.config().pageEncoding());
-			}
-		}
-		finally {
-			for (LtxDecoder decoder : decoders) {
-				try {
-					decoder.close();
-				}
-				catch (IOException ex) {
-					// Only read; closing releases the stream.
-				}
-			}
 		}
 	}
 
@@ -679,20 +664,7 @@ public final class ReplicaUploader {
 		Path snapshot = store.directory().resolveSibling(".seed-" + name() + ".ltx.tmp");
 		LtxTrailer written;
 		try {
-			try (LtxDecoder decoder = new LtxDecoder(Files.newInputStream(source), source.toString());
-					OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(snapshot), 64 * 1024)) {
-				LtxHeader header = decoder.header();
-				LtxHeader seedHeader = new LtxHeader(header.flags(), header.pageSize(), header.commit(), 1,
-						header.maxTxid(), header.timestamp(), 0, header.walOffset(), header.walSize(),
-						header.walSalt1(), header.walSalt2(), header.nodeId());
-				LtxEncoder encoder = new LtxEncoder(out, seedHeader, this.history.config().pageEncoding());
-				byte[] page = new byte[header.pageSize()];
-				for (int pgno = decoder.readPage(page); pgno != 0; pgno = decoder.readPage(page)) {
-					encoder.writePage(pgno, page, 0);
-				}
-				decoder.finish();
-				written = encoder.finish();
-			}
+			written = UploadFiles.writeSnapshot(source, snapshot, this.history.config().pageEncoding());
 			upload(ReplicationDefaults.SNAPSHOT_LEVEL, new LtxFileName(1, full.maxTxid()), snapshot, 1);
 		}
 		finally {

@@ -27,6 +27,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
 import org.springframework.boot.actuate.audit.AuditEvent;
 import org.springframework.boot.actuate.audit.listener.AuditApplicationEvent;
 import org.springframework.boot.actuate.endpoint.EndpointId;
@@ -147,6 +150,90 @@ class LitestreamEndpointTests {
 				Long.toString(txid), null);
 		assertThat(response.getStatus()).isEqualTo(200);
 		assertThat(response.getBody()).containsEntry("txid", txid).containsKeys("files", "durationMillis");
+	}
+
+	@Test
+	void restoreTargetsATxidInTheHexFormTheLogsUse() {
+		assertThat(LitestreamEndpoint.target(null, "0000000000000a3f")).isEqualTo(RestoreTarget.txid(0xa3f));
+		assertThat(LitestreamEndpoint.target(null, "0000000000000A3F")).isEqualTo(RestoreTarget.txid(0xa3f));
+		assertThat(LitestreamEndpoint.target(null, "2623")).isEqualTo(RestoreTarget.txid(0xa3f));
+	}
+
+	@Test
+	void badTxidIsABadRequestNamingTheParameterAndTheValue() throws Exception {
+		LitestreamEndpoint endpoint = endpoint();
+		for (String bad : List.of("a3f", "0xa3f", "-5", "0", "1.5", "000000000000000g", "99999999999999999999")) {
+			WebEndpointResponse<Map<String, Object>> response = endpoint.operate("app", "restore", null, bad, null);
+			assertProblem(response, 400);
+			assertThat(response.getBody().get("detail")).as(bad)
+				.asString()
+				.contains("'txid'", "was '" + bad + "'", "16 hex digits");
+		}
+	}
+
+	@Test
+	void txidOfAnotherJsonTypeIsABadRequestNamingTheParameterAndTheValue() {
+		LitestreamEndpointRequestAdvisor advisor = new LitestreamEndpointRequestAdvisor();
+		OperationInvoker failing = advisor.apply(EndpointId.of("litestream"), OperationType.WRITE, null, (context) -> {
+			throw new AssertionError("the operation must not run");
+		});
+		for (Object bad : List.of(true, 1.5, List.of(42), Map.of("value", 42))) {
+			WebEndpointResponse<Map<String, Object>> response = invoke(failing, "txid", bad);
+			assertProblem(response, 400);
+			assertThat(response.getBody().get("detail")).as("%s", bad)
+				.asString()
+				.contains("'txid'", "was " + bad, "16 hex digits");
+		}
+		WebEndpointResponse<Map<String, Object>> timestamp = invoke(failing, "timestamp", 1764064800);
+		assertProblem(timestamp, 400);
+		assertThat(timestamp.getBody().get("detail")).asString().contains("'timestamp'", "was 1764064800", "ISO-8601");
+		OperationInvoker passing = advisor.apply(EndpointId.of("litestream"), OperationType.WRITE, null,
+				(context) -> "ran");
+		for (Object good : List.of(42, 42L, java.math.BigInteger.valueOf(42), "42", "000000000000002a")) {
+			assertThat(passing.invoke(new InvocationContext(SecurityContext.NONE,
+					Map.of("database", "app", "operation", "restore", "txid", good))))
+				.isEqualTo("ran");
+		}
+	}
+
+	@Test
+	void responsesShowEveryTxidInDecimalAndInHex() throws Exception {
+		LitestreamEndpoint endpoint = endpoint();
+		long txid = execute("CREATE TABLE t (id INTEGER PRIMARY KEY)", "INSERT INTO t DEFAULT VALUES");
+		String hex = LtxFileName.formatTxid(txid);
+		assertThat(endpoint.operate("app", "sync", null, null, null).getBody()).containsEntry("txid", txid)
+			.containsEntry("txidHex", hex);
+		assertThat(endpoint.operate("app", "snapshot", null, null, null).getBody()).containsKeys("txid", "txidHex");
+		assertThat(endpoint.operate("app", "restore", null, hex, null).getBody()).containsEntry("txid", txid)
+			.containsEntry("txidHex", hex);
+
+		JsonMapper json = JsonMapper.builder().build();
+		JsonNode all = json.valueToTree(endpoint.databases()).get("databases").get("app");
+		assertThat(all.get("txidHex").asString()).isEqualTo(LtxFileName.formatTxid(all.get("txid").asLong()));
+		JsonNode replica = all.get("replicas").get("file");
+		assertThat(replica.get("txidHex").asString()).isEqualTo(LtxFileName.formatTxid(replica.get("txid").asLong()));
+
+		JsonNode detail = json.valueToTree(endpoint.database("app"));
+		assertThat(detail.get("txidHex").asString()).isEqualTo(LtxFileName.formatTxid(detail.get("txid").asLong()));
+		JsonNode detailReplica = detail.get("replicas").get("file");
+		assertThat(detailReplica.get("txidHex").asString())
+			.isEqualTo(LtxFileName.formatTxid(detailReplica.get("txid").asLong()));
+		JsonNode latest = detailReplica.get("restorable").get("latest");
+		assertThat(latest.get("txidHex").asString()).isEqualTo(LtxFileName.formatTxid(latest.get("txid").asLong()));
+	}
+
+	@Test
+	void unknownReplicaTxidHasNoHexForm() {
+		assertThat(new LitestreamEndpoint.ReplicaDescriptor("file:///r", -1, 0.0, null, null, null, null).getTxidHex())
+			.isNull();
+	}
+
+	@SuppressWarnings("unchecked")
+	private static WebEndpointResponse<Map<String, Object>> invoke(OperationInvoker invoker, String key, Object value) {
+		Object result = invoker.invoke(new InvocationContext(SecurityContext.NONE,
+				Map.of("database", "app", "operation", "restore", key, value)));
+		assertThat(result).isInstanceOf(WebEndpointResponse.class);
+		return (WebEndpointResponse<Map<String, Object>>) result;
 	}
 
 	@Test

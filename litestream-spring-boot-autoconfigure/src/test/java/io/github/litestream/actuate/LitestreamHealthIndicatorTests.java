@@ -14,6 +14,7 @@ import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 import io.github.litestream.jdbc.Replica;
 import io.github.litestream.jdbc.StartupRestoreException;
+import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.LeaseConfig;
 import io.github.litestream.restore.IntegrityCheck;
 import io.github.litestream.storage.ReplicaClient;
@@ -83,6 +84,9 @@ class LitestreamHealthIndicatorTests {
 		assertThat(health.getStatus()).isEqualTo(Status.UP);
 		assertThat(health.getDetails()).containsKey("app").containsKey("maxLagSeconds");
 		assertThat(health.getDetails().get("app").toString()).contains("replicas", "lagSeconds");
+		String hex = LtxFileName.formatTxid(this.database.status().txid());
+		assertThat(health.getDetails().get("app").toString()).contains("txidHex=" + hex + ",",
+				"txidHex=" + hex + ", lagSeconds");
 	}
 
 	@Test

@@ -65,9 +65,12 @@ class UnsafeSqliteVersionTests {
 				.contains("SQLite " + affectedVersion + ", loaded by the sqlite-jdbc driver on the classpath, has the "
 						+ "WAL-reset corruption bug")
 				.contains(SqliteWalResetBug.DOCUMENTATION)
-				.contains("Use org.xerial:sqlite-jdbc 3.51.3.0 or newer")
-				.contains("<artifactId>sqlite-jdbc</artifactId><version>3.51.3.0</version>")
-				.contains("implementation 'org.xerial:sqlite-jdbc:3.51.3.0'")
+				.contains("Use org.xerial:sqlite-jdbc "
+						+ UnsafeSqliteVersionFailureAnalyzer.RECOMMENDED_SQLITE_JDBC_VERSION)
+				.contains("<sqlite-jdbc.version>" + UnsafeSqliteVersionFailureAnalyzer.RECOMMENDED_SQLITE_JDBC_VERSION
+						+ "</sqlite-jdbc.version>")
+				.contains("ext['sqlite-jdbc.version'] = '"
+						+ UnsafeSqliteVersionFailureAnalyzer.RECOMMENDED_SQLITE_JDBC_VERSION + "'")
 				.contains(OVERRIDE + "=true")
 				.doesNotContain("started sqlite=");
 		}

@@ -1,9 +1,6 @@
 package io.github.litestream.sample;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,22 +15,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import io.github.litestream.restore.RestoreOptions;
 import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
 import io.github.litestream.storage.s3.S3ReplicaClient;
-import io.github.litestream.testsupport.ChildJvm;
+import io.github.litestream.testsupport.BootAppInstance;
+import io.github.litestream.testsupport.ContinuousWriters;
 import io.github.litestream.testsupport.OfficialLitestream;
 import io.github.litestream.testsupport.S3ProxyServer;
 import org.assertj.core.api.SoftAssertions;
@@ -44,7 +34,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * A rolling deploy of the sample application as Kubernetes (maxUnavailable 0), Kamal or
@@ -59,13 +48,10 @@ import static org.awaitility.Awaitility.await;
  * cleanly on SIGTERM.
  * <p>
  * Both instances run the sample application from this module's test classpath in child
- * JVMs ({@link ChildJvm}), with a short lease (TTL 6 s, renewed every second) so that a
- * run takes well under a minute per replica.
+ * JVMs ({@link BootAppInstance}, writes by {@link ContinuousWriters}), with a short lease
+ * (TTL 6 s, renewed every second) so that a run takes well under a minute per replica.
  */
 class SampleRollingDeployTests {
-
-	/** How long a child JVM may take to start (B includes the handover). */
-	private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
 
 	/** How long the clients may take to get a number of notes acknowledged. */
 	private static final Duration WRITE_TIMEOUT = Duration.ofMinutes(2);
@@ -74,8 +60,6 @@ class SampleRollingDeployTests {
 	private static final int NOTES_PER_PHASE = 40;
 
 	private static final int CLIENTS = 2;
-
-	private static final Pattern PORT = Pattern.compile(".*Tomcat started on port (\\d+).*");
 
 	private static @Nullable S3ProxyServer s3;
 
@@ -103,30 +87,28 @@ class SampleRollingDeployTests {
 	@EnumSource(Backend.class)
 	void rollingDeployLosesNoAcknowledgedNote(Backend backend) throws Exception {
 		Replica replica = (backend == Backend.FILE) ? new FileReplica(this.dir.resolve("replica")) : s3Replica();
-		Clients clients = new Clients();
+		ContinuousWriters clients = new ContinuousWriters(CLIENTS, SampleRollingDeployTests::postNote);
 		int aReadinessWhenBWasReady;
 		int aLivenessWhenBWasReady;
 		HttpResponse<String> aLitestreamHealth;
 		int aExit;
 		int bExit;
-		try (Instance a = Instance.start(this.dir, "a", replica); Instance b = new Instance("b")) {
-			a.awaitListening();
+		try (BootAppInstance a = start(this.dir, "a", replica); BootAppInstance b = new BootAppInstance("b")) {
 			a.awaitReady();
 			clients.add(a);
 			clients.start();
-			clients.awaitAcknowledged(a, NOTES_PER_PHASE);
+			clients.awaitAcknowledged(a, NOTES_PER_PHASE, WRITE_TIMEOUT);
 
-			b.start(this.dir, replica);
-			b.awaitListening();
+			start(b, this.dir, replica);
 			clients.add(b);
 			b.awaitReady();
 			aReadinessWhenBWasReady = a.readiness();
-			aLivenessWhenBWasReady = a.get("/actuator/health/liveness").statusCode();
-			aLitestreamHealth = a.get("/actuator/health/litestream");
+			aLivenessWhenBWasReady = a.managementGet("/actuator/health/liveness").statusCode();
+			aLitestreamHealth = a.managementGet("/actuator/health/litestream");
 
 			aExit = a.stop();
 			int acknowledgedByB = clients.acknowledged(b);
-			clients.awaitAcknowledged(b, acknowledgedByB + NOTES_PER_PHASE);
+			clients.awaitAcknowledged(b, acknowledgedByB + NOTES_PER_PHASE, WRITE_TIMEOUT);
 			clients.stop();
 			bExit = b.stop();
 		}
@@ -134,7 +116,7 @@ class SampleRollingDeployTests {
 			clients.stop();
 		}
 
-		Map<String, String> acknowledged = clients.acknowledgedNotes();
+		Map<String, String> acknowledged = clients.acknowledgedWrites();
 		Path ours = this.dir.resolve("restored-ours.db");
 		assertThat(new Restorer().restore(replica.client(), ours, RestoreOptions.defaults())).isPresent();
 		Path official = this.dir.resolve("restored-official.db");
@@ -291,224 +273,32 @@ class SampleRollingDeployTests {
 
 	}
 
-	/**
-	 * One instance of the sample application in a child JVM, on its own data directory.
-	 */
-	static final class Instance implements AutoCloseable {
-
-		private static final HttpClient http = HttpClient.newBuilder()
-			.version(HttpClient.Version.HTTP_1_1)
-			.connectTimeout(Duration.ofSeconds(5))
-			.build();
-
-		private final String name;
-
-		private volatile @Nullable ChildJvm jvm;
-
-		private volatile @Nullable URI base;
-
-		private volatile @Nullable URI management;
-
-		Instance(String name) {
-			this.name = name;
-		}
-
-		static Instance start(Path dir, String name, Replica replica) {
-			Instance instance = new Instance(name);
-			instance.start(dir, replica);
-			return instance;
-		}
-
-		void start(Path dir, Replica replica) {
-			List<String> args = new ArrayList<>(List.of("--server.port=0", "--management.server.port=0",
-					"--spring.datasource.url=jdbc:sqlite:" + dir.resolve(this.name).resolve("notes.db"),
-					"--litestream.replicas[0].sync-interval=100ms", "--litestream.monitor-interval=100ms",
-					"--litestream.lease.ttl=6s", "--litestream.lease.renew-interval=1s",
-					"--spring.main.banner-mode=off",
-					// The port comes from the "Tomcat started on port" line,
-					// also under a logback-test.xml that raises the root level.
-					"--logging.level.org.springframework.boot=INFO"));
-			args.addAll(replica.applicationArguments());
-			this.jvm = ChildJvm.start(dir, this.name, SampleApplication.class,
-					List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), args);
-		}
-
-		String name() {
-			return this.name;
-		}
-
-		@Nullable URI base() {
-			return this.base;
-		}
-
-		private ChildJvm jvm() {
-			ChildJvm jvm = this.jvm;
-			if (jvm == null) {
-				throw new IllegalStateException("Instance " + this.name + " was not started");
-			}
-			return jvm;
-		}
-
-		void awaitListening() {
-			Matcher matcher = PORT.matcher(jvm().awaitLine(PORT.pattern(), START_TIMEOUT));
-			assertThat(matcher.matches()).isTrue();
-			this.base = URI.create("http://127.0.0.1:" + matcher.group(1));
-			// Actuator's own server (management.server.port, on 127.0.0.1) logs the same
-			// line right after: Boot starts the management context in a later lifecycle
-			// phase than the application's web server.
-			await("instance " + this.name + "'s management port").atMost(START_TIMEOUT)
-				.until(() -> ports().size() >= 2);
-			this.management = URI.create("http://127.0.0.1:" + ports().get(1));
-		}
-
-		private List<String> ports() {
-			return jvm().lines().stream().map(PORT::matcher).filter(Matcher::matches).map((m) -> m.group(1)).toList();
-		}
-
-		void awaitReady() {
-			await("instance " + this.name + " ready").atMost(START_TIMEOUT)
-				.pollInterval(Duration.ofMillis(100))
-				.ignoreExceptions()
-				.until(() -> readiness() == 200);
-		}
-
-		/**
-		 * The status of {@code GET /actuator/health/readiness}.
-		 */
-		int readiness() throws IOException, InterruptedException {
-			return get("/actuator/health/readiness").statusCode();
-		}
-
-		/**
-		 * Sends a GET to Actuator, on the management port.
-		 */
-		HttpResponse<String> get(String path) throws IOException, InterruptedException {
-			HttpRequest request = HttpRequest.newBuilder(URI.create(this.management + path))
-				.timeout(Duration.ofSeconds(10))
-				.GET()
-				.build();
-			return http.send(request, HttpResponse.BodyHandlers.ofString());
-		}
-
-		/**
-		 * Posts a note.
-		 * @return the HTTP status
-		 */
-		int post(String text) throws IOException, InterruptedException {
-			HttpRequest request = HttpRequest.newBuilder(URI.create(this.base + "/api/notes"))
-				.timeout(Duration.ofSeconds(30))
-				.header("Content-Type", "application/json")
-				.POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + text + "\"}"))
-				.build();
-			return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-		}
-
-		/**
-		 * Stops the instance with SIGTERM (SIGKILL after {@link ChildJvm#STOP_GRACE}).
-		 * @return its exit code
-		 */
-		int stop() {
-			return jvm().stop();
-		}
-
-		@Override
-		public void close() {
-			ChildJvm jvm = this.jvm;
-			if (jvm != null) {
-				jvm.close();
-			}
-		}
-
-		@Override
-		public String toString() {
-			ChildJvm jvm = this.jvm;
-			return (jvm != null) ? jvm.toString() : "instance " + this.name + " (not started)";
-		}
-
+	private static BootAppInstance start(Path dir, String name, Replica replica) {
+		BootAppInstance instance = new BootAppInstance(name);
+		start(instance, dir, replica);
+		return instance;
 	}
 
 	/**
-	 * Clients that post notes continuously, round robin over the instances that listen,
-	 * and remember every note acknowledged with a 2xx status, and by whom.
+	 * Starts the sample application from this module's test classpath in a child JVM on
+	 * its own data directory, with a short lease, and waits until it listens.
 	 */
-	static final class Clients {
+	private static void start(BootAppInstance instance, Path dir, Replica replica) {
+		List<String> args = new ArrayList<>(
+				List.of("--spring.datasource.url=jdbc:sqlite:" + dir.resolve(instance.name()).resolve("notes.db"),
+						"--litestream.replicas[0].sync-interval=100ms", "--litestream.monitor-interval=100ms",
+						"--litestream.lease.ttl=6s", "--litestream.lease.renew-interval=1s"));
+		args.addAll(replica.applicationArguments());
+		instance.start(dir, SampleApplication.class, args);
+		instance.awaitListening();
+	}
 
-		private final List<Instance> instances = new CopyOnWriteArrayList<>();
-
-		private final ScheduledExecutorService executor = Executors.newScheduledThreadPool(CLIENTS);
-
-		private final Map<String, String> acknowledged = new ConcurrentHashMap<>();
-
-		private final Map<String, AtomicInteger> acknowledgedBy = new ConcurrentHashMap<>();
-
-		private final Map<String, AtomicInteger> refused = new ConcurrentHashMap<>();
-
-		private final AtomicLong attempts = new AtomicLong();
-
-		void add(Instance instance) {
-			this.instances.add(instance);
-		}
-
-		void start() {
-			for (int client = 0; client < CLIENTS; client++) {
-				int id = client;
-				AtomicInteger sequence = new AtomicInteger();
-				// Paced, so that the two JVMs starting meanwhile get CPU time.
-				this.executor.scheduleWithFixedDelay(() -> postOne(id, sequence.incrementAndGet()), 0, 5,
-						TimeUnit.MILLISECONDS);
-			}
-		}
-
-		private void postOne(int client, int sequence) {
-			List<Instance> targets = this.instances;
-			Instance target = targets.get(sequence % targets.size());
-			String text = "c" + client + "-" + sequence;
-			this.attempts.incrementAndGet();
-			try {
-				int status = target.post(text);
-				if (status >= 200 && status < 300) {
-					this.acknowledged.put(text, target.name());
-					this.acknowledgedBy.computeIfAbsent(target.name(), (name) -> new AtomicInteger()).incrementAndGet();
-				}
-				else {
-					this.refused.computeIfAbsent(target.name() + " " + status, (key) -> new AtomicInteger())
-						.incrementAndGet();
-				}
-			}
-			catch (IOException | RuntimeException ex) {
-				this.refused
-					.computeIfAbsent(target.name() + " " + ex.getClass().getSimpleName(), (key) -> new AtomicInteger())
-					.incrementAndGet();
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
-
-		int acknowledged(Instance instance) {
-			AtomicInteger count = this.acknowledgedBy.get(instance.name());
-			return (count != null) ? count.get() : 0;
-		}
-
-		void awaitAcknowledged(Instance instance, int count) {
-			await(count + " notes acknowledged by " + instance).atMost(WRITE_TIMEOUT)
-				.pollInterval(Duration.ofMillis(50))
-				.until(() -> acknowledged(instance) >= count);
-		}
-
-		void stop() throws InterruptedException {
-			this.executor.shutdownNow();
-			assertThat(this.executor.awaitTermination(1, TimeUnit.MINUTES)).as("clients stopped").isTrue();
-		}
-
-		Map<String, String> acknowledgedNotes() {
-			return Map.copyOf(this.acknowledged);
-		}
-
-		String summary() {
-			return this.attempts.get() + " attempts, acknowledged " + this.acknowledgedBy + ", refused " + this.refused;
-		}
-
+	/**
+	 * Posts a note whose text is the client's key.
+	 * @return the HTTP status
+	 */
+	private static int postNote(BootAppInstance target, String key) throws IOException, InterruptedException {
+		return target.post("/api/notes", "{\"text\":\"" + key + "\"}").statusCode();
 	}
 
 }
