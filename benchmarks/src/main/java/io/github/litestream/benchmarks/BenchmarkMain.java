@@ -163,6 +163,11 @@ public final class BenchmarkMain {
 			atomicJpaTransactions();
 			this.report.load("after atomic JPA transactions", Bench.loadAverage());
 		}
+		if (selected("restart")) {
+			log("scenario 13: restart on the same disk");
+			restart();
+			this.report.load("after restart", Bench.loadAverage());
+		}
 		if (this.s3proxy != null) {
 			this.s3proxy.close();
 		}
@@ -806,6 +811,37 @@ public final class BenchmarkMain {
 			}
 		}
 		this.report.handover(runs, notes);
+	}
+
+	// ---- Scenario 13 -----------------------------------------------------------------
+
+	private void restart() throws Exception {
+		Path jar = sampleAppJar();
+		String baseline = this.options.get("restart-baseline-jar");
+		String baselineLabel = option("restart-baseline-label", "baseline");
+		int notes = Integer.parseInt(option("restart-notes", "100"));
+		List<String> builds = (baseline != null) ? List.of(Restart.THIS_BUILD, baselineLabel)
+				: List.of(Restart.THIS_BUILD);
+		List<Restart.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			for (String kind : option("restart-replicas", "file,S3Proxy").split(",")) {
+				for (int i = 0; i < builds.size(); i++) {
+					// Which build goes first rotates
+					String build = builds.get((i + rep) % builds.size());
+					Path buildJar = build.equals(Restart.THIS_BUILD) ? jar : Path.of(baseline);
+					Path dir = Bench.fresh(this.work.resolve("restart")
+						.resolve(kind + "-" + build.replaceAll("[^A-Za-z0-9]+", "-") + "-" + rep));
+					Restart.Run run = Restart.run(build, buildJar, dir, target(kind, dir), notes);
+					runs.add(run);
+					log("  " + run);
+				}
+			}
+		}
+		Restart.report(this.report, runs, notes,
+				(baseline != null)
+						? "\"" + baselineLabel + "\" is the sample application built from "
+								+ option("restart-baseline-description", baseline) + ", which waits for the lease."
+						: "");
 	}
 
 	// ---- Scenario 10 -----------------------------------------------------------------
