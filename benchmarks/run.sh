@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark scenario (issue 6) and regenerates docs/benchmarks.md.
 # Usage (from the repository root, after ./mvnw -B install -DskipTests):
-#   benchmarks/run.sh [--reps=3] [--only=overhead,lag,restore,startup,requests,long-reader,replica-outage,handover,restore-upload,atomic,atomic-jpa,durable]
+#   benchmarks/run.sh [--reps=3] [--only=overhead,lag,restore,startup,requests,long-reader,replica-outage,handover,restore-upload,atomic,atomic-jpa,restart,durable]
+#                     [--restart-baseline-jar=<sample-app jar of another build> --restart-baseline-label=<name>]
 #                     [--atomic-writers=8] [--atomic-transactions=4000] [--atomic-seconds=6] [--durable-rate=20] [--durable-seconds=10]
 #                     [--db-mib=1024] [--lag-seconds=6] [--overhead-seconds=8] [--out=docs/benchmarks.md]
 # With --only, the scenarios not run keep their sections and target rows from the existing report

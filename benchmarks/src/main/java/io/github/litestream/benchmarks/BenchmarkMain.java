@@ -79,7 +79,7 @@ public final class BenchmarkMain {
 		long start = System.nanoTime();
 		Files.createDirectories(this.work);
 		String version = option("litestream-version", "0.5.17");
-		// Scenarios 11 and 12 need neither Litestream nor S3; scenario 13 needs S3 only.
+		// Scenarios 11 and 12 need neither Litestream nor S3; scenario 14 needs S3 only.
 		String only = this.options.get("only");
 		List<String> chosen = (only != null) ? List.of(only.split(",")) : List.of();
 		boolean tools = only == null || !List.of("atomic", "atomic-jpa").containsAll(chosen);
@@ -165,8 +165,13 @@ public final class BenchmarkMain {
 			atomicJpaTransactions();
 			this.report.load("after atomic JPA transactions", Bench.loadAverage());
 		}
+		if (selected("restart")) {
+			log("scenario 13: restart on the same disk");
+			restart();
+			this.report.load("after restart", Bench.loadAverage());
+		}
 		if (selected("durable")) {
-			log("scenario 13: durable acknowledgement");
+			log("scenario 14: durable acknowledgement");
 			durableAcknowledgement();
 			this.report.load("after durable acknowledgement", Bench.loadAverage());
 		}
@@ -815,6 +820,37 @@ public final class BenchmarkMain {
 		this.report.handover(runs, notes);
 	}
 
+	// ---- Scenario 13 -----------------------------------------------------------------
+
+	private void restart() throws Exception {
+		Path jar = sampleAppJar();
+		String baseline = this.options.get("restart-baseline-jar");
+		String baselineLabel = option("restart-baseline-label", "baseline");
+		int notes = Integer.parseInt(option("restart-notes", "100"));
+		List<String> builds = (baseline != null) ? List.of(Restart.THIS_BUILD, baselineLabel)
+				: List.of(Restart.THIS_BUILD);
+		List<Restart.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < this.reps; rep++) {
+			for (String kind : option("restart-replicas", "file,S3Proxy").split(",")) {
+				for (int i = 0; i < builds.size(); i++) {
+					// Which build goes first rotates
+					String build = builds.get((i + rep) % builds.size());
+					Path buildJar = build.equals(Restart.THIS_BUILD) ? jar : Path.of(baseline);
+					Path dir = Bench.fresh(this.work.resolve("restart")
+						.resolve(kind + "-" + build.replaceAll("[^A-Za-z0-9]+", "-") + "-" + rep));
+					Restart.Run run = Restart.run(build, buildJar, dir, target(kind, dir), notes);
+					runs.add(run);
+					log("  " + run);
+				}
+			}
+		}
+		Restart.report(this.report, runs, notes,
+				(baseline != null)
+						? "\"" + baselineLabel + "\" is the sample application built from "
+								+ option("restart-baseline-description", baseline) + ", which waits for the lease."
+						: "");
+	}
+
 	// ---- Scenario 10 -----------------------------------------------------------------
 
 	private void restoreUpload() throws Exception {
@@ -851,7 +887,7 @@ public final class BenchmarkMain {
 		}
 	}
 
-	// ---- Scenario 13 -----------------------------------------------------------------
+	// ---- Scenario 14 -----------------------------------------------------------------
 
 	private void durableAcknowledgement() throws Exception {
 		int rate = Integer.parseInt(option("durable-rate", "20"));

@@ -22,7 +22,7 @@ import io.github.litestream.replication.ReplicationTimeoutException;
 import io.github.litestream.replication.Replicator;
 
 /**
- * Scenario 13: what waiting for a durable acknowledgement costs (issue 19, item 7).
+ * Scenario 14: what waiting for a durable acknowledgement costs (issue 19, item 7).
  * Requests arrive at a fixed rate, independent of how long earlier ones took (an open
  * loop, as clients of a service do); each commits one row through its own connection,
  * tells the engine (as the starter's DataSource does) and then calls
@@ -138,7 +138,7 @@ final class DurableAcknowledgement {
 	}
 
 	static String section(List<Run> runs, int rate, int seconds, int reps) {
-		StringBuilder s = new StringBuilder("## 13. Durable acknowledgement\n\n");
+		StringBuilder s = new StringBuilder("## 14. Durable acknowledgement\n\n");
 		s.append("Requests arrive at ")
 			.append(rate)
 			.append(" per second for ")

@@ -18,6 +18,7 @@ import io.github.litestream.core.RestoreResult;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.ownership.OwnershipState;
+import io.github.litestream.ownership.SameDiskRestart;
 import io.github.litestream.replication.ReplicationTimeoutException;
 import io.github.litestream.replication.Replicator;
 import io.github.litestream.replication.StartupRestore;
@@ -189,6 +190,8 @@ public final class LitestreamDatabase {
 		// instance holds every lease; a lease that cannot be read is waited for
 		try {
 			if (this.config.lease().enabled() && !this.replicas.isEmpty()) {
+				this.ownership.restartedOnSameDisk(SameDiskRestart.open(getName(), this.config.metaDirectory()),
+						new LocalPositionCheck(this.config, this.replicas, this.settings.integrityCheck()));
 				this.ownership.acquire();
 			}
 			else {
@@ -283,6 +286,28 @@ public final class LitestreamDatabase {
 			Long finalTxid = stopEngine();
 			this.ownership.stop(finalTxid);
 			signalDataSource();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Stops the way SIGKILL stops a process, for tests: the leases stay in the replicas
+	 * as they are (neither renewed nor released), and the meta directory's lock is let go
+	 * of, as the operating system does for a dead process. The engine stops with its
+	 * final sync, which a killed process may as well have done.
+	 */
+	void kill() {
+		this.lock.lock();
+		try {
+			this.stopping = true;
+			stopEngine();
+			this.ownership.abandon();
+			for (Replicator old : this.retired) {
+				old.close();
+			}
+			this.retired.clear();
 		}
 		finally {
 			this.lock.unlock();

@@ -76,6 +76,12 @@ public final class DatabaseOwnership {
 	/** The instance this one handed over to, or that supplanted it, and at which TXID. */
 	private volatile @Nullable Successor successor;
 
+	/** This run's identity in the leases. */
+	private volatile ReplicaLease.Identity identity;
+
+	/** The meta directory's lock and record, from {@link #restartedOnSameDisk} on. */
+	private volatile @Nullable SameDiskRestart restart;
+
 	/**
 	 * Creates the ownership of a database; no lease is asked for until {@link #acquire()}
 	 * or {@link #startLeases()}.
@@ -97,11 +103,11 @@ public final class DatabaseOwnership {
 			this.wakers.add(() -> {
 			});
 		}
-		this.leases = createLeases();
+		this.identity = ReplicaLease.Identity.local();
+		this.leases = createLeases(this.identity);
 	}
 
-	private List<ReplicaLease> createLeases() {
-		ReplicaLease.Identity identity = ReplicaLease.Identity.local();
+	private List<ReplicaLease> createLeases(ReplicaLease.Identity identity) {
 		List<ReplicaLease> created = new ArrayList<>();
 		for (int i = 0; i < this.replicas.size(); i++) {
 			int index = i;
@@ -255,6 +261,33 @@ public final class DatabaseOwnership {
 	}
 
 	// ---------------------------------------------------------------- transitions
+
+	/**
+	 * Lets this instance take its own leases back at once after a restart on the same
+	 * disk (DESIGN 4.15), instead of asking its previous run, which is gone, to hand over
+	 * and waiting for its leases to expire: a lease that still names the run recorded in
+	 * the meta directory is taken back when {@link TakeBack} proves it safe. Records this
+	 * run there first, so that the leases it takes are covered next time. Call before
+	 * {@link #acquire()}; the lock is held until {@link #stop(Long)}.
+	 * @param restart the meta directory's lock and record
+	 * @param local tells whether the local database is behind a replica
+	 * @throws IOException if this run cannot be recorded
+	 */
+	public void restartedOnSameDisk(SameDiskRestart restart, LocalState local) throws IOException {
+		if (this.restart != null) {
+			// Asked again after a failed start: the first proof holds the lock
+			restart.close();
+			return;
+		}
+		this.restart = restart;
+		restart.record(this.identity.instance(), this.identity.owner());
+		// Compared while the leases are read, once for every replica
+		LocalState checked = (restart.recordedInstance() != null && restart.refusal() == null)
+				? TakeBack.prefetch(this.database, local) : local;
+		for (int i = 0; i < this.leases.size(); i++) {
+			this.leases.get(i).takeBack(new TakeBack(this.database, this.replicas.get(i).name(), restart, checked));
+		}
+	}
 
 	/**
 	 * Takes every replica's lease before the database is served (DESIGN 4.14):
@@ -436,6 +469,7 @@ public final class DatabaseOwnership {
 	public void stop(@Nullable Long finalTxid) {
 		transition(EnumSet.complementOf(EnumSet.of(OwnershipState.STOPPED)), OwnershipState.STOPPED, "stopped");
 		release(finalTxid);
+		closeRestart();
 	}
 
 	/**
@@ -444,6 +478,15 @@ public final class DatabaseOwnership {
 	public void abandon() {
 		for (ReplicaLease lease : this.leases) {
 			lease.abandon();
+		}
+		// The operating system lets go of a killed process's locks
+		closeRestart();
+	}
+
+	private void closeRestart() {
+		SameDiskRestart held = this.restart;
+		if (held != null) {
+			held.close();
 		}
 	}
 
@@ -471,7 +514,8 @@ public final class DatabaseOwnership {
 		if (now != OwnershipState.HANDED_OVER && now != OwnershipState.SUPPLANTED) {
 			return Reclaim.MOVED_ON;
 		}
-		List<ReplicaLease> fresh = createLeases();
+		ReplicaLease.Identity freshIdentity = ReplicaLease.Identity.local();
+		List<ReplicaLease> fresh = createLeases(freshIdentity);
 		for (ReplicaLease lease : fresh) {
 			if (lease.heldByAnother()) {
 				return Reclaim.BUSY;
@@ -479,6 +523,12 @@ public final class DatabaseOwnership {
 		}
 		if (movedPast.test(txid)) {
 			return Reclaim.MOVED_ON;
+		}
+		// The previous identity holds no lease any more: recorded before the new one
+		// takes any, as at a start
+		SameDiskRestart held = this.restart;
+		if (held != null) {
+			held.record(freshIdentity.instance(), freshIdentity.owner());
 		}
 		try {
 			for (ReplicaLease lease : fresh) {
@@ -498,6 +548,7 @@ public final class DatabaseOwnership {
 			return Reclaim.MOVED_ON;
 		}
 		this.leases = fresh;
+		this.identity = freshIdentity;
 		return Reclaim.TAKEN;
 	}
 
@@ -648,6 +699,23 @@ public final class DatabaseOwnership {
 		 * @throws IOException if a replica cannot be listed
 		 */
 		boolean test(long txid) throws IOException;
+
+	}
+
+	/**
+	 * Whether the local database is behind a replica: then a lease of this instance's
+	 * previous run is not taken back at once, since someone else wrote the replica after
+	 * this disk's state, or this disk was rolled back.
+	 */
+	@FunctionalInterface
+	public interface LocalState {
+
+		/**
+		 * Says why the local database is not at or past every replica.
+		 * @return why, or {@code null} when it is at or past every replica
+		 * @throws IOException if the local state or a replica cannot be read
+		 */
+		@Nullable String whyBehind() throws IOException;
 
 	}
 

@@ -160,6 +160,11 @@ public final class ReplicaLease {
 	/** A successor: the final TXID of the released lease it took. */
 	private volatile @Nullable Long predecessorFinalTxid;
 
+	/**
+	 * After a restart on the same disk: whether its previous run's lease is taken back.
+	 */
+	private volatile @Nullable TakeBack takeBack;
+
 	ReplicaLease(String database, Clock clock, LeaseConfig config, String replica, ReplicaClient client,
 			Identity identity, OwnershipListener listener, Runnable onChange) {
 		this.database = database;
@@ -407,6 +412,15 @@ public final class ReplicaLease {
 	}
 
 	/**
+	 * Lets this lease take back at once a lease of this instance's previous run on the
+	 * same disk, when the proofs of {@link TakeBack} hold. Set before {@link #start()}.
+	 * @param takeBack the decision
+	 */
+	void takeBack(TakeBack takeBack) {
+		this.takeBack = takeBack;
+	}
+
+	/**
 	 * Sets what happens when another instance turns out to hold (or to have held) the
 	 * lease after this engine held it: the database here is no longer the newest state.
 	 * Called once, on the lease thread.
@@ -615,12 +629,13 @@ public final class ReplicaLease {
 		}
 		if (stored != null && this.unconfirmed != null && Arrays.equals(stored.content(), this.unconfirmed)) {
 			// A write whose answer was lost did arrive
-			held(LeaseRecord.parse(this.unconfirmed), stored.version(), this.unconfirmedSentNanos);
+			held(LeaseRecord.parse(this.unconfirmed), stored.version(), this.unconfirmedSentNanos, null);
 			return;
 		}
 		this.unconfirmed = null;
 		Instant now = this.clock.instant();
 		long generation = 1;
+		String takenBack = null;
 		if (stored != null) {
 			LeaseRecord other;
 			try {
@@ -640,7 +655,14 @@ public final class ReplicaLease {
 			// anyone since
 			boolean ours = this.identity.instance().equals(other.instance());
 			long unchangedNanos = observe(stored.version());
-			if (!ours && !other.isReleased() && unchangedNanos < this.config.ttl().toNanos()) {
+			boolean live = !ours && !other.isReleased() && unchangedNanos < this.config.ttl().toNanos();
+			TakeBack restart = this.takeBack;
+			if (live && restart != null && restart.allows(other, this.identity)) {
+				takenBack = "taken back at once from this instance's previous run on this disk (" + other.owner()
+						+ ", generation " + other.generation() + "): that process is gone and the local "
+						+ "database is at or past the replica";
+			}
+			else if (live) {
 				// Expiry by observation (DESIGN 4.15): a holder is gone only once its
 				// lease
 				// stayed unchanged for a whole TTL on this instance's monotonic clock;
@@ -673,7 +695,7 @@ public final class ReplicaLease {
 			if (stored != null) {
 				supplanted(parseOrNull(stored));
 			}
-			held(mine, written, sent);
+			held(mine, written, sent, takenBack);
 		}
 		catch (LeaseConflictException ex) {
 			// Someone else was faster: read again soon to learn who
@@ -790,7 +812,7 @@ public final class ReplicaLease {
 		}
 	}
 
-	private void held(LeaseRecord mine, String written, long sentNanos) {
+	private void held(LeaseRecord mine, String written, long sentNanos, @Nullable String why) {
 		if (this.state == State.CONFLICT) {
 			this.record = mine;
 			this.version = written;
@@ -809,9 +831,10 @@ public final class ReplicaLease {
 		this.heldGeneration = mine.generation();
 		this.obstacle = Obstacle.NONE;
 		this.state = State.HELD;
+		this.takeBack = null;
 		logger.info("Database '{}' holds the lease of replica '{}' ({}), generation {}, until {}{}", this.database,
 				this.replica, this.client.leaseLocation(), mine.generation(), mine.expiresAt(),
-				fenced ? " (taken again after it was not renewed in time)" : "");
+				fenced ? " (taken again after it was not renewed in time)" : (why != null) ? " (" + why + ")" : "");
 		this.listener.onLeaseAcquired(this.database, this.replica, status());
 		this.onChange.run();
 		signal();
@@ -1042,15 +1065,32 @@ public final class ReplicaLease {
 	record Identity(String owner, String instance) {
 
 		static Identity local() {
-			String host;
+			long pid = ProcessHandle.current().pid();
+			return new Identity(localHost() + ":" + pid, UUID.randomUUID().toString());
+		}
+
+		static String localHost() {
 			try {
-				host = InetAddress.getLocalHost().getHostName();
+				return InetAddress.getLocalHost().getHostName();
 			}
 			catch (UnknownHostException ex) {
-				host = "unknown";
+				return "unknown";
 			}
-			long pid = ProcessHandle.current().pid();
-			return new Identity(host + ":" + pid, UUID.randomUUID().toString());
+		}
+
+		/**
+		 * Returns the host of an owner ({@code host:pid}).
+		 */
+		static String hostOf(@Nullable String owner) {
+			if (owner == null) {
+				return "";
+			}
+			int colon = owner.lastIndexOf(':');
+			return (colon < 0) ? owner : owner.substring(0, colon);
+		}
+
+		String host() {
+			return hostOf(this.owner);
 		}
 
 	}
