@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,11 +17,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.restore.IntegrityCheck;
-import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -190,20 +184,8 @@ class AtomicTransactionsTests {
 	}
 
 	private LitestreamDataSource dataSource(String parameters, int poolSize) throws Exception {
-		Path db = this.dir.resolve("app.db");
-		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
-		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofSeconds(1)));
-		CompositeReplicationListener listener = new CompositeReplicationListener();
-		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("dataSource", db), replicas,
-				listener);
-		LitestreamDatabase database = new LitestreamDatabase(config, replicas,
-				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofSeconds(1)), listener);
-		HikariConfig pool = new HikariConfig();
-		pool.setJdbcUrl("jdbc:sqlite:" + db + parameters);
-		pool.setMaximumPoolSize(poolSize);
-		LitestreamDataSource dataSource = new LitestreamDataSource(new HikariDataSource(pool), database);
+		LitestreamDataSource dataSource = WrappedPools.open(this.dir, parameters, poolSize);
 		this.open.add(dataSource);
-		database.start();
 		return dataSource;
 	}
 

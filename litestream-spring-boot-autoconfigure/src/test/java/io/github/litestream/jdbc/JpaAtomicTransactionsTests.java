@@ -1,7 +1,6 @@
 package io.github.litestream.jdbc;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,12 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import io.github.litestream.restore.IntegrityCheck;
-import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.jdbc.AtomicTransactionsTests.Outcome;
-import io.github.litestream.storage.file.FileReplicaClient;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EntityManager;
@@ -184,20 +178,8 @@ class JpaAtomicTransactionsTests {
 	 * A Hikari pool wrapped by the starter, and Hibernate on it.
 	 */
 	private Jpa jpa(String parameters, int poolSize) throws Exception {
-		Path db = this.dir.resolve("app.db");
-		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
-		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofSeconds(1)));
-		CompositeReplicationListener listener = new CompositeReplicationListener();
-		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("dataSource", db), replicas,
-				listener);
-		LitestreamDatabase database = new LitestreamDatabase(config, replicas,
-				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofSeconds(1)), listener);
-		HikariConfig pool = new HikariConfig();
-		pool.setJdbcUrl("jdbc:sqlite:" + db + parameters);
-		pool.setMaximumPoolSize(poolSize);
-		LitestreamDataSource dataSource = new LitestreamDataSource(new HikariDataSource(pool), database);
+		LitestreamDataSource dataSource = WrappedPools.open(this.dir, parameters, poolSize);
 		this.open.add(dataSource::close);
-		database.start();
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 		jdbc.execute("CREATE TABLE work (id INTEGER PRIMARY KEY, txn INTEGER NOT NULL, step INTEGER NOT NULL)");
 		jdbc.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)");

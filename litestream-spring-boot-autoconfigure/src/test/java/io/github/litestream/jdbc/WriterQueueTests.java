@@ -5,15 +5,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.restore.IntegrityCheck;
-import io.github.litestream.storage.file.FileReplicaClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,20 +137,8 @@ class WriterQueueTests {
 	}
 
 	private LitestreamDataSource dataSource(String parameters) throws Exception {
-		Path db = this.dir.resolve("app.db");
-		FileReplicaClient client = new FileReplicaClient(this.dir.resolve("replica"));
-		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofSeconds(1)));
-		CompositeReplicationListener listener = new CompositeReplicationListener();
-		ReplicatorConfig config = LitestreamDatabase.config(ReplicatorConfig.builder("dataSource", db), replicas,
-				listener);
-		LitestreamDatabase database = new LitestreamDatabase(config, replicas,
-				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofSeconds(1)), listener);
-		HikariConfig pool = new HikariConfig();
-		pool.setJdbcUrl("jdbc:sqlite:" + db + parameters);
-		pool.setMaximumPoolSize(4);
-		LitestreamDataSource dataSource = new LitestreamDataSource(new HikariDataSource(pool), database);
+		LitestreamDataSource dataSource = WrappedPools.open(this.dir, parameters, 4);
 		this.open.add(dataSource::close);
-		database.start();
 		try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
 			statement.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)");
 		}
