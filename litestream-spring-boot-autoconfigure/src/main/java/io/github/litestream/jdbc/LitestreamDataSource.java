@@ -609,6 +609,14 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 						}
 						try {
 							if (method.getName().startsWith("execute")) {
+								if (this.transactions.getAutoCommit()) {
+									// A statement in auto-commit mode commits on its own,
+									// so no
+									// commit check follows: a connection borrowed before
+									// a fence
+									// is made read-only before it runs.
+									this.state.gate(this.target);
+								}
 								this.transactions.beforeStatement();
 							}
 							return method.invoke(statement, args);

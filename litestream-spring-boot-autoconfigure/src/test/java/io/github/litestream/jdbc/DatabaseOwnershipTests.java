@@ -163,6 +163,28 @@ class DatabaseOwnershipTests {
 	}
 
 	@Test
+	void autoCommitWriteOnAConnectionBorrowedBeforeTheFenceIsRefused() throws Exception {
+		AtomicBoolean cutOff = new AtomicBoolean();
+		TestInstance holder = instance("holder", cutOff, new AtomicBoolean());
+		holder.start();
+		holder.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+		try (Connection connection = holder.dataSource.getConnection();
+				Statement statement = connection.createStatement()) {
+			statement.execute("INSERT INTO notes VALUES (1, 'while owner')");
+			cutOff.set(true);
+			await().atMost(Duration.ofSeconds(10)).until(() -> !holder.database.getOwnership().mayAcknowledgeWrites());
+			// Each statement in auto-commit mode commits on its own: it is checked then.
+			assertThatExceptionOfType(DatabaseReadOnlyException.class)
+				.isThrownBy(() -> statement.execute("INSERT INTO notes VALUES (2, 'after the fence')"));
+			try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM notes")) {
+				assertThat(rs.next()).isTrue();
+				assertThat(rs.getInt(1)).isEqualTo(1);
+			}
+		}
+		assertThat(holder.ids()).containsExactly(1);
+	}
+
+	@Test
 	void inPlaceRestoreKeepsTheLeaseForItsWholeDuration() throws Exception {
 		TestInstance holder = instance("holder", new AtomicBoolean(), new AtomicBoolean());
 		holder.start();
