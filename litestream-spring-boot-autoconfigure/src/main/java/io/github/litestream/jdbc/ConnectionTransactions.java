@@ -7,7 +7,9 @@ import java.sql.Statement;
 import java.time.Duration;
 
 import org.jspecify.annotations.Nullable;
+import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteConnection;
+import org.sqlite.SQLiteConnectionConfig;
 
 /**
  * The transactions of one borrowed connection, kept atomic through sqlite-jdbc's quirks
@@ -54,6 +56,9 @@ final class ConnectionTransactions {
 	/** How long a writer waits for its turn: the connection's busy timeout. */
 	private final Duration wait;
 
+	/** Whether the database is writable now, and a warm successor's takeover. */
+	private final Gate gate;
+
 	/** Whether this connection's transaction holds the writers' turn. */
 	private boolean inTurn;
 
@@ -71,14 +76,16 @@ final class ConnectionTransactions {
 	 * @param writers the database's writers, queued before a {@code BEGIN} that takes the
 	 * write lock ({@code IMMEDIATE} or {@code EXCLUSIVE}); {@code null} for none
 	 * @param wait how long a writer waits for its turn
+	 * @param gate whether the database is writable now
 	 */
 	ConnectionTransactions(Connection target, SQLiteConnection sqlite, SqlAction began, @Nullable WriterQueue writers,
-			Duration wait) throws SQLException {
+			Duration wait, Gate gate) throws SQLException {
 		this.target = target;
 		this.sqlite = sqlite;
 		this.began = began;
 		this.writers = writers;
 		this.wait = wait;
+		this.gate = gate;
 		this.autoCommit = target.getAutoCommit();
 		// A pool configured for manual commit hands connections out with the driver's
 		// BEGIN done.
@@ -105,8 +112,14 @@ final class ConnectionTransactions {
 			this.autoCommit = true;
 		}
 		else {
-			begin();
 			this.autoCommit = false;
+			try {
+				begin(null, true);
+			}
+			catch (SQLException | RuntimeException ex) {
+				this.autoCommit = true;
+				throw ex;
+			}
 		}
 	}
 
@@ -139,11 +152,22 @@ final class ConnectionTransactions {
 	}
 
 	/**
-	 * Begins the caller's transaction before a statement runs, when it has not begun yet.
+	 * Begins the caller's transaction before a statement runs, when it has not begun yet;
+	 * in auto-commit mode makes the connection read-only or writable as the database's
+	 * ownership says, and takes a warm successor's database over before a statement that
+	 * writes.
+	 * @param sql the statement, or {@code null} when unknown (a batch of statements)
 	 */
-	void beforeStatement() throws SQLException {
-		if (!this.autoCommit && !this.open) {
-			begin();
+	void beforeStatement(@Nullable String sql) throws SQLException {
+		if (this.autoCommit) {
+			// Commits on its own, so no commit check follows: gated before it runs
+			if (this.gate.readOnly() && this.gate.standby() && !StatementKind.isRead(sql)) {
+				this.gate.takeOverBeforeWrite("the statement " + StatementKind.describe(sql));
+				this.gate.readOnly();
+			}
+		}
+		else if (!this.open) {
+			begin(sql, false);
 		}
 	}
 
@@ -152,7 +176,9 @@ final class ConnectionTransactions {
 	 * transaction, as SQLite does.
 	 */
 	Savepoint setSavepoint(SavepointCall call) throws SQLException {
-		beforeStatement();
+		if (!this.autoCommit && !this.open) {
+			begin(null, false);
+		}
 		Savepoint savepoint = call.set(this.target);
 		if (this.autoCommit) {
 			this.autoCommit = false;
@@ -176,10 +202,37 @@ final class ConnectionTransactions {
 		}
 	}
 
-	private void begin() throws SQLException {
-		if (this.writers != null && !this.inTurn) {
+	/**
+	 * Runs the driver's {@code BEGIN}. On a connection that may not write now (DESIGN
+	 * 4.14) it begins {@code DEFERRED} whatever the connection's mode, so that reads go
+	 * on ({@code BEGIN IMMEDIATE} is itself a write to SQLite), and does not queue with
+	 * the writers. A warm successor's transaction begins before its first statement
+	 * instead, which then decides: a transaction the application's Spring transaction
+	 * declares read-write, or whose first statement writes, takes the database over first
+	 * (DESIGN 4.16); one that reads first stays a read.
+	 * @param sql the first statement, or {@code null}
+	 * @param deferrable whether the {@code BEGIN} may wait for the first statement
+	 */
+	private void begin(@Nullable String sql, boolean deferrable) throws SQLException {
+		boolean readOnly = this.gate.readOnly();
+		if (readOnly && this.gate.standby()) {
+			if (deferrable) {
+				return;
+			}
+			String write = StatementKind.writeIntent(sql);
+			if (write != null) {
+				this.gate.takeOverBeforeWrite(write);
+				readOnly = this.gate.readOnly();
+			}
+		}
+		if (!readOnly && this.writers != null && !this.inTurn) {
 			this.writers.enter(this.wait);
 			this.inTurn = true;
+		}
+		SQLiteConnectionConfig config = this.sqlite.getConnectionConfig();
+		SQLiteConfig.TransactionMode mode = config.getTransactionMode();
+		if (readOnly) {
+			config.setTransactionMode(SQLiteConfig.TransactionMode.DEFERRED);
 		}
 		try {
 			this.target.setAutoCommit(false);
@@ -188,9 +241,12 @@ final class ConnectionTransactions {
 			// The driver set its flag before its BEGIN failed: clear it, so that the
 			// connection is back in auto-commit mode with no transaction, as the pool
 			// believes.
-			this.sqlite.getConnectionConfig().setAutoCommit(true);
+			config.setAutoCommit(true);
 			leaveTurn();
 			throw ex;
+		}
+		finally {
+			config.setTransactionMode(mode);
 		}
 		this.open = true;
 		this.began.run();
@@ -243,6 +299,33 @@ final class ConnectionTransactions {
 	interface SqlAction {
 
 		void run() throws SQLException;
+
+	}
+
+	/**
+	 * Whether the database may be written through this connection now, and the takeover
+	 * of a warm successor before a write.
+	 */
+	interface Gate {
+
+		/**
+		 * Makes the connection read-only or writable as the database's ownership says now
+		 * (outside a transaction).
+		 * @return whether it is read-only
+		 */
+		boolean readOnly() throws SQLException;
+
+		/**
+		 * Whether the database is a warm successor's that has not been taken over.
+		 * @return whether standby
+		 */
+		boolean standby();
+
+		/**
+		 * Takes the database over before a write of the application's startup.
+		 * @param why what writes
+		 */
+		void takeOverBeforeWrite(String why) throws SQLException;
 
 	}
 

@@ -1,6 +1,7 @@
 package io.github.litestream.jdbc;
 
 import java.io.Closeable;
+import java.io.IOException;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -24,6 +25,7 @@ import javax.sql.DataSource;
 import io.github.litestream.core.ReplicationDefaults;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.ownership.OwnershipState;
+import io.github.litestream.replication.ConnectionGate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +52,7 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * until {@link #resume()}), which an in-place restore uses. Before the first connection
  * is handed out, the database is restored from its replicas when needed.
  */
-public class LitestreamDataSource extends DelegatingDataSource implements Closeable {
+public class LitestreamDataSource extends DelegatingDataSource implements Closeable, ConnectionGate {
 
 	private static final Logger logger = LoggerFactory.getLogger(LitestreamDataSource.class);
 
@@ -124,7 +126,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 				ConnectionState state = configure(connection);
 				state.gate(connection);
 				ConnectionTransactions transactions = new ConnectionTransactions(connection, state.sqlite, state::began,
-						state.queued ? this.writers : null, state.busyTimeout);
+						state.queued ? this.writers : null, state.busyTimeout, state);
 				Connection proxy = (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
 						new Class<?>[] { Connection.class }, new ConnectionHandler(connection, state, transactions));
 				handedOut = true;
@@ -256,6 +258,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	 * DataSource is then resumed
 	 * @throws InterruptedException if the calling thread is interrupted
 	 */
+	@Override
 	public void pause(Duration timeout) throws TimeoutException, InterruptedException {
 		this.lock.lock();
 		try {
@@ -289,7 +292,8 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	 * Wakes callers waiting for a paused DataSource after the database's ownership
 	 * changed: they fail at once when this instance no longer serves it.
 	 */
-	void ownershipChanged() {
+	@Override
+	public void ownershipChanged() {
 		this.lock.lock();
 		try {
 			this.changed.signalAll();
@@ -302,6 +306,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	/**
 	 * Lets waiting and new callers through again.
 	 */
+	@Override
 	public void resume() {
 		this.lock.lock();
 		try {
@@ -374,7 +379,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 	/**
 	 * Per physical connection: whether a commit happened since the engine was last told.
 	 */
-	private final class ConnectionState implements SQLiteCommitListener {
+	private final class ConnectionState implements SQLiteCommitListener, ConnectionTransactions.Gate {
 
 		private final SQLiteConnection sqlite;
 
@@ -420,6 +425,33 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 				statement.execute("PRAGMA query_only = " + (writable ? "0" : "1"));
 			}
 			this.readOnly = !writable;
+		}
+
+		@Override
+		public boolean readOnly() throws SQLException {
+			gate(this.sqlite);
+			return this.readOnly;
+		}
+
+		@Override
+		public boolean standby() {
+			return LitestreamDataSource.this.database.getOwnership().isStandby();
+		}
+
+		@Override
+		public void takeOverBeforeWrite(String why) throws SQLException {
+			try {
+				LitestreamDataSource.this.database.takeOverBeforeWrite(why);
+			}
+			catch (IOException ex) {
+				throw new SQLException("Database '" + LitestreamDataSource.this.database.getName()
+						+ "' could not be taken over before " + why + ": " + ex.getMessage(), ex);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new SQLException("Interrupted while database '" + LitestreamDataSource.this.database.getName()
+						+ "' was taken over before " + why, ex);
+			}
 		}
 
 		void began() throws SQLException {
@@ -527,7 +559,8 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 				Object result = method.invoke(this.target, args);
 				return switch (name) {
 					case "createStatement", "prepareStatement", "prepareCall" ->
-						statement(proxy, method.getReturnType(), result);
+						statement(proxy, method.getReturnType(), result,
+								(args != null && args.length > 0 && args[0] instanceof String sql) ? sql : null);
 					default -> result;
 				};
 			}
@@ -593,7 +626,7 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 		 * Wraps a statement so that a write SQLite refuses on a read-only connection is
 		 * reported as a {@link DatabaseReadOnlyException}.
 		 */
-		private Object statement(Object connection, Class<?> type, Object statement) {
+		private Object statement(Object connection, Class<?> type, Object statement, @Nullable String preparedSql) {
 			return Proxy.newProxyInstance(LitestreamDataSource.class.getClassLoader(), new Class<?>[] { type },
 					(proxy, method, args) -> {
 						switch (method.getName()) {
@@ -609,15 +642,9 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 						}
 						try {
 							if (method.getName().startsWith("execute")) {
-								if (this.transactions.getAutoCommit()) {
-									// A statement in auto-commit mode commits on its own,
-									// so no
-									// commit check follows: a connection borrowed before
-									// a fence
-									// is made read-only before it runs.
-									this.state.gate(this.target);
-								}
-								this.transactions.beforeStatement();
+								this.transactions
+									.beforeStatement((args != null && args.length > 0 && args[0] instanceof String text)
+											? text : preparedSql);
 							}
 							return method.invoke(statement, args);
 						}

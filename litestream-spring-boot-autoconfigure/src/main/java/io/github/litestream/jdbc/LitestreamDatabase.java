@@ -19,6 +19,7 @@ import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.ownership.OwnershipState;
 import io.github.litestream.ownership.SameDiskRestart;
+import io.github.litestream.replication.DatabaseRuntime;
 import io.github.litestream.replication.ReplicationTimeoutException;
 import io.github.litestream.replication.Replicator;
 import io.github.litestream.replication.StartupRestore;
@@ -50,25 +51,14 @@ public final class LitestreamDatabase {
 
 	private final CompositeReplicationListener listener;
 
-	private final ReentrantLock lock = new ReentrantLock();
-
-	/** Replicators stopped by an in-place restore; closed only with the pool. */
-	private final List<Replicator> retired = new ArrayList<>();
-
 	/**
 	 * Whether this instance may serve the database and acknowledge writes (DESIGN 4.14):
 	 * the one source of truth, read by the DataSource gate, health and the endpoint.
 	 */
 	private final DatabaseOwnership ownership;
 
-	private volatile @Nullable Replicator replicator;
-
-	/** Plans an in-place restore and copies its result into the live database. */
-	private final InPlaceRestoreFiles restoreFiles;
-
-	private volatile boolean restoreChecked;
-
-	private volatile boolean stopping;
+	/** The engine's sequencing: startup, takeover, handover, in-place restore. */
+	private final DatabaseRuntime runtime;
 
 	private @Nullable LitestreamDataSource dataSource;
 
@@ -86,9 +76,8 @@ public final class LitestreamDatabase {
 		this.settings = settings;
 		this.listener = listener;
 		this.ownership = Replicator.ownershipOf(config);
-		this.restoreFiles = new InPlaceRestoreFiles(config, this.replicas, settings.integrityCheck());
-		this.ownership.onHandoverRequested(this::handoverRequested);
-		this.ownership.onSupplanted(this::supplanted);
+		this.runtime = new DatabaseRuntime(config, this.ownership, settings.restoreOnStartup(),
+				settings.integrityCheck(), settings.drainTimeout());
 	}
 
 	/**
@@ -117,6 +106,7 @@ public final class LitestreamDatabase {
 
 	void attach(LitestreamDataSource dataSource) {
 		this.dataSource = dataSource;
+		this.runtime.attach(dataSource);
 	}
 
 	/**
@@ -163,115 +153,69 @@ public final class LitestreamDatabase {
 	 * Brings the database to the newest state of its replicas before the first connection
 	 * is handed out (see {@link StartupRestore}): a missing database is restored from the
 	 * replica with the highest restorable TXID, and an existing database behind a replica
-	 * catches up from it. Runs once.
+	 * catches up from it. With leases, the leases are taken first, or, when another
+	 * instance serves the database, this instance starts as its warm successor (DESIGN
+	 * 4.16: restored now, reads only, taken over by {@link #start()}). Runs once.
 	 * @throws StartupRestoreException if a replica holds a backup that cannot be
 	 * restored, or a newer state the database cannot catch up with (or, with restores on
-	 * startup off, any newer state)
+	 * startup off, any newer state), or the leases cannot be taken
 	 */
 	public void restoreOnStartupIfNeeded() {
-		if (this.restoreChecked) {
-			return;
-		}
-		this.lock.lock();
 		try {
-			if (this.restoreChecked) {
-				return;
-			}
-			restoreOnStartup();
-			this.restoreChecked = true;
+			this.runtime.restoreOnStartupIfNeeded();
 		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	private void restoreOnStartup() {
-		// No lease, no service (DESIGN 4.14): nothing is restored nor served before this
-		// instance holds every lease; a lease that cannot be read is waited for
-		try {
-			if (this.config.lease().enabled() && !this.replicas.isEmpty()) {
-				this.ownership.restartedOnSameDisk(SameDiskRestart.open(getName(), this.config.metaDirectory()),
-						new LocalPositionCheck(this.config, this.replicas, this.settings.integrityCheck()));
-				this.ownership.acquire();
-			}
-			else {
-				this.ownership.startLeases();
-			}
-		}
-		catch (IOException ex) {
+		catch (IOException | RuntimeException ex) {
 			throw new StartupRestoreException(getName(), getPath(), ex);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			throw new StartupRestoreException(getName(), getPath(), ex);
 		}
-		StartupRestore startupRestore = new StartupRestore(this.config, this.settings.integrityCheck());
-		StartupRestore.Outcome outcome;
-		long databaseTxid;
+	}
+
+	/**
+	 * Starts replication. A warm successor takes the database over first: it asks the
+	 * instance that serves it to hand over and catches up with the released state.
+	 * @throws IOException if the engine cannot open the database or a warm successor
+	 * cannot take it over
+	 */
+	public void start() throws IOException {
+		restoreOnStartupIfNeeded();
 		try {
-			outcome = startupRestore.run(this.settings.restoreOnStartup()).orElse(null);
-			databaseTxid = (outcome != null) ? outcome.result().txid() : startupRestore.databaseTxid();
+			this.runtime.takeOver("the application is ready");
 		}
 		catch (IOException | RuntimeException ex) {
 			throw new StartupRestoreException(getName(), getPath(), ex);
 		}
-		Long handedOver = this.ownership.predecessorFinalTxid();
-		// Checked whatever the survey found (a replica it skipped may hold the state)
-		if (handedOver != null && Long.compareUnsigned(databaseTxid, handedOver) < 0) {
-			throw new StartupRestoreException(getName(), getPath(),
-					new RestoreException(
-							"The previous instance released the lease at TXID " + LtxFileName.formatTxid(handedOver)
-									+ ", but the database starts at TXID " + LtxFileName.formatTxid(databaseTxid)
-									+ ((outcome != null) ? " (restored from replica '" + outcome.replica() + "')"
-											: " (no replica could restore a newer state)")
-									+ "; it would be older than the state that instance acknowledged"));
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new StartupRestoreException(getName(), getPath(), ex);
 		}
-		if (handedOver != null) {
-			logger.info("Database '{}' took over from the previous instance at TXID {}", getName(),
-					LtxFileName.formatTxid(handedOver));
+		try {
+			this.runtime.start();
 		}
-		if (outcome != null) {
-			RestoreResult result = outcome.result();
-			// The restorer logged the restore (start, progress, summary).
-			this.listener.onRestore(getName(), result);
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IOException("Interrupted while starting replication of database '" + getName() + "'", ex);
 		}
 	}
 
 	/**
-	 * Starts replication.
-	 * @throws IOException if the engine cannot open the database
+	 * Takes the database over now when this instance is a warm successor (DESIGN 4.16),
+	 * before a write of the application's startup (a pending migration, a script, a
+	 * seeding runner): that write then runs as the owner, and the deploy pays the longer
+	 * gap. Logs one line with the reason.
+	 * @param why what wants to write
+	 * @throws IOException if the database cannot be taken over
+	 * @throws InterruptedException if interrupted
 	 */
-	public void start() throws IOException {
-		this.lock.lock();
-		try {
-			restoreOnStartupIfNeeded();
-			if (this.replicator != null) {
-				return;
-			}
-			this.stopping = false;
-			this.replicator = startReplicator();
+	public void takeOverBeforeWrite(String why) throws IOException, InterruptedException {
+		if (!this.ownership.isStandby()) {
+			return;
 		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	/**
-	 * Starts a new engine under the database's ownership. One that fails to start still
-	 * holds the descriptor of the database file, which may only close after the pool
-	 * (DESIGN section 4.1): it is retired, and closed with the others in
-	 * {@link #close()}.
-	 */
-	private Replicator startReplicator() throws IOException {
-		Replicator created = new Replicator(this.config, this.ownership);
-		try {
-			created.start();
-		}
-		catch (IOException | RuntimeException ex) {
-			this.retired.add(created);
-			throw ex;
-		}
-		return created;
+		logger.info("Database '{}' is taken over before its startup is done: {} writes during the startup, which "
+				+ "only the owner may; this deploy's gap is longer", getName(), why);
+		this.runtime.takeOver(why);
 	}
 
 	/**
@@ -280,277 +224,15 @@ public final class LitestreamDatabase {
 	 * engine's descriptor of the database file stays open until {@link #close()}.
 	 */
 	public void stop() {
-		this.lock.lock();
-		try {
-			this.stopping = true;
-			Long finalTxid = stopEngine();
-			this.ownership.stop(finalTxid);
-			signalDataSource();
-		}
-		finally {
-			this.lock.unlock();
-		}
+		this.runtime.stop();
 	}
 
 	/**
-	 * Stops the way SIGKILL stops a process, for tests: the leases stay in the replicas
-	 * as they are (neither renewed nor released), and the meta directory's lock is let go
-	 * of, as the operating system does for a dead process. The engine stops with its
-	 * final sync, which a killed process may as well have done.
+	 * Stops the way SIGKILL stops a process, for tests (see
+	 * {@link DatabaseRuntime#kill()}).
 	 */
 	void kill() {
-		this.lock.lock();
-		try {
-			this.stopping = true;
-			stopEngine();
-			this.ownership.abandon();
-			for (Replicator old : this.retired) {
-				old.close();
-			}
-			this.retired.clear();
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	/**
-	 * Stops the engine, keeping the leases.
-	 * @return the final TXID every replica holds, or {@code null}
-	 */
-	private @Nullable Long stopEngine() {
-		Replicator current = this.replicator;
-		if (current == null) {
-			return null;
-		}
-		current.stop();
-		this.retired.add(current);
-		this.replicator = null;
-		return current.finalTxid();
-	}
-
-	private void signalDataSource() {
-		LitestreamDataSource wrapper = this.dataSource;
-		if (wrapper != null) {
-			wrapper.ownershipChanged();
-		}
-	}
-
-	/**
-	 * Another instance asked for the leases: hands the database over on a thread of its
-	 * own, so the lease thread goes on renewing meanwhile.
-	 */
-	private void handoverRequested(String requester) {
-		Thread thread = new Thread(() -> handOver(requester), "litestream-" + getName() + "-handover");
-		thread.setDaemon(true);
-		thread.start();
-	}
-
-	/**
-	 * Hands the database over to the instance that asked for it (DESIGN 4.16): pauses the
-	 * DataSource (transactions in flight finish, new callers wait), syncs until every
-	 * replica holds the last commit, then stops the engine and releases the leases with
-	 * that final TXID; connections are refused from then on. If a step fails, the
-	 * DataSource resumes, this instance keeps the leases, and the request is passed on
-	 * again a TTL later.
-	 */
-	private void handOver(String requester) {
-		this.lock.lock();
-		try {
-			if (!this.ownership.state().serves() || this.ownership.state() == OwnershipState.STOPPED) {
-				// Already handed over (a request passed on twice), taken over or stopped
-				return;
-			}
-			Replicator current = this.replicator;
-			LitestreamDataSource wrapper = this.dataSource;
-			if (current == null || !current.isRunning() || this.stopping || wrapper == null) {
-				logger.info("Database '{}' cannot hand over to {} now ({}); asked again later", getName(), requester,
-						(current == null || !current.isRunning()) ? "replication is not running"
-								: (wrapper == null) ? "no DataSource to pause" : "stopping");
-				this.ownership.declineHandover();
-				return;
-			}
-			if (!this.ownership.beginHandover(requester)) {
-				logger.info("Database '{}' cannot hand over to {} while it is {} ({}); asked again later", getName(),
-						requester, this.ownership.state(), this.ownership.whyNotWritable());
-				this.ownership.declineHandover();
-				return;
-			}
-			long started = System.nanoTime();
-			try {
-				wrapper.pause(this.settings.drainTimeout());
-			}
-			catch (TimeoutException ex) {
-				logger.warn("Database '{}' could not hand over to {}: {}", getName(), requester, ex.getMessage());
-				this.ownership.handoverFailed(ex.getMessage());
-				return;
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				this.ownership.handoverFailed("interrupted");
-				return;
-			}
-			boolean handedOver = false;
-			try {
-				long txid = current.sync();
-				if (!current.awaitReplicated(txid, this.config.shutdownSyncTimeout())) {
-					String why = "not every replica holds TXID " + LtxFileName.formatTxid(txid) + " after "
-							+ this.config.shutdownSyncTimeout();
-					logger.warn("Database '{}' could not hand over to {}: {}", getName(), requester, why);
-					this.ownership.handoverFailed(why);
-					return;
-				}
-				if (!this.ownership.stillRequested(requester)) {
-					String why = requester + " no longer asks for it (it gave up waiting)";
-					logger.info("Database '{}' does not hand over: {}", getName(), why);
-					this.ownership.handoverFailed(why);
-					return;
-				}
-				current.stop(true);
-				this.retired.add(current);
-				this.replicator = null;
-				Long stoppedAt = current.finalTxid();
-				long finalTxid = (stoppedAt != null) ? stoppedAt : txid;
-				this.ownership.handedOver(requester, finalTxid);
-				handedOver = true;
-				wrapper.ownershipChanged();
-				logger.info("Database '{}' handed over to {} at TXID {}; writes were paused for {} ms", getName(),
-						requester, LtxFileName.formatTxid(finalTxid),
-						TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-				this.listener.onHandover(getName(), requester, finalTxid);
-				watchForReclaim(finalTxid, requester);
-			}
-			catch (IOException | RuntimeException | InterruptedException ex) {
-				if (ex instanceof InterruptedException) {
-					Thread.currentThread().interrupt();
-				}
-				logger.warn("Database '{}' could not hand over to {}: {}", getName(), requester, ex.getMessage());
-				if (!handedOver) {
-					this.ownership.handoverFailed(String.valueOf(ex.getMessage()));
-				}
-			}
-			finally {
-				// After a handover the ownership refuses every caller, paused or not
-				wrapper.resume();
-			}
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	/**
-	 * Another instance held a lease after this one (it took over while this instance was
-	 * paused or cut off from the replica): it serves the database now, and anything
-	 * written here would be lost. The ownership is {@code SUPPLANTED} already, so no
-	 * connection is handed out; this stops the engine without a final upload (it may not
-	 * write the replica), and takes the database back only if that instance gives it up
-	 * without writing.
-	 */
-	private void supplanted(String holder) {
-		signalDataSource();
-		Thread thread = new Thread(() -> {
-			this.lock.lock();
-			try {
-				Replicator current = this.replicator;
-				if (this.stopping || current == null) {
-					return;
-				}
-				long replicated = Math.max(current.replicatedTxid(), 0);
-				current.stop();
-				this.retired.add(current);
-				this.replicator = null;
-				logger.error(
-						"Database '{}' is served by {} now: it took the replica's lease over while this "
-								+ "instance could not renew it. This instance stops serving the database; writes it "
-								+ "acknowledged after TXID {} are not on the replica",
-						getName(), holder, LtxFileName.formatTxid(replicated));
-				this.listener.onHandover(getName(), holder, replicated);
-				watchForReclaim(replicated, holder);
-			}
-			finally {
-				this.lock.unlock();
-			}
-		}, "litestream-" + getName() + "-supplanted");
-		thread.setDaemon(true);
-		thread.start();
-	}
-
-	/**
-	 * Watches, after a handover, whether the successor gives the database up before it
-	 * wrote anything (it failed to start: a failed migration, a port in use): then this
-	 * instance takes it back and serves again, rather than leaving nobody serving. Stops
-	 * once a replica moved past the final TXID.
-	 */
-	private void watchForReclaim(long txid, String successor) {
-		Thread thread = new Thread(() -> {
-			// Often: clients get 503s until the database is served again
-			long interval = Math.max(100, this.config.lease().renewInterval().toMillis() / 5);
-			while (!this.stopping) {
-				try {
-					Thread.sleep(interval);
-					if (reclaim(txid, successor)) {
-						return;
-					}
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-					return;
-				}
-				catch (IOException | RuntimeException ex) {
-					logger.debug("Database '{}' could not check whether its successor gave it up: {}", getName(),
-							ex.getMessage());
-				}
-			}
-		}, "litestream-" + getName() + "-reclaim");
-		thread.setDaemon(true);
-		thread.start();
-	}
-
-	/**
-	 * @return whether watching can stop: taken back, or the successor wrote
-	 */
-	private boolean reclaim(long txid, String successor) throws IOException, InterruptedException {
-		if (this.stopping) {
-			return true;
-		}
-		// Outside the lock: taking the leases may wait up to a renew interval
-		DatabaseOwnership.Reclaim outcome = this.ownership.reclaim(txid,
-				(after) -> Replicator.movedPast(this.config, after));
-		if (outcome == DatabaseOwnership.Reclaim.MOVED_ON) {
-			logger.info("Database '{}' is served by {} now (its replicas moved past TXID {})", getName(), successor,
-					LtxFileName.formatTxid(txid));
-			return true;
-		}
-		if (outcome == DatabaseOwnership.Reclaim.BUSY) {
-			return false;
-		}
-		this.lock.lock();
-		try {
-			if (this.stopping) {
-				this.ownership.stop(null);
-				return true;
-			}
-			try {
-				this.replicator = startReplicator();
-			}
-			catch (IOException | RuntimeException ex) {
-				this.ownership.stop(null);
-				throw ex;
-			}
-			this.ownership.reclaimed(
-					successor + " gave the database up without writing after TXID " + LtxFileName.formatTxid(txid));
-			signalDataSource();
-			logger.warn(
-					"Database '{}' was taken back: {} gave it up without writing after TXID {} (did it fail to "
-							+ "start?); this instance serves it again",
-					getName(), successor, LtxFileName.formatTxid(txid));
-			this.listener.onHandoverReverted(getName(), successor, txid);
-			return true;
-		}
-		finally {
-			this.lock.unlock();
-		}
+		this.runtime.kill();
 	}
 
 	private void requireServing() {
@@ -592,7 +274,7 @@ public final class LitestreamDatabase {
 	 * @return whether the engine is running
 	 */
 	public boolean isRunning() {
-		Replicator current = this.replicator;
+		Replicator current = this.runtime.current();
 		return current != null && current.isRunning();
 	}
 
@@ -601,7 +283,7 @@ public final class LitestreamDatabase {
 	 * @return whether stopping or stopped
 	 */
 	public boolean isStopping() {
-		return this.stopping;
+		return this.runtime.isStopping();
 	}
 
 	/**
@@ -609,13 +291,10 @@ public final class LitestreamDatabase {
 	 * the pool is closed.
 	 */
 	void close() {
-		this.lock.lock();
 		try {
-			stop();
-			for (Replicator old : this.retired) {
-				old.close();
-			}
-			this.retired.clear();
+			this.runtime.close();
+		}
+		finally {
 			for (Replica replica : this.replicas) {
 				try {
 					replica.client().close();
@@ -625,9 +304,6 @@ public final class LitestreamDatabase {
 				}
 			}
 		}
-		finally {
-			this.lock.unlock();
-		}
 	}
 
 	/**
@@ -636,7 +312,7 @@ public final class LitestreamDatabase {
 	 * writing through other connections may too.
 	 */
 	public void notifyCommit() {
-		Replicator current = this.replicator;
+		Replicator current = this.runtime.current();
 		if (current != null) {
 			current.notifyCommit();
 		}
@@ -664,7 +340,7 @@ public final class LitestreamDatabase {
 	 * @return the status
 	 */
 	public @Nullable ReplicatorStatus status() {
-		Replicator current = this.replicator;
+		Replicator current = this.runtime.current();
 		return (current != null) ? current.status() : null;
 	}
 
@@ -695,7 +371,7 @@ public final class LitestreamDatabase {
 
 	private Replicator requireReplicator() {
 		requireServing();
-		Replicator current = this.replicator;
+		Replicator current = this.runtime.current();
 		if (current == null) {
 			throw new IllegalStateException("Replication of database '" + getName() + "' is not running");
 		}
@@ -734,117 +410,11 @@ public final class LitestreamDatabase {
 	 */
 	public RestoreResult restoreInPlace(RestoreTarget target)
 			throws IOException, TimeoutException, InterruptedException {
-		LitestreamDataSource wrapper = this.dataSource;
-		if (wrapper == null) {
+		if (this.dataSource == null) {
 			throw new IllegalStateException("Database '" + getName() + "' has no DataSource");
 		}
 		requireServing();
-		this.lock.lock();
-		try (PreparedRestore prepared = this.restoreFiles.prepare(target)) {
-			// The leases stay held for the whole restore (DESIGN 4.15): a handover
-			// request that arrives meanwhile waits, and the successor gets the restored
-			// state
-			this.ownership.beginRestore();
-			long started = System.nanoTime();
-			Throwable outcome = null;
-			boolean paused = false;
-			PreparedRestore newest = null;
-			try {
-				wrapper.pause(this.settings.drainTimeout());
-				paused = true;
-				if (target.isLatest()) {
-					// The newest state is what this instance acknowledged: every commit
-					// goes to the replicas first, or the restore would roll it back
-					newest = prepareAfterFinalSync(target);
-				}
-				boolean wasRunning = this.replicator != null;
-				stopEngine();
-				try {
-					RestoreResult result = this.restoreFiles.restoreAndCopy((newest != null) ? newest : prepared);
-					this.listener.onRestore(getName(), result);
-					return new RestoreResult(result.output(), result.txid(), result.timestamp(), result.fileCount(),
-							result.pageCount(), result.pageSize(), Duration.ofNanos(System.nanoTime() - started));
-				}
-				catch (IOException | RuntimeException | Error ex) {
-					outcome = ex;
-					throw ex;
-				}
-				finally {
-					if (wasRunning) {
-						restartAfterRestore(outcome);
-					}
-				}
-			}
-			catch (IOException | TimeoutException | InterruptedException | RuntimeException | Error ex) {
-				outcome = ex;
-				throw ex;
-			}
-			finally {
-				if (newest != null) {
-					newest.close();
-				}
-				// Owned again before the first writer is let through
-				this.ownership.endRestore();
-				if (paused) {
-					resume(wrapper, outcome);
-				}
-			}
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	/**
-	 * With the DataSource paused, uploads everything committed and plans the restore of
-	 * the newest state again: it then holds every acknowledged transaction.
-	 * @throws RestoreException if a replica does not hold the last commit in time;
-	 * nothing was changed
-	 */
-	private PreparedRestore prepareAfterFinalSync(RestoreTarget target) throws IOException, InterruptedException {
-		Replicator current = this.replicator;
-		if (current != null) {
-			long txid = current.sync();
-			if (!current.awaitReplicated(txid, this.config.shutdownSyncTimeout())) {
-				throw new RestoreException("Database '" + getName() + "' was not restored: not every replica holds its "
-						+ "last commit (TXID " + LtxFileName.formatTxid(txid) + ") after "
-						+ this.config.shutdownSyncTimeout().toSeconds() + "s, and restoring the newest state would "
-						+ "roll those acknowledged transactions back; nothing was changed, retry once the replicas "
-						+ "are reachable");
-			}
-		}
-		return this.restoreFiles.prepare(target);
-	}
-
-	/**
-	 * Restarts replication after an in-place restore. A failure to restart is added to
-	 * the restore's own failure instead of replacing it.
-	 */
-	private void restartAfterRestore(@Nullable Throwable outcome) throws IOException {
-		try {
-			Replicator created = startReplicator();
-			this.replicator = created;
-			// The restored state is not a delta of anything the replicas hold.
-			created.snapshot();
-		}
-		catch (IOException | RuntimeException ex) {
-			if (outcome == null) {
-				throw ex;
-			}
-			outcome.addSuppressed(ex);
-		}
-	}
-
-	private static void resume(LitestreamDataSource wrapper, @Nullable Throwable outcome) {
-		try {
-			wrapper.resume();
-		}
-		catch (RuntimeException ex) {
-			if (outcome == null) {
-				throw ex;
-			}
-			outcome.addSuppressed(ex);
-		}
+		return this.runtime.restoreInPlace(target);
 	}
 
 	@Override

@@ -11,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.ReplicaClient;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -301,6 +302,95 @@ public final class DatabaseOwnership {
 	 */
 	public void acquire() throws LeaseUnavailableException, InterruptedException {
 		startLeases();
+		awaitLeases(OwnershipState.ACQUIRING, OwnershipState.STARTING);
+		recompute();
+	}
+
+	/**
+	 * Says which other live instance holds a lease now, so that this one may start as a
+	 * warm successor (DESIGN 4.16) instead of waiting for the leases before it is
+	 * restored: a lease that is not expired and names neither this run nor the previous
+	 * run on this disk (that one is taken back at once, {@link #restartedOnSameDisk}).
+	 * Reads each replica's lease once.
+	 * @return the holder ({@code host:pid}), or {@code null} when no other instance holds
+	 * a lease (or one cannot be read or parsed: then the leases are taken as before)
+	 */
+	public @Nullable String liveHolder() {
+		SameDiskRestart held = this.restart;
+		String previous = (held != null) ? held.recordedInstance() : null;
+		for (Replica replica : this.replicas) {
+			try {
+				LeaseObject stored = replica.client().readLease();
+				if (stored == null) {
+					continue;
+				}
+				LeaseRecord record = LeaseRecord.parse(stored.content());
+				if (record.isExpiredAt(this.clock.instant()) || record.instance() == null
+						|| record.instance().equals(this.identity.instance()) || record.instance().equals(previous)) {
+					continue;
+				}
+				return (record.owner() != null) ? record.owner() : record.instance();
+			}
+			catch (IOException | IllegalArgumentException ex) {
+				logger.debug("Lease of replica '{}' of database '{}' not read before the start: {}", replica.name(),
+						this.database, ex.getMessage());
+				return null;
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * Starts as a warm successor: {@code STARTING -> STANDBY}. No lease is asked for;
+	 * reads are served, writes refused until {@link #acquireFromStandby()} and
+	 * {@link #promote(String)}.
+	 * @param holder the instance that owns the database now
+	 */
+	public void standby(String holder) {
+		transition(EnumSet.of(OwnershipState.STARTING), OwnershipState.STANDBY,
+				"warm successor: " + holder + " serves the database until this instance is ready to take it over");
+	}
+
+	/**
+	 * Takes every lease while staying {@code STANDBY} (reads go on being served): asks
+	 * the holder to hand over and waits for its release, up to
+	 * {@link LeaseConfig#startupTimeout()}. The caller then brings the database to the
+	 * released state and calls {@link #promote(String)}: holding the leases does not make
+	 * this instance acknowledge writes before it has that state.
+	 * @throws LeaseUnavailableException if a lease is not taken in time; still
+	 * {@code STANDBY}
+	 * @throws InterruptedException if the calling thread is interrupted
+	 */
+	public void acquireFromStandby() throws LeaseUnavailableException, InterruptedException {
+		if (this.state != OwnershipState.STANDBY) {
+			throw new IllegalStateException("Database '" + this.database + "' is not a warm successor: " + this.state);
+		}
+		for (ReplicaLease lease : this.leases) {
+			lease.start();
+		}
+		awaitLeases(OwnershipState.STANDBY, OwnershipState.STANDBY);
+	}
+
+	/**
+	 * A warm successor holds every lease and the state they were released at:
+	 * {@code STANDBY -> OWNER} (or {@code FENCED} when a lease lapsed meanwhile).
+	 * @param why why, for the log
+	 */
+	public void promote(String why) {
+		transition(EnumSet.of(OwnershipState.STANDBY), OwnershipState.ACQUIRING, why);
+		recompute();
+	}
+
+	/**
+	 * Whether this instance is a warm successor that has not taken the database over.
+	 * @return whether {@code STANDBY}
+	 */
+	public boolean isStandby() {
+		return this.state == OwnershipState.STANDBY;
+	}
+
+	private void awaitLeases(OwnershipState waiting, OwnershipState failed)
+			throws LeaseUnavailableException, InterruptedException {
 		long deadline = System.nanoTime() + this.config.startupTimeout().toNanos();
 		boolean request = this.config.handover() == LeaseConfig.Handover.REQUEST;
 		try {
@@ -315,11 +405,9 @@ public final class DatabaseOwnership {
 			}
 		}
 		catch (LeaseUnavailableException | InterruptedException | RuntimeException ex) {
-			transition(EnumSet.of(OwnershipState.ACQUIRING), OwnershipState.STARTING,
-					"could not take the leases: " + ex.getMessage());
+			transition(EnumSet.of(waiting), failed, "could not take the leases: " + ex.getMessage());
 			throw ex;
 		}
-		recompute();
 	}
 
 	/**

@@ -14,6 +14,14 @@ public enum OwnershipState {
 	 */
 	ACQUIRING(false, false),
 
+	/**
+	 * A warm successor (DESIGN 4.16): restored from the replicas while another instance
+	 * owns the database, so that the application starts on it before it asks for the
+	 * leases. Reads are served (the state the restore reached); writes are refused until
+	 * it takes the database over.
+	 */
+	STANDBY(true, false),
+
 	/** Holds every lease: reads and writes are served. */
 	OWNER(true, true),
 

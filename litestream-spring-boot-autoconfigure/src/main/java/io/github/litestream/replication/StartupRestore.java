@@ -164,6 +164,70 @@ public final class StartupRestore {
 	}
 
 	/**
+	 * Brings the database of a warm successor (DESIGN 4.16) to the newest state of its
+	 * replicas once it holds the leases: the application has it open (connections that
+	 * only read, since it is not owned), so the newest state is restored into a file
+	 * beside it and copied in through SQLite (every open connection sees it at its next
+	 * transaction), the WAL is checkpointed into the file and the lineage recorded, as
+	 * after a restore on startup. The local state was proven a state of the replica's
+	 * history when it was restored at {@code provenTxid}; any other local TXID is proven
+	 * again here.
+	 * @param provenTxid the TXID the database was restored or proven at on startup
+	 * @return the catch-up, or empty when the database already is the newest state
+	 * @throws ReplicaAheadException if the local database is not a state of the replica's
+	 * history
+	 * @throws IOException if a replica cannot be read or the copy fails; the database is
+	 * then unchanged
+	 */
+	public Optional<Outcome> catchUpLive(long provenTxid) throws IOException {
+		List<Candidate> candidates = survey(true);
+		Candidate best = null;
+		for (Candidate candidate : candidates) {
+			if (best == null || Long.compareUnsigned(candidate.plan().txid(), best.plan().txid()) > 0) {
+				best = candidate;
+			}
+		}
+		long local = localTxid(new LocalStore(this.config.metaDirectory()),
+				new LineageStore(this.config.metaDirectory()));
+		if (best == null || Long.compareUnsigned(best.plan().txid(), local) <= 0) {
+			return Optional.empty();
+		}
+		if (local != provenTxid) {
+			String disproof = provePrefix(best, local);
+			if (disproof != null) {
+				throw new ReplicaAheadException("Database '" + this.config.name() + "' is at local TXID "
+						+ LtxFileName.formatTxid(local) + " but replica '" + best.replica().name() + "' holds TXID "
+						+ LtxFileName.formatTxid(best.plan().txid()) + ", and the local database is not a state of "
+						+ "the replica's history (" + disproof + ")");
+			}
+		}
+		Path database = this.config.databasePath();
+		Path temp = database.resolveSibling("." + database.getFileName() + "-catchup.db");
+		RestoreResult result;
+		try {
+			Files.deleteIfExists(temp);
+			result = this.restorer
+				.restore(best.replica().client(), temp,
+						RestoreOptions.defaults().withIntegrityCheck(this.integrityCheck))
+				.orElseThrow();
+			InPlaceRestoreFiles.copyInto(this.config, temp);
+		}
+		catch (IOException | RuntimeException ex) {
+			InPlaceRestoreFiles.deleteTemporaries(this.config, temp, ex);
+			throw ex;
+		}
+		InPlaceRestoreFiles.deleteTemporaries(this.config, temp, null);
+		// The lineage's page checksum is read from the database file itself
+		String busy = checkpoint(database);
+		if (busy != null) {
+			throw new RestoreException("Database '" + this.config.name() + "' was brought to TXID "
+					+ LtxFileName.formatTxid(result.txid()) + " but its WAL could not be checkpointed: " + busy);
+		}
+		recordLineage(best, candidates, result.txid());
+		return Optional.of(new Outcome(best.replica().name(), best.replica().client().location(), result, true));
+	}
+
+	/**
 	 * Returns the TXID the local database is at, as its meta directory records it (the
 	 * newest staged file, or the restore it came from); after {@link #run(boolean)} this
 	 * is the state the database starts from.

@@ -113,9 +113,9 @@ class DatabaseHandoverTests {
 		old.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
 		old.execute("INSERT INTO notes VALUES (1, 'before')");
 		TestInstance successor = instance("new", LeaseConfig.Handover.REQUEST, Duration.ofSeconds(30));
-		// Takes over and restores, then its application fails to start (a migration, a
-		// port in use) and closes without ever starting replication
-		successor.database.restoreOnStartupIfNeeded();
+		// Restores as a warm successor and takes over, then its application fails to
+		// start (a port in use, a runner) and closes without writing
+		successor.database.start();
 		assertThat(old.database.getHandover()).isNotNull();
 		assertThatExceptionOfType(DatabaseHandedOverException.class)
 			.isThrownBy(() -> old.execute("INSERT INTO notes VALUES (2, 'refused')"));

@@ -1,4 +1,4 @@
-package io.github.litestream.jdbc;
+package io.github.litestream.replication;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
+import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.core.RestoreResult;
 import io.github.litestream.restore.IntegrityCheck;
@@ -23,10 +24,10 @@ import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConnection;
 
 /**
- * The file work of an in-place restore ({@link LitestreamDatabase#restoreInPlace}): plans
- * it on the first replica that can restore the target, restores into a temporary file
- * beside the database, and copies that into the live database through SQLite. The
- * sequencing (ownership, pausing the DataSource, the engine) stays with the database.
+ * The file work of an in-place restore ({@link DatabaseRuntime#restoreInPlace}): plans it
+ * on the first replica that can restore the target, restores into a temporary file beside
+ * the database, and copies that into the live database through SQLite. The sequencing
+ * (ownership, pausing the DataSource, the engine) stays with the database.
  */
 final class InPlaceRestoreFiles {
 
@@ -34,11 +35,11 @@ final class InPlaceRestoreFiles {
 
 	private final ReplicatorConfig config;
 
-	private final List<Replica> replicas;
+	private final List<ReplicaConfig> replicas;
 
 	private final IntegrityCheck integrityCheck;
 
-	InPlaceRestoreFiles(ReplicatorConfig config, List<Replica> replicas, IntegrityCheck integrityCheck) {
+	InPlaceRestoreFiles(ReplicatorConfig config, List<ReplicaConfig> replicas, IntegrityCheck integrityCheck) {
 		this.config = config;
 		this.replicas = replicas;
 		this.integrityCheck = integrityCheck;
@@ -50,7 +51,7 @@ final class InPlaceRestoreFiles {
 	PreparedRestore prepare(RestoreTarget target) throws IOException {
 		Restorer restorer = new Restorer(this.config.clock(), this.config.restoreParallelism());
 		RestoreException firstFailure = null;
-		for (Replica replica : this.replicas) {
+		for (ReplicaConfig replica : this.replicas) {
 			try {
 				return restorer.prepare(replica.client(), target);
 			}
@@ -74,13 +75,13 @@ final class InPlaceRestoreFiles {
 		try {
 			result = new Restorer(this.config.clock(), this.config.restoreParallelism()).restore(prepared, temp,
 					this.integrityCheck, "database '" + this.config.name() + "' in place");
-			copyInto(temp);
+			copyInto(this.config, temp);
 		}
 		catch (IOException | RuntimeException ex) {
-			deleteTemporaries(temp, ex);
+			deleteTemporaries(this.config, temp, ex);
 			throw ex;
 		}
-		deleteTemporaries(temp, null);
+		deleteTemporaries(this.config, temp, null);
 		return result;
 	}
 
@@ -89,7 +90,7 @@ final class InPlaceRestoreFiles {
 	 * own failure instead of replacing it, and only logged after a restore that succeeded
 	 * (the live database holds the restored state by then).
 	 */
-	private void deleteTemporaries(Path temp, @Nullable Throwable outcome) {
+	static void deleteTemporaries(ReplicatorConfig config, Path temp, @Nullable Throwable outcome) {
 		for (String suffix : new String[] { "", "-wal", "-shm" }) {
 			Path file = temp.resolveSibling(temp.getFileName() + suffix);
 			try {
@@ -100,8 +101,8 @@ final class InPlaceRestoreFiles {
 					outcome.addSuppressed(ex);
 				}
 				else {
-					logger.warn("Restored database '{}' but could not delete the temporary file {}: {}",
-							this.config.name(), file, ex.toString());
+					logger.warn("Restored database '{}' but could not delete the temporary file {}: {}", config.name(),
+							file, ex.toString());
 				}
 			}
 		}
@@ -112,21 +113,21 @@ final class InPlaceRestoreFiles {
 	 * file keeps its inode and locks, the pages go through SQLite (and its WAL), and
 	 * other connections see the new content at their next transaction.
 	 */
-	private void copyInto(Path restored) throws IOException {
-		try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + this.config.databasePath())) {
+	static void copyInto(ReplicatorConfig config, Path restored) throws IOException {
+		try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + config.databasePath())) {
 			try (Statement statement = connection.createStatement()) {
-				statement.execute("PRAGMA busy_timeout = " + this.config.busyTimeout().toMillis());
+				statement.execute("PRAGMA busy_timeout = " + config.busyTimeout().toMillis());
 			}
 			SQLiteConnection sqlite = connection.unwrap(SQLiteConnection.class);
 			int rc = sqlite.getDatabase().restore("main", restored.toString(), null, 100, 50, -1);
 			if (rc != 0) {
-				throw new RestoreException("Copying the restored database into '" + this.config.databasePath()
+				throw new RestoreException("Copying the restored database into '" + config.databasePath()
 						+ "' failed with SQLite result code " + rc + "; the live database was not changed");
 			}
 		}
 		catch (SQLException ex) {
-			throw new RestoreException("Copying the restored database into '" + this.config.databasePath()
-					+ "' failed: " + ex.getMessage() + "; the live database was not changed", ex);
+			throw new RestoreException("Copying the restored database into '" + config.databasePath() + "' failed: "
+					+ ex.getMessage() + "; the live database was not changed", ex);
 		}
 	}
 

@@ -1,4 +1,4 @@
-package io.github.litestream.jdbc;
+package io.github.litestream.replication;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.litestream.restore.IntegrityCheck;
+import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.replication.StartupRestore;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.storage.LtxFileInfo;
@@ -32,11 +32,11 @@ final class LocalPositionCheck implements DatabaseOwnership.LocalState {
 
 	private final ReplicatorConfig config;
 
-	private final List<Replica> replicas;
+	private final List<ReplicaConfig> replicas;
 
 	private final IntegrityCheck integrityCheck;
 
-	LocalPositionCheck(ReplicatorConfig config, List<Replica> replicas, IntegrityCheck integrityCheck) {
+	LocalPositionCheck(ReplicatorConfig config, List<ReplicaConfig> replicas, IntegrityCheck integrityCheck) {
 		this.config = config;
 		this.replicas = replicas;
 		this.integrityCheck = integrityCheck;
@@ -57,7 +57,7 @@ final class LocalPositionCheck implements DatabaseOwnership.LocalState {
 			return thread;
 		});
 		try {
-			for (Replica replica : this.replicas) {
+			for (ReplicaConfig replica : this.replicas) {
 				long replicaTxid = maxTxid(replica, executor);
 				if (Long.compareUnsigned(replicaTxid, local) > 0) {
 					return "replica '" + replica.name() + "' holds TXID " + LtxFileName.formatTxid(replicaTxid)
@@ -72,7 +72,7 @@ final class LocalPositionCheck implements DatabaseOwnership.LocalState {
 		}
 	}
 
-	private static long maxTxid(Replica replica, ExecutorService executor) throws IOException {
+	private static long maxTxid(ReplicaConfig replica, ExecutorService executor) throws IOException {
 		List<Future<List<LtxFileInfo>>> levels = new ArrayList<>();
 		for (int level = LtxFileInfo.MIN_LEVEL; level <= LtxFileInfo.MAX_LEVEL; level++) {
 			int listed = level;
