@@ -85,6 +85,35 @@ public final class LitestreamAutoConfiguration {
 	}
 
 	/**
+	 * A warm successor takes its database over before Flyway applies a pending migration
+	 * (DESIGN 4.16).
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.flywaydb.core.Flyway")
+	static class FlywayConfiguration {
+
+		@Bean
+		static FlywayPendingMigrations litestreamFlywayPendingMigrations() {
+			return new FlywayPendingMigrations();
+		}
+
+	}
+
+	/**
+	 * A warm successor takes its database over before Liquibase runs (DESIGN 4.16).
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = LiquibaseStartup.SPRING_LIQUIBASE)
+	static class LiquibaseConfiguration {
+
+		@Bean
+		static LiquibaseStartup litestreamLiquibaseStartup() {
+			return new LiquibaseStartup();
+		}
+
+	}
+
+	/**
 	 * S3 replicas, when the AWS SDK's S3 client is on the classpath.
 	 */
 	@Configuration(proxyBeanMethods = false)

@@ -39,7 +39,7 @@ final class StatementKind {
 		String keyword = firstWord(text).toUpperCase(Locale.ROOT);
 		return switch (keyword) {
 			case "SELECT", "VALUES", "EXPLAIN", "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE" -> true;
-			case "PRAGMA" -> text.indexOf('=') < 0 && text.indexOf('(') < 0;
+			case "PRAGMA" -> text.indexOf('=') < 0;
 			case "WITH" -> !DML.matcher(text).find();
 			default -> false;
 		};

@@ -80,6 +80,9 @@ public final class DatabaseOwnership {
 	/** This run's identity in the leases. */
 	private volatile ReplicaLease.Identity identity;
 
+	/** New leases that wait to take the database back after a handover, if any. */
+	private volatile @Nullable Reclaiming reclaiming;
+
 	/** The meta directory's lock and record, from {@link #restartedOnSameDisk} on. */
 	private volatile @Nullable SameDiskRestart restart;
 
@@ -556,6 +559,7 @@ public final class DatabaseOwnership {
 	 */
 	public void stop(@Nullable Long finalTxid) {
 		transition(EnumSet.complementOf(EnumSet.of(OwnershipState.STOPPED)), OwnershipState.STOPPED, "stopped");
+		stopReclaiming();
 		release(finalTxid);
 		closeRestart();
 	}
@@ -564,6 +568,11 @@ public final class DatabaseOwnership {
 	 * Like a SIGKILL: stops the lease threads without releasing. A test seam.
 	 */
 	public void abandon() {
+		Reclaiming candidate = this.reclaiming;
+		this.reclaiming = null;
+		if (candidate != null) {
+			candidate.leases().forEach(ReplicaLease::abandon);
+		}
 		for (ReplicaLease lease : this.leases) {
 			lease.abandon();
 		}
@@ -589,7 +598,11 @@ public final class DatabaseOwnership {
 
 	/**
 	 * After a handover or takeover: takes the leases back (new ones, a new identity) if
-	 * the other instance gave them up before anything was written after {@code txid}.
+	 * the other instance gave them up before anything was written after {@code txid}:
+	 * released them, or died holding them. The new leases live across calls until they
+	 * are taken or the replicas moved on, so that a lease its holder left behind (a
+	 * successor killed right after it took over) is seen unchanged for a whole TTL and
+	 * taken (DESIGN 4.15), not observed afresh at every call.
 	 * @param txid the TXID the database was handed over (or taken over) at
 	 * @param movedPast tells whether a replica holds anything after {@code txid}
 	 * @return the outcome; only on {@code TAKEN} are the new leases held (then call
@@ -600,44 +613,55 @@ public final class DatabaseOwnership {
 	public Reclaim reclaim(long txid, MovedPast movedPast) throws IOException, InterruptedException {
 		OwnershipState now = this.state;
 		if (now != OwnershipState.HANDED_OVER && now != OwnershipState.SUPPLANTED) {
+			stopReclaiming();
 			return Reclaim.MOVED_ON;
-		}
-		ReplicaLease.Identity freshIdentity = ReplicaLease.Identity.local();
-		List<ReplicaLease> fresh = createLeases(freshIdentity);
-		for (ReplicaLease lease : fresh) {
-			if (lease.heldByAnother()) {
-				return Reclaim.BUSY;
-			}
 		}
 		if (movedPast.test(txid)) {
+			stopReclaiming();
 			return Reclaim.MOVED_ON;
 		}
-		// The previous identity holds no lease any more: recorded before the new one
-		// takes any, as at a start
-		SameDiskRestart held = this.restart;
-		if (held != null) {
-			held.record(freshIdentity.instance(), freshIdentity.owner());
+		Reclaiming candidate = this.reclaiming;
+		if (candidate == null) {
+			ReplicaLease.Identity freshIdentity = ReplicaLease.Identity.local();
+			candidate = new Reclaiming(freshIdentity, createLeases(freshIdentity));
+			// The previous identity holds no lease any more: recorded before the new one
+			// takes any, as at a start
+			SameDiskRestart held = this.restart;
+			if (held != null) {
+				held.record(freshIdentity.instance(), freshIdentity.owner());
+			}
+			this.reclaiming = candidate;
 		}
 		try {
-			for (ReplicaLease lease : fresh) {
+			for (ReplicaLease lease : candidate.leases()) {
 				if (!lease.awaitHeld(this.config.renewInterval(), false)) {
-					fresh.forEach(ReplicaLease::stop);
+					// Stopped or in conflict: observed afresh next time
+					stopReclaiming();
 					return Reclaim.BUSY;
 				}
 			}
 		}
 		catch (LeaseUnavailableException ex) {
-			fresh.forEach(ReplicaLease::stop);
+			// Still held by the other instance: the leases go on observing it
 			return Reclaim.BUSY;
 		}
 		// Held: nobody can write any more; the other instance may have written before
 		if (movedPast.test(txid)) {
-			fresh.forEach(ReplicaLease::stop);
+			stopReclaiming();
 			return Reclaim.MOVED_ON;
 		}
-		this.leases = fresh;
-		this.identity = freshIdentity;
+		this.reclaiming = null;
+		this.leases = candidate.leases();
+		this.identity = candidate.identity();
 		return Reclaim.TAKEN;
+	}
+
+	private void stopReclaiming() {
+		Reclaiming candidate = this.reclaiming;
+		this.reclaiming = null;
+		if (candidate != null) {
+			candidate.leases().forEach(ReplicaLease::stop);
+		}
 	}
 
 	// ---------------------------------------------------------------- lease events
@@ -762,6 +786,12 @@ public final class DatabaseOwnership {
 	 * @param client the replica
 	 */
 	public record Replica(String name, ReplicaClient client) {
+	}
+
+	/**
+	 * New leases, with their identity, waiting to take the database back.
+	 */
+	private record Reclaiming(ReplicaLease.Identity identity, List<ReplicaLease> leases) {
 	}
 
 	/**

@@ -51,6 +51,9 @@ public final class ReplicaLease {
 	/** Shortest pause before reading a lease again after a conflict or failure. */
 	private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
+	/** Longest time between two reads of a lease this engine asked to be handed over. */
+	private static final long HANDOVER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
 	/** Longest single wait of the lease thread; it re-reads the clock after it. */
 	private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -674,8 +677,11 @@ public final class ReplicaLease {
 					if (!requestHandover(other, stored.version())) {
 						return;
 					}
-					// The holder answers at its next renewal: look often meanwhile
-					retry = Math.min(retry, Math.max(MIN_RETRY_NANOS, this.config.renewInterval().toNanos() / 10));
+					// The holder answers at its next renewal: look often meanwhile, since
+					// nobody serves writes between its release and this take (one read a
+					// tenth of a second: a hundred requests for a renew interval of 10 s)
+					retry = Math.min(retry, Math.max(MIN_RETRY_NANOS,
+							Math.min(HANDOVER_POLL_NANOS, this.config.renewInterval().toNanos() / 10)));
 				}
 				waitFor(other, "held by " + other.owner() + " (generation " + other.generation() + ", expires at "
 						+ other.expiresAt() + " by its clock)" + (this.requestHandover ? ", asked to hand over" : ""),

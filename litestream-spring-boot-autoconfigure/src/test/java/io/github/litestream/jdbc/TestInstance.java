@@ -18,6 +18,7 @@ import io.github.litestream.restore.RestoreOptions;
 import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.file.FileReplicaClient;
+import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
 
 /**
@@ -49,6 +50,14 @@ final class TestInstance {
 	 * /<name>/app.db}, replicating to {@code client} under {@code lease}.
 	 */
 	static TestInstance create(Path dir, String name, ReplicaClient client, LeaseConfig lease) throws Exception {
+		return create(dir, name, client, lease, SQLiteConfig.TransactionMode.DEFERRED);
+	}
+
+	/**
+	 * Creates an instance whose connections begin their transactions in {@code mode}.
+	 */
+	static TestInstance create(Path dir, String name, ReplicaClient client, LeaseConfig lease,
+			SQLiteConfig.TransactionMode mode) throws Exception {
 		Path db = dir.resolve(name).resolve("app.db");
 		Files.createDirectories(db.getParent());
 		List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofMillis(20)));
@@ -61,6 +70,7 @@ final class TestInstance {
 				new LitestreamDatabase.Settings(true, IntegrityCheck.QUICK, Duration.ofMillis(500)), listener);
 		SQLiteDataSource sqlite = new SQLiteDataSource();
 		sqlite.setUrl("jdbc:sqlite:" + db);
+		sqlite.setTransactionMode(mode.name());
 		return new TestInstance(db, database, new LitestreamDataSource(sqlite, database));
 	}
 

@@ -1,0 +1,85 @@
+package io.github.litestream.autoconfigure;
+
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.sql.SQLException;
+
+import javax.sql.DataSource;
+
+import io.github.litestream.jdbc.LitestreamDataSource;
+import io.github.litestream.jdbc.LitestreamDatabase;
+import io.github.litestream.jdbc.StartupRestoreException;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.config.BeanPostProcessor;
+
+/**
+ * Takes a warm successor's database over before Liquibase runs (DESIGN 4.16): Liquibase
+ * writes its lock table on every start, pending change sets or not, and may read before
+ * it writes in one transaction, where the write would come too late to take the database
+ * over. Reached by name ({@code liquibase.integration.spring.SpringLiquibase}, before its
+ * {@code afterPropertiesSet} updates the database), since Liquibase is optional.
+ */
+final class LiquibaseStartup implements BeanPostProcessor {
+
+	static final String SPRING_LIQUIBASE = "liquibase.integration.spring.SpringLiquibase";
+
+	@Override
+	public Object postProcessBeforeInitialization(Object bean, String beanName) {
+		if (isSpringLiquibase(bean.getClass())) {
+			LitestreamDatabase database = standby(dataSourceOf(bean));
+			if (database != null) {
+				try {
+					database.takeOverBeforeWrite("Liquibase (it writes its lock table on every start)");
+				}
+				catch (IOException ex) {
+					throw new StartupRestoreException(database.getName(), database.getPath(), ex);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+					throw new StartupRestoreException(database.getName(), database.getPath(), ex);
+				}
+			}
+		}
+		return bean;
+	}
+
+	private static boolean isSpringLiquibase(@Nullable Class<?> type) {
+		for (Class<?> candidate = type; candidate != null; candidate = candidate.getSuperclass()) {
+			if (SPRING_LIQUIBASE.equals(candidate.getName())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static @Nullable DataSource dataSourceOf(Object liquibase) {
+		try {
+			Object dataSource = liquibase.getClass().getMethod("getDataSource").invoke(liquibase);
+			return (dataSource instanceof DataSource found) ? found : null;
+		}
+		catch (NoSuchMethodException | IllegalAccessException | InvocationTargetException ex) {
+			throw new IllegalStateException("Cannot read the DataSource of the Liquibase bean " + liquibase
+					+ " to take a warm successor's database over before it runs", ex);
+		}
+	}
+
+	static @Nullable LitestreamDatabase standby(@Nullable DataSource dataSource) {
+		if (dataSource == null) {
+			return null;
+		}
+		try {
+			if (!dataSource.isWrapperFor(LitestreamDataSource.class)) {
+				return null;
+			}
+			LitestreamDatabase database = dataSource.unwrap(LitestreamDataSource.class).getDatabase();
+			// A warm successor is decided when the database is first used
+			database.restoreOnStartupIfNeeded();
+			return database.getOwnership().isStandby() ? database : null;
+		}
+		catch (SQLException ex) {
+			return null;
+		}
+	}
+
+}
