@@ -151,7 +151,7 @@ final class Handover {
 				}
 			}
 		}
-		HandoverReport.report(main.report(), runs, notes, clinicDelay, main.option("handover-build", ""));
+		HandoverReport.report(main.report(), runs, notes, clinicDelay, main.option("handover-build", ""), main.reps());
 	}
 
 	static Run run(DeployedApp app, Path jar, List<String> extra, Path litestream, Path dir, ReplicaTarget target,

@@ -16,7 +16,7 @@ final class HandoverReport {
 	private HandoverReport() {
 	}
 
-	static void report(Report report, List<Handover.Run> runs, int notes, String clinicDelay, String build) {
+	static void report(Report report, List<Handover.Run> runs, int notes, String clinicDelay, String build, int reps) {
 		StringBuilder s = new StringBuilder("## 9. Rolling deploy (lease handover)\n\n");
 		if (!build.isEmpty()) {
 			s.append("**Build measured: ").append(build).append(".**\n\n");
@@ -53,7 +53,12 @@ final class HandoverReport {
 			.append("time in which no instance answered a read. \"Lost\": acknowledged writes missing from the replica ")
 			.append("restored afterwards by ours and by `litestream restore`, and from B's own listing. \"Refused\": ")
 			.append("writes answered with an error or not at all (A draining or handed over). Load: the load ")
-			.append("average when the deploy started (other builds share this 2-core machine). One row per deploy.\n\n");
+			.append("average when the deploy started (other builds share this 2-core machine). One row per deploy. ")
+			.append("Reproduce: `./mvnw -B -pl benchmarks,sample-app,sample-jpa-app -am package -DskipTests && java -jar ")
+			.append("benchmarks/target/benchmarks.jar --only=handover --reps=")
+			.append(reps)
+			.append("` (about 1 min per deploy; `--handover-apps`, `--handover-replicas`, `--handover-migration` and ")
+			.append("`--handover-build` in `benchmarks/run.sh`).\n\n");
 		s.append("| application | replica | deploy | B start → listening | → first read | → first write | write pause ")
 			.append("| read gap | acknowledged by A / B | lost (ours / `litestream restore` / missing on B) | refused | load |\n")
 			.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
