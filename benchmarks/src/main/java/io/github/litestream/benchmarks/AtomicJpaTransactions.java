@@ -7,27 +7,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.github.litestream.restore.IntegrityCheck;
-import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.jdbc.CompositeReplicationListener;
 import io.github.litestream.jdbc.LitestreamDataSource;
-import io.github.litestream.jdbc.LitestreamDatabase;
-import io.github.litestream.jdbc.Replica;
-import io.github.litestream.storage.file.FileReplicaClient;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EntityManager;
@@ -154,6 +139,32 @@ final class AtomicJpaTransactions {
 		return configs;
 	}
 
+	/** Runs the scenario and adds its section to the report. */
+	static void scenario(BenchmarkMain main) throws Exception {
+		int writers = Integer.parseInt(main.option("atomic-writers", "8"));
+		int transactions = Integer.parseInt(main.option("atomic-transactions", "4000"));
+		Duration limit = Duration.ofSeconds(Long.parseLong(main.option("atomic-seconds", "6")));
+		List<AtomicJpaTransactions.Config> configs = AtomicJpaTransactions.configs();
+		Path dir = Bench.fresh(main.work().resolve("atomic-jpa"));
+		List<AtomicJpaTransactions.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < main.reps(); rep++) {
+			for (int i = 0; i < configs.size(); i++) {
+				AtomicJpaTransactions.Config config = configs.get((i + rep) % configs.size());
+				Path runDir = Bench.fresh(dir.resolve("run-" + runs.size()));
+				AtomicJpaTransactions.Run run = AtomicJpaTransactions.run(runDir, config, writers, transactions, limit);
+				runs.add(run);
+				BenchmarkMain.log("  " + run);
+				if (!main.hasOption("keep")) {
+					Bench.delete(runDir);
+				}
+			}
+		}
+		AtomicJpaTransactions.report(main.report(), runs, writers, transactions, limit, main.reps());
+		if (!main.hasOption("keep")) {
+			Bench.delete(dir);
+		}
+	}
+
 	static Run run(Path dir, Config config, int writers, int transactions, Duration limit) throws Exception {
 		Path db = dir.resolve("app.db");
 		String url = "jdbc:sqlite:" + db + "?transaction_mode=" + config.transactionMode()
@@ -165,15 +176,7 @@ final class AtomicJpaTransactions {
 		AutoCloseable close = hikari;
 		DataSource dataSource = hikari;
 		if (config.starter()) {
-			FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
-			List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofSeconds(1)));
-			CompositeReplicationListener listener = new CompositeReplicationListener();
-			ReplicatorConfig engine = LitestreamDatabase.config(ReplicatorConfig.builder("dataSource", db), replicas,
-					listener);
-			LitestreamDatabase database = new LitestreamDatabase(engine, replicas,
-					new LitestreamDatabase.Settings(true, IntegrityCheck.NONE, Duration.ofSeconds(10)), listener);
-			LitestreamDataSource wrapped = new LitestreamDataSource(hikari, database);
-			database.start();
+			LitestreamDataSource wrapped = TransactionWriters.starter(hikari, dir, db);
 			dataSource = wrapped;
 			close = wrapped;
 		}
@@ -200,101 +203,33 @@ final class AtomicJpaTransactions {
 
 	private static Run measure(Config config, JdbcTemplate jdbc, TransactionTemplate template, EntityManager em,
 			int writers, int transactions, Duration limit) throws Exception {
-		Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
-		Map<String, AtomicInteger> errors = new ConcurrentHashMap<>();
-		AtomicInteger next = new AtomicInteger();
-		AtomicLong attempted = new AtomicLong();
-		long deadline = System.nanoTime() + limit.toNanos();
-		CountDownLatch start = new CountDownLatch(1);
-		ExecutorService pool = Executors.newFixedThreadPool(writers);
-		long started;
-		long ended;
-		try {
-			List<Future<?>> done = new ArrayList<>();
-			for (int w = 0; w < writers; w++) {
-				done.add(pool.submit(() -> {
-					start.await();
-					while (System.nanoTime() - deadline < 0) {
-						int txn = next.getAndIncrement();
-						if (txn >= transactions) {
-							break;
-						}
-						attempted.incrementAndGet();
-						try {
-							template.executeWithoutResult((status) -> {
-								if (config.workload() == Workload.INSERTS) {
-									for (int step = 1; step <= 3; step++) {
-										em.persist(new Work(txn, step));
-									}
-								}
-								else {
-									Counter counter = em.find(Counter.class, 1L);
-									counter.total++;
-									em.persist(new Work(txn, counter.total));
-								}
-							});
-							acknowledged.add(txn);
-						}
-						catch (RuntimeException ex) {
-							errors.computeIfAbsent(describe(ex), (key) -> new AtomicInteger()).incrementAndGet();
+		TransactionWriters.Attempts attempts = TransactionWriters.run(writers, transactions, limit,
+				(txn) -> template.executeWithoutResult((status) -> {
+					if (config.workload() == Workload.INSERTS) {
+						for (int step = 1; step <= 3; step++) {
+							em.persist(new Work(txn, step));
 						}
 					}
-					return null;
+					else {
+						Counter counter = em.find(Counter.class, 1L);
+						counter.total++;
+						em.persist(new Work(txn, counter.total));
+					}
 				}));
-			}
-			started = System.nanoTime();
-			start.countDown();
-			for (Future<?> writer : done) {
-				writer.get(limit.toSeconds() + 120, TimeUnit.SECONDS);
-			}
-			ended = System.nanoTime();
-		}
-		finally {
-			pool.shutdownNow();
-		}
 		Map<Integer, Integer> rows = new HashMap<>();
 		jdbc.query("SELECT txn, COUNT(*) FROM work GROUP BY txn", (rs, row) -> rows.put(rs.getInt(1), rs.getInt(2)));
-		int expected = config.workload().rows;
-		int tried = (int) attempted.get();
-		int partial = 0;
-		int appliedButReportedFailed = 0;
-		int acknowledgedButMissing = 0;
-		int acknowledgedAndApplied = 0;
-		for (int txn = 0; txn < tried; txn++) {
-			int count = rows.getOrDefault(txn, 0);
-			boolean ack = acknowledged.contains(txn);
-			partial += (count != 0 && count != expected) ? 1 : 0;
-			appliedButReportedFailed += (!ack && count == expected) ? 1 : 0;
-			acknowledgedButMissing += (ack && count != expected) ? 1 : 0;
-			acknowledgedAndApplied += (ack && count == expected) ? 1 : 0;
-		}
+		TransactionWriters.Outcomes outcomes = TransactionWriters.Outcomes.of(attempts, rows, config.workload().rows);
 		int lostUpdates = 0;
 		if (config.workload() == Workload.READ_MODIFY_WRITE) {
 			Integer total = jdbc.queryForObject("SELECT total FROM counter", Integer.class);
 			// Every applied transaction incremented the counter once; a lower total means
 			// increments overwrote each other.
-			int applied = acknowledgedAndApplied + appliedButReportedFailed;
+			int applied = outcomes.acknowledgedAndApplied() + outcomes.appliedButReportedFailed();
 			lostUpdates = Math.max(0, applied - ((total != null) ? total : 0));
 		}
-		StringBuilder top = new StringBuilder();
-		errors.entrySet()
-			.stream()
-			.sorted((a, b) -> b.getValue().get() - a.getValue().get())
-			.limit(3)
-			.forEach((e) -> top.append(top.isEmpty() ? "" : "; ").append(e.getValue()).append("× ").append(e.getKey()));
-		return new Run(config, tried, tried - acknowledged.size(), partial, appliedButReportedFailed,
-				acknowledgedButMissing, lostUpdates, (ended - started) / 1e9, top.isEmpty() ? "none" : top.toString());
-	}
-
-	private static String describe(Throwable ex) {
-		Throwable root = ex;
-		while (root.getCause() != null) {
-			root = root.getCause();
-		}
-		String message = String.valueOf(root.getMessage());
-		int paren = message.lastIndexOf('(');
-		String reason = (paren >= 0) ? message.substring(paren) : message;
-		return ex.getClass().getSimpleName() + " " + reason;
+		return new Run(config, attempts.attempted(), attempts.failed(), outcomes.partial(),
+				outcomes.appliedButReportedFailed(), outcomes.acknowledgedButMissing(), lostUpdates, attempts.seconds(),
+				attempts.errors());
 	}
 
 	/**

@@ -7,26 +7,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.github.litestream.core.ReplicatorConfig;
-import io.github.litestream.jdbc.CompositeReplicationListener;
 import io.github.litestream.jdbc.LitestreamDataSource;
-import io.github.litestream.jdbc.LitestreamDatabase;
-import io.github.litestream.jdbc.Replica;
-import io.github.litestream.restore.IntegrityCheck;
-import io.github.litestream.storage.file.FileReplicaClient;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -92,6 +77,39 @@ final class AtomicTransactions {
 
 	}
 
+	/** Runs the scenario and adds its section to the report. */
+	static void scenario(BenchmarkMain main) throws Exception {
+		int writers = Integer.parseInt(main.option("atomic-writers", "8"));
+		int transactions = Integer.parseInt(main.option("atomic-transactions", "4000"));
+		Duration limit = Duration.ofSeconds(Long.parseLong(main.option("atomic-seconds", "6")));
+		List<AtomicTransactions.Config> configs = new ArrayList<>();
+		for (String mode : List.of("IMMEDIATE", "DEFERRED")) {
+			for (int timeout : mode.equals("IMMEDIATE") ? new int[] { -1, 1000 } : new int[] { -1 }) {
+				configs.add(new AtomicTransactions.Config(false, mode, timeout));
+				configs.add(new AtomicTransactions.Config(true, mode, timeout));
+			}
+		}
+		Path dir = Bench.fresh(main.work().resolve("atomic"));
+		List<AtomicTransactions.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < main.reps(); rep++) {
+			for (int i = 0; i < configs.size(); i++) {
+				// Plain and starter alternate; which configuration goes first rotates.
+				AtomicTransactions.Config config = configs.get((i + rep) % configs.size());
+				Path runDir = Bench.fresh(dir.resolve("run-" + runs.size()));
+				AtomicTransactions.Run run = AtomicTransactions.run(runDir, config, writers, transactions, limit);
+				runs.add(run);
+				BenchmarkMain.log("  " + run);
+				if (!main.hasOption("keep")) {
+					Bench.delete(runDir);
+				}
+			}
+		}
+		AtomicTransactions.report(main.report(), runs, writers, transactions, limit, main.reps());
+		if (!main.hasOption("keep")) {
+			Bench.delete(dir);
+		}
+	}
+
 	static Run run(Path dir, Config config, int writers, int transactions, Duration limit) throws Exception {
 		Path db = dir.resolve("app.db");
 		StringBuilder url = new StringBuilder("jdbc:sqlite:").append(db)
@@ -110,15 +128,7 @@ final class AtomicTransactions {
 		AutoCloseable close = hikari;
 		DataSource dataSource = hikari;
 		if (config.starter()) {
-			FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
-			List<Replica> replicas = List.of(new Replica("file", client.location(), client, Duration.ofSeconds(1)));
-			CompositeReplicationListener listener = new CompositeReplicationListener();
-			ReplicatorConfig engine = LitestreamDatabase.config(ReplicatorConfig.builder("dataSource", db), replicas,
-					listener);
-			LitestreamDatabase database = new LitestreamDatabase(engine, replicas,
-					new LitestreamDatabase.Settings(true, IntegrityCheck.NONE, Duration.ofSeconds(10)), listener);
-			LitestreamDataSource wrapped = new LitestreamDataSource(hikari, database);
-			database.start();
+			LitestreamDataSource wrapped = TransactionWriters.starter(hikari, dir, db);
 			dataSource = wrapped;
 			close = wrapped;
 		}
@@ -135,83 +145,83 @@ final class AtomicTransactions {
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 		jdbc.execute("CREATE TABLE work (id INTEGER PRIMARY KEY, txn INTEGER NOT NULL, step INTEGER NOT NULL)");
 		TransactionTemplate template = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-		Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
-		Map<String, AtomicInteger> errors = new ConcurrentHashMap<>();
-		AtomicInteger next = new AtomicInteger();
-		AtomicLong attempted = new AtomicLong();
-		long deadline = System.nanoTime() + limit.toNanos();
-		CountDownLatch start = new CountDownLatch(1);
-		ExecutorService pool = Executors.newFixedThreadPool(writers);
-		long started;
-		long ended;
-		try {
-			List<Future<?>> done = new ArrayList<>();
-			for (int w = 0; w < writers; w++) {
-				done.add(pool.submit(() -> {
-					start.await();
-					while (System.nanoTime() - deadline < 0) {
-						int txn = next.getAndIncrement();
-						if (txn >= transactions) {
-							break;
-						}
-						attempted.incrementAndGet();
-						try {
-							template.executeWithoutResult((status) -> {
-								for (int step = 1; step <= 3; step++) {
-									jdbc.update("INSERT INTO work (txn, step) VALUES (?, ?)", txn, step);
-								}
-							});
-							acknowledged.add(txn);
-						}
-						catch (RuntimeException ex) {
-							errors.computeIfAbsent(describe(ex), (key) -> new AtomicInteger()).incrementAndGet();
-						}
+		TransactionWriters.Attempts attempts = TransactionWriters.run(writers, transactions, limit,
+				(txn) -> template.executeWithoutResult((status) -> {
+					for (int step = 1; step <= 3; step++) {
+						jdbc.update("INSERT INTO work (txn, step) VALUES (?, ?)", txn, step);
 					}
-					return null;
 				}));
-			}
-			started = System.nanoTime();
-			start.countDown();
-			for (Future<?> writer : done) {
-				writer.get(limit.toSeconds() + 120, TimeUnit.SECONDS);
-			}
-			ended = System.nanoTime();
-		}
-		finally {
-			pool.shutdownNow();
-		}
 		Map<Integer, Integer> rows = new HashMap<>();
 		jdbc.query("SELECT txn, COUNT(*) FROM work GROUP BY txn", (rs, row) -> rows.put(rs.getInt(1), rs.getInt(2)));
-		int tried = (int) attempted.get();
-		int partial = 0;
-		int appliedButReportedFailed = 0;
-		int acknowledgedButMissing = 0;
-		for (int txn = 0; txn < tried; txn++) {
-			int count = rows.getOrDefault(txn, 0);
-			boolean ack = acknowledged.contains(txn);
-			partial += (count != 0 && count != 3) ? 1 : 0;
-			appliedButReportedFailed += (!ack && count == 3) ? 1 : 0;
-			acknowledgedButMissing += (ack && count != 3) ? 1 : 0;
-		}
-		StringBuilder top = new StringBuilder();
-		errors.entrySet()
-			.stream()
-			.sorted((a, b) -> b.getValue().get() - a.getValue().get())
-			.limit(3)
-			.forEach((e) -> top.append(top.isEmpty() ? "" : "; ").append(e.getValue()).append("× ").append(e.getKey()));
-		return new Run(config, tried, tried - acknowledged.size(), partial, appliedButReportedFailed,
-				acknowledgedButMissing, (ended - started) / 1e9, top.isEmpty() ? "none" : top.toString());
+		TransactionWriters.Outcomes outcomes = TransactionWriters.Outcomes.of(attempts, rows, 3);
+		return new Run(config, attempts.attempted(), attempts.failed(), outcomes.partial(),
+				outcomes.appliedButReportedFailed(), outcomes.acknowledgedButMissing(), attempts.seconds(),
+				attempts.errors());
 	}
 
-	private static String describe(Throwable ex) {
-		Throwable root = ex;
-		while (root.getCause() != null) {
-			root = root.getCause();
+	/**
+	 * Renders the scenario's section and its target rows into the report.
+	 */
+	static void report(Report report, List<Run> runs, int writers, int transactions, Duration limit, int reps) {
+		StringBuilder s = new StringBuilder("## 11. Atomic transactions\n\n");
+		s.append(writers)
+			.append(" writer threads run Spring `TransactionTemplate` transactions (`DataSourceTransactionManager`, ")
+			.append("three `INSERT`s each, tagged with the transaction's number) through a HikariCP pool (default ")
+			.append("settings, 10 connections) until ")
+			.append(transactions)
+			.append(" transactions were attempted or ")
+			.append(limit.toSeconds())
+			.append(" s passed; then the rows are counted per transaction. Plain: sqlite-jdbc and Hikari alone, ")
+			.append("`journal_mode=WAL` in the URL. Starter: the same pool wrapped by `LitestreamDataSource` with a ")
+			.append("file replica and default settings (the engine replicating and checkpointing meanwhile). ")
+			.append("`transaction_mode` and, where given, `busy_timeout` are JDBC URL parameters. Failed: the ")
+			.append("template threw; partial: some but not all of a transaction's rows are in the database; ")
+			.append("applied but reported failed: all three rows of a transaction that threw; acknowledged but ")
+			.append("missing: a transaction that returned without its three rows. Throughput: acknowledged ")
+			.append("transactions per second. ")
+			.append(reps)
+			.append(" run(s) per configuration, configurations alternating; one row per run. Reproduce: ")
+			.append("`./mvnw -B -pl benchmarks -am package -DskipTests && java -jar benchmarks/target/benchmarks.jar ")
+			.append("--only=atomic --reps=")
+			.append(reps)
+			.append("` (about 30 s per repetition).\n\n");
+		s.append("| DataSource | transaction_mode | busy_timeout ms | attempted | failed | partial | applied but ")
+			.append("reported failed | acknowledged but missing | tx/s | errors (most frequent) |\n")
+			.append("|---|---|---|---|---|---|---|---|---|---|\n");
+		for (Run r : runs) {
+			s.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %.0f | %s |%n", r.config().label(),
+					r.attempted(), r.failed(), r.partial(), r.appliedButReportedFailed(), r.acknowledgedButMissing(),
+					r.throughput(), r.errors().replace("|", "/")));
 		}
-		String message = String.valueOf(root.getMessage());
-		int paren = message.lastIndexOf('(');
-		String reason = (paren >= 0) ? message.substring(paren) : message;
-		return ex.getClass().getSimpleName() + " " + reason;
+		for (String mode : List.of("IMMEDIATE", "DEFERRED")) {
+			List<Run> ours = runs.stream()
+				.filter((r) -> r.config().starter() && r.config().busyTimeoutMs() < 0
+						&& r.config().transactionMode().equals(mode))
+				.toList();
+			List<Run> plain = runs.stream()
+				.filter((r) -> !r.config().starter() && r.config().busyTimeoutMs() < 0
+						&& r.config().transactionMode().equals(mode))
+				.toList();
+			if (ours.isEmpty()) {
+				continue;
+			}
+			int failed = ours.stream().mapToInt(Run::failed).sum();
+			int wrong = ours.stream()
+				.mapToInt((r) -> r.partial() + r.appliedButReportedFailed() + r.acknowledgedButMissing())
+				.sum();
+			int attempted = ours.stream().mapToInt(Run::attempted).sum();
+			int plainFailed = plain.stream().mapToInt(Run::failed).sum();
+			int plainWrong = plain.stream()
+				.mapToInt((r) -> r.partial() + r.appliedButReportedFailed() + r.acknowledgedButMissing())
+				.sum();
+			int plainAttempted = plain.stream().mapToInt(Run::attempted).sum();
+			report.target(String.format(Locale.ROOT,
+					"| 11. Atomic transactions, %s, %d writers, defaults: failed; database ≠ acknowledged work | 0; 0 "
+							+ "| %d of %d; %d (plain sqlite-jdbc + Hikari: %d of %d; %d) | %s |",
+					mode, writers, failed, attempted, wrong, plainFailed, plainAttempted, plainWrong,
+					Report.met(failed == 0 && wrong == 0)));
+		}
+		report.section(s.toString());
 	}
 
 }

@@ -66,8 +66,37 @@ public final class BenchmarkMain {
 		System.exit(0);
 	}
 
-	private String option(String name, String fallback) {
+	String option(String name, String fallback) {
 		return this.options.getOrDefault(name, fallback);
+	}
+
+	boolean hasOption(String name) {
+		return this.options.containsKey(name);
+	}
+
+	int reps() {
+		return this.reps;
+	}
+
+	Path work() {
+		return this.work;
+	}
+
+	Report report() {
+		return this.report;
+	}
+
+	Path litestream() {
+		return this.litestream;
+	}
+
+	S3Proxy s3proxy() {
+		return this.s3proxy;
+	}
+
+	/** A number for the next bucket's name: every run writes to a bucket of its own. */
+	int nextBucket() {
+		return ++this.buckets;
 	}
 
 	private boolean selected(String scenario) {
@@ -137,17 +166,17 @@ public final class BenchmarkMain {
 		}
 		if (selected("long-reader")) {
 			log("scenario 7: long reader");
-			longReader();
+			LongReaderScenario.run(this);
 			this.report.load("after long reader", Bench.loadAverage());
 		}
 		if (selected("replica-outage")) {
 			log("scenario 8: replica outage");
-			replicaOutage();
+			ReplicaOutageScenario.run(this);
 			this.report.load("after replica outage", Bench.loadAverage());
 		}
 		if (selected("handover")) {
 			log("scenario 9: rolling deploy (handover)");
-			handover();
+			Handover.scenario(this);
 			this.report.load("after handover", Bench.loadAverage());
 		}
 		if (selected("restore-upload")) {
@@ -157,17 +186,17 @@ public final class BenchmarkMain {
 		}
 		if (selected("atomic")) {
 			log("scenario 11: atomic transactions");
-			atomicTransactions();
+			AtomicTransactions.scenario(this);
 			this.report.load("after atomic transactions", Bench.loadAverage());
 		}
 		if (selected("atomic-jpa")) {
 			log("scenario 12: atomic JPA transactions");
-			atomicJpaTransactions();
+			AtomicJpaTransactions.scenario(this);
 			this.report.load("after atomic JPA transactions", Bench.loadAverage());
 		}
 		if (selected("restart")) {
 			log("scenario 13: restart on the same disk");
-			restart();
+			Restart.scenario(this);
 			this.report.load("after restart", Bench.loadAverage());
 		}
 		if (selected("durable")) {
@@ -193,7 +222,7 @@ public final class BenchmarkMain {
 		System.out.println(DateTimeFormatter.ISO_LOCAL_TIME.format(java.time.LocalTime.now()) + " " + message);
 	}
 
-	private static List<Mode> order(List<Mode> modes, int rep) {
+	static List<Mode> order(List<Mode> modes, int rep) {
 		List<Mode> rotated = new ArrayList<>();
 		for (int i = 0; i < modes.size(); i++) {
 			rotated.add(modes.get((i + rep) % modes.size()));
@@ -214,7 +243,7 @@ public final class BenchmarkMain {
 	/** Litestream rejects a zero sync interval (Go's ticker): its most eager setting. */
 	static final Duration EAGER_LITESTREAM = Duration.ofMillis(1);
 
-	private ReplicaTarget target(String kind, Path dir) throws IOException {
+	ReplicaTarget target(String kind, Path dir) throws IOException {
 		if (kind.equals("file")) {
 			return new FileTarget(dir.resolve("replica"));
 		}
@@ -535,320 +564,12 @@ public final class BenchmarkMain {
 		throw new IllegalStateException("sample-app did not start:\n" + Bench.tail(output.toString()));
 	}
 
-	// ---- Scenario 7 ------------------------------------------------------------------
-
-	/** One configuration of the long-reader scenario. */
-	record ReaderConfig(Mode mode, boolean reader, boolean lease) {
-
-		String label() {
-			return this.mode.label + ((this.mode == Mode.OURS && !this.lease) ? " (lease off)" : "")
-					+ (this.reader ? ", reader open" : ", no reader");
-		}
-
-	}
-
-	private void longReader() throws Exception {
-		int rate = Integer.parseInt(option("long-reader-rate", "200"));
-		int seconds = Integer.parseInt(option("long-reader-seconds", "20"));
-		int truncate = Integer.parseInt(option("long-reader-truncate-pages", "2000"));
-		int busy = Integer.parseInt(option("long-reader-busy-ms", "1000"));
-		int settle = Integer.parseInt(option("long-reader-settle-seconds", "90"));
-		int idle = Integer.parseInt(option("long-reader-idle-seconds", "60"));
-		List<ReaderConfig> configs = new ArrayList<>();
-		for (boolean reader : new boolean[] { false, true }) {
-			for (Mode mode : List.of(Mode.NONE, Mode.OURS, Mode.LITESTREAM)) {
-				configs.add(new ReaderConfig(mode, reader, true));
-			}
-		}
-		if (Boolean.parseBoolean(option("long-reader-lease-off", "true"))) {
-			configs.add(new ReaderConfig(Mode.OURS, true, false));
-		}
-		List<Report.ReaderRun> runs = new ArrayList<>();
-		for (int rep = 0; rep < this.reps; rep++) {
-			List<ReaderConfig> rotated = new ArrayList<>();
-			for (int i = 0; i < configs.size(); i++) {
-				rotated.add(configs.get((i + rep) % configs.size()));
-			}
-			for (ReaderConfig config : rotated) {
-				Report.ReaderRun run = readerRun(config, rate, seconds, truncate, busy, settle, idle);
-				runs.add(run);
-				log(String.format(Locale.ROOT, "  %-44s failed %d of %d, p50 %.1f ms, p99 %.1f ms, max WAL %d KiB%s",
-						config.label(), run.failed(), run.attempts(), run.p50(), run.p99(), run.walBytes() / 1024,
-						(run.idle() != null) ? ", idle: " + CountingProxy.describe(run.idle()) : ""));
-			}
-		}
-		this.report.longReader(runs, rate, seconds, truncate, busy, settle, idle);
-	}
-
-	private Report.ReaderRun readerRun(ReaderConfig config, int rate, int seconds, int truncate, int busy, int settle,
-			int idle) throws Exception {
-		Path dir = Bench.fresh(this.work.resolve("long-reader")
-			.resolve(config.label().replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(Locale.ROOT)));
-		Path db = dir.resolve("bench.db");
-		Workload.createSchema(db);
-		String bucket = "reader-" + (++this.buckets);
-		this.s3proxy.createBucket(bucket);
-		try (CountingProxy proxy = new CountingProxy(this.s3proxy.endpoint())) {
-			S3Target target = new S3Target(proxy.endpoint(), bucket, "db", this.s3proxy.basedir());
-			Replication replication = switch (config.mode()) {
-				case NONE -> Replication.NONE;
-				case OURS -> OurReplication.start(db, target, Duration.ofSeconds(1), OurReplication.defaultLevels(),
-						(b) -> b.truncatePageCount(truncate)
-							.lease(config.lease() ? LeaseConfig.DEFAULT : LeaseConfig.DISABLED));
-				case LITESTREAM ->
-					Litestream.Sidecar.start(this.litestream, db, target, Duration.ofSeconds(1), Duration.ofSeconds(1),
-							OurReplication.defaultLevels(), "    truncate-page-n: " + truncate + "\n");
-			};
-			try (replication;
-					LongReader reader = config.reader() ? LongReader.open(db) : null;
-					WalSampler wal = new WalSampler(db)) {
-				Workload.Attempts attempts = Workload.pacedTolerant(db, replication, rate, rate * seconds, busy, null);
-				long walBytes = wal.maxBytes();
-				Map<String, Long> idleCounts = null;
-				if (config.reader() && config.mode() != Mode.NONE) {
-					Thread.sleep(settle * 1000L);
-					proxy.snapshotAndReset();
-					Thread.sleep(idle * 1000L);
-					idleCounts = proxy.snapshotAndReset();
-					Files.write(dir.resolve("requests.log"), proxy.requestLog());
-				}
-				if (attempts.firstError() != null) {
-					log("  first failed write: " + attempts.firstError());
-				}
-				return new Report.ReaderRun(config, Stats.percentile(attempts.latencyMs(), 50),
-						Stats.percentile(attempts.latencyMs(), 99), attempts.failed(), rate * seconds, walBytes,
-						idleCounts);
-			}
-		}
-	}
-
-	/** Samples the size of a database's WAL every 20 ms, keeping the largest. */
-	static final class WalSampler implements AutoCloseable {
-
-		private final Thread thread;
-
-		private volatile boolean stop;
-
-		private volatile long maxBytes;
-
-		WalSampler(Path db) {
-			Path wal = db.resolveSibling(db.getFileName() + "-wal");
-			this.thread = new Thread(() -> {
-				while (!this.stop) {
-					try {
-						this.maxBytes = Math.max(this.maxBytes, Files.size(wal));
-					}
-					catch (IOException ex) {
-						// No WAL at this instant.
-					}
-					try {
-						Thread.sleep(20);
-					}
-					catch (InterruptedException ex) {
-						return;
-					}
-				}
-			}, "wal-sampler");
-			this.thread.setDaemon(true);
-			this.thread.start();
-		}
-
-		long maxBytes() {
-			return this.maxBytes;
-		}
-
-		@Override
-		public void close() throws InterruptedException {
-			this.stop = true;
-			this.thread.join();
-		}
-
-	}
-
-	// ---- Scenario 8 ------------------------------------------------------------------
-
-	private void replicaOutage() throws Exception {
-		int rate = Integer.parseInt(option("outage-rate", "200"));
-		int before = Integer.parseInt(option("outage-before-seconds", "5"));
-		int outage = Integer.parseInt(option("outage-seconds", "30"));
-		int writing = Integer.parseInt(option("outage-writing-seconds", "20"));
-		List<Report.OutageRun> runs = new ArrayList<>();
-		for (int rep = 0; rep < this.reps; rep++) {
-			for (String ms : option("outage-intervals-ms", "0,1000").split(",")) {
-				Duration interval = Duration.ofMillis(Long.parseLong(ms));
-				for (Mode mode : order(List.of(Mode.OURS, Mode.LITESTREAM), rep)) {
-					if (!option("outage-tools", "ours,litestream")
-						.contains((mode == Mode.OURS) ? "ours" : "litestream")) {
-						continue;
-					}
-					Report.OutageRun run = outageRun(mode, interval, rate, before, outage, writing);
-					runs.add(run);
-					log("  " + run);
-				}
-			}
-		}
-		this.report.replicaOutage(runs, rate, before, outage, writing);
-	}
-
-	private Report.OutageRun outageRun(Mode mode, Duration interval, int rate, int before, int outage, int writing)
-			throws Exception {
-		Path dir = Bench.fresh(this.work.resolve("outage")
-			.resolve(mode.name().toLowerCase(Locale.ROOT) + "-sync-" + interval.toMillis() + "ms"));
-		Path db = dir.resolve("bench.db");
-		Workload.createSchema(db);
-		String bucket = "outage-" + (++this.buckets);
-		this.s3proxy.createBucket(bucket);
-		int count = rate * (before + writing);
-		long[] durable = new long[count];
-		try (CountingProxy proxy = new CountingProxy(this.s3proxy.endpoint())) {
-			S3Target target = new S3Target(proxy.endpoint(), bucket, "db", this.s3proxy.basedir());
-			Replication replication = (mode == Mode.OURS)
-					? EngineProcess.start(db, target, interval, "-Xmx256m", dir.resolve("engine.log"))
-					: Litestream.Sidecar.start(this.litestream, db, target,
-							interval.isZero() ? EAGER_LITESTREAM : Duration.ofSeconds(1),
-							interval.isZero() ? EAGER_LITESTREAM : interval, OurReplication.defaultLevels());
-			try (replication; LagWatcher watcher = new LagWatcher(target.level0Directory(), durable)) {
-				long pid = replication.sidecarPid();
-				Workload.Attempts[] attempts = new Workload.Attempts[1];
-				Throwable[] failure = new Throwable[1];
-				Thread writer = new Thread(() -> {
-					try {
-						attempts[0] = Workload.pacedTolerant(db, replication, rate, count, 5000, null);
-					}
-					catch (Throwable ex) {
-						failure[0] = ex;
-					}
-				}, "outage-writer");
-				writer.start();
-				Thread.sleep(before * 1000L);
-				long walBytes;
-				double cpu0;
-				double cpu1;
-				double cpu2;
-				long t0;
-				long t1;
-				long t2;
-				try (WalSampler wal = new WalSampler(db)) {
-					cpu0 = ProcMem.cpuSeconds(pid);
-					t0 = System.nanoTime();
-					proxy.stall(true);
-					writer.join();
-					cpu1 = ProcMem.cpuSeconds(pid);
-					t1 = System.nanoTime();
-					long left = t0 + TimeUnit.SECONDS.toNanos(outage) - System.nanoTime();
-					if (left > 0) {
-						Thread.sleep(TimeUnit.NANOSECONDS.toMillis(left));
-					}
-					cpu2 = ProcMem.cpuSeconds(pid);
-					t2 = System.nanoTime();
-					walBytes = wal.maxBytes();
-				}
-				proxy.stall(false);
-				if (failure[0] != null) {
-					throw new IllegalStateException("writer failed: " + failure[0], failure[0]);
-				}
-				Workload.Attempts a = attempts[0];
-				int last = count - 1;
-				while (last > 0 && a.commitNanos()[last] == 0) {
-					last--;
-				}
-				boolean caught = watcher.awaitRow(last,
-						TimeUnit.SECONDS.toNanos(Long.parseLong(option("outage-catch-up-seconds", "180"))));
-				long caughtAt = caught ? durable[last] : System.nanoTime();
-				// One more second, so that a PUT still in flight when the row was seen is
-				// counted.
-				Thread.sleep(1000);
-				long puts = 0;
-				long l0Puts = 0;
-				long retries = 0;
-				long leaseRequests = 0;
-				java.util.Set<String> held = new java.util.HashSet<>();
-				for (CountingProxy.Event event : proxy.events()) {
-					if (event.op().startsWith("dropped")) {
-						held.add(event.target());
-					}
-				}
-				for (CountingProxy.Event event : proxy.events()) {
-					if (event.nanos() < t2 || event.nanos() > caughtAt || event.op().startsWith("dropped")) {
-						continue;
-					}
-					if (event.op().endsWith("(lease)")) {
-						leaseRequests++;
-					}
-					else if (event.op().startsWith("PUT")) {
-						puts++;
-						if (event.target().contains("/0000/")) {
-							l0Puts++;
-							if (held.contains(event.target())) {
-								retries++;
-							}
-						}
-					}
-				}
-				Files.write(dir.resolve("requests.log"), proxy.requestLog());
-				long dropped = proxy.snapshotAndReset().getOrDefault("dropped", 0L);
-				long[] missing = missingRows(mode, target, dir, db, a);
-				return new Report.OutageRun(mode, interval, cpu1 - cpu0, (t1 - t0) / 1e9, cpu2 - cpu1, (t2 - t1) / 1e9,
-						walBytes, caught ? (caughtAt - t2) / 1e6 : Double.POSITIVE_INFINITY, puts, l0Puts, retries,
-						leaseRequests, a.committed(), a.failed(), dropped, missing[0], missing[1]);
-			}
-		}
-	}
-
-	// ---- Scenario 9 ------------------------------------------------------------------
-
-	private Path sampleAppJar() {
+	Path sampleAppJar() {
 		Path jar = Path.of(option("sample-app-jar", "sample-app/target/sample-app-0.1.0-SNAPSHOT.jar"));
 		if (!Files.isRegularFile(jar)) {
 			throw new IllegalStateException(jar + " is missing: build it with ./mvnw -pl sample-app -am package");
 		}
 		return jar;
-	}
-
-	private void handover() throws Exception {
-		Path jar = sampleAppJar();
-		int notes = Integer.parseInt(option("handover-notes", "300"));
-		List<Handover.Run> runs = new ArrayList<>();
-		for (int rep = 0; rep < this.reps; rep++) {
-			for (String kind : option("handover-replicas", "file,S3Proxy").split(",")) {
-				Path dir = Bench.fresh(this.work.resolve("handover").resolve(kind + "-" + rep));
-				Handover.Run run = Handover.run(jar, this.litestream, dir, target(kind, dir), notes);
-				runs.add(run);
-				log("  " + run);
-			}
-		}
-		this.report.handover(runs, notes);
-	}
-
-	// ---- Scenario 13 -----------------------------------------------------------------
-
-	private void restart() throws Exception {
-		Path jar = sampleAppJar();
-		String baseline = this.options.get("restart-baseline-jar");
-		String baselineLabel = option("restart-baseline-label", "baseline");
-		int notes = Integer.parseInt(option("restart-notes", "100"));
-		List<String> builds = (baseline != null) ? List.of(Restart.THIS_BUILD, baselineLabel)
-				: List.of(Restart.THIS_BUILD);
-		List<Restart.Run> runs = new ArrayList<>();
-		for (int rep = 0; rep < this.reps; rep++) {
-			for (String kind : option("restart-replicas", "file,S3Proxy").split(",")) {
-				for (int i = 0; i < builds.size(); i++) {
-					// Which build goes first rotates
-					String build = builds.get((i + rep) % builds.size());
-					Path buildJar = build.equals(Restart.THIS_BUILD) ? jar : Path.of(baseline);
-					Path dir = Bench.fresh(this.work.resolve("restart")
-						.resolve(kind + "-" + build.replaceAll("[^A-Za-z0-9]+", "-") + "-" + rep));
-					Restart.Run run = Restart.run(build, buildJar, dir, target(kind, dir), notes);
-					runs.add(run);
-					log("  " + run);
-				}
-			}
-		}
-		Restart.report(this.report, runs, notes,
-				(baseline != null)
-						? "\"" + baselineLabel + "\" is the sample application built from "
-								+ option("restart-baseline-description", baseline) + ", which waits for the lease."
-						: "");
 	}
 
 	// ---- Scenario 10 -----------------------------------------------------------------
@@ -907,114 +628,6 @@ public final class BenchmarkMain {
 			}
 		}
 		this.report.section(DurableAcknowledgement.section(runs, rate, seconds, this.reps));
-	}
-
-	// ---- Scenario 11 -----------------------------------------------------------------
-
-	private void atomicTransactions() throws Exception {
-		int writers = Integer.parseInt(option("atomic-writers", "8"));
-		int transactions = Integer.parseInt(option("atomic-transactions", "4000"));
-		Duration limit = Duration.ofSeconds(Long.parseLong(option("atomic-seconds", "6")));
-		List<AtomicTransactions.Config> configs = new ArrayList<>();
-		for (String mode : List.of("IMMEDIATE", "DEFERRED")) {
-			for (int timeout : mode.equals("IMMEDIATE") ? new int[] { -1, 1000 } : new int[] { -1 }) {
-				configs.add(new AtomicTransactions.Config(false, mode, timeout));
-				configs.add(new AtomicTransactions.Config(true, mode, timeout));
-			}
-		}
-		Path dir = Bench.fresh(this.work.resolve("atomic"));
-		List<AtomicTransactions.Run> runs = new ArrayList<>();
-		for (int rep = 0; rep < this.reps; rep++) {
-			for (int i = 0; i < configs.size(); i++) {
-				// Plain and starter alternate; which configuration goes first rotates.
-				AtomicTransactions.Config config = configs.get((i + rep) % configs.size());
-				Path runDir = Bench.fresh(dir.resolve("run-" + runs.size()));
-				AtomicTransactions.Run run = AtomicTransactions.run(runDir, config, writers, transactions, limit);
-				runs.add(run);
-				log("  " + run);
-				if (!this.options.containsKey("keep")) {
-					Bench.delete(runDir);
-				}
-			}
-		}
-		this.report.atomicTransactions(runs, writers, transactions, limit, this.reps);
-		if (!this.options.containsKey("keep")) {
-			Bench.delete(dir);
-		}
-	}
-
-	// ---- Scenario 12 -----------------------------------------------------------------
-
-	private void atomicJpaTransactions() throws Exception {
-		int writers = Integer.parseInt(option("atomic-writers", "8"));
-		int transactions = Integer.parseInt(option("atomic-transactions", "4000"));
-		Duration limit = Duration.ofSeconds(Long.parseLong(option("atomic-seconds", "6")));
-		List<AtomicJpaTransactions.Config> configs = AtomicJpaTransactions.configs();
-		Path dir = Bench.fresh(this.work.resolve("atomic-jpa"));
-		List<AtomicJpaTransactions.Run> runs = new ArrayList<>();
-		for (int rep = 0; rep < this.reps; rep++) {
-			for (int i = 0; i < configs.size(); i++) {
-				AtomicJpaTransactions.Config config = configs.get((i + rep) % configs.size());
-				Path runDir = Bench.fresh(dir.resolve("run-" + runs.size()));
-				AtomicJpaTransactions.Run run = AtomicJpaTransactions.run(runDir, config, writers, transactions, limit);
-				runs.add(run);
-				log("  " + run);
-				if (!this.options.containsKey("keep")) {
-					Bench.delete(runDir);
-				}
-			}
-		}
-		AtomicJpaTransactions.report(this.report, runs, writers, transactions, limit, this.reps);
-		if (!this.options.containsKey("keep")) {
-			Bench.delete(dir);
-		}
-	}
-
-	/**
-	 * Restores the replica with its own tool and counts the acknowledged rows it lacks.
-	 * @return {rows missing below the highest restored row (holes), rows missing above it
-	 * (the replica is behind)}, or {-1, -1} when the tool could not restore the replica
-	 */
-	private long[] missingRows(Mode mode, ReplicaTarget target, Path dir, Path db, Workload.Attempts attempts)
-			throws Exception {
-		Path out = dir.resolve("restored.db");
-		if (mode == Mode.OURS) {
-			new Restorer().restore(target.client(), out,
-					new RestoreOptions(RestoreTarget.latest(), IntegrityCheck.NONE, false, false));
-		}
-		else {
-			try {
-				Bench.run(Litestream.restoreCommand(this.litestream, dir.resolve("litestream.yml"), db, out, null),
-						dir.resolve("restore.log"));
-			}
-			catch (IllegalStateException ex) {
-				// A replica still being uploaded may not be restorable at this moment
-				log("  restore failed: " + ex.getMessage().replace('\n', ' '));
-				return new long[] { -1, -1 };
-			}
-		}
-		java.util.Set<Long> restored = new java.util.HashSet<>();
-		try (Connection c = Workload.open(out, false);
-				Statement s = c.createStatement();
-				java.sql.ResultSet rs = s.executeQuery("SELECT id FROM bench WHERE id >= " + Workload.ROW_BASE)) {
-			while (rs.next()) {
-				restored.add(rs.getLong(1));
-			}
-		}
-		long highest = restored.stream().mapToLong(Long::longValue).max().orElse(-1);
-		long holes = 0;
-		long behind = 0;
-		for (int i = 0; i < attempts.commitNanos().length; i++) {
-			if (attempts.commitNanos()[i] != 0 && !restored.contains(Workload.ROW_BASE + i)) {
-				if (Workload.ROW_BASE + i < highest) {
-					holes++;
-				}
-				else {
-					behind++;
-				}
-			}
-		}
-		return new long[] { holes, behind };
 	}
 
 	static String utcNow() {

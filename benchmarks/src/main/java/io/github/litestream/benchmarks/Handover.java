@@ -14,11 +14,13 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -33,15 +35,18 @@ import io.github.litestream.restore.RestoreTarget;
 import io.github.litestream.restore.Restorer;
 
 /**
- * Scenario 9, a rolling deploy: the sample application (its packaged jar) runs as
- * instance A on its own directory; clients post notes to it continuously; instance B
- * starts on an empty directory against the same replica and takes the lease over (issue
- * 11 item 5); clients write to both, round robin, once B listens; when B's readiness is
- * UP, A gets SIGTERM; the clients go on writing to B, then B stops. Measured: the time
- * from B's process start to its first acknowledged write, the longest gap between two
- * consecutive acknowledged writes the clients saw, and the acknowledged notes missing
- * from the replica afterwards (restored by ours and by {@code litestream
- * restore}). Lease settings are the defaults.
+ * Scenario 9, a rolling deploy: an application (its packaged jar: the sample application,
+ * or the JPA clinic with a start made ~10 s longer after its DataSource) runs as instance
+ * A on its own directory; clients write to it continuously and readers read it; instance
+ * B starts on an empty directory against the same replica and takes the lease over;
+ * clients write to both, round robin, once B listens, and readers read both; when B's
+ * readiness is UP, A gets SIGTERM; the clients go on writing to B, then B stops. A deploy
+ * may also add a Flyway migration that only B has. Measured: the time from B's process
+ * start to its first acknowledged write, the longest gap between two consecutive
+ * acknowledged writes, the longest time in which no instance answered a read, the
+ * acknowledged records missing from the replica afterwards (restored by ours and by
+ * {@code litestream restore}) and from B's own listing, and where the time went
+ * ({@link HandoverPhases}). Lease settings are the defaults.
  */
 final class Handover {
 
@@ -58,37 +63,129 @@ final class Handover {
 	private Handover() {
 	}
 
-	/** What one run measured. */
-	record Run(String kind, double firstWriteMs, double listeningMs, double longestGapMs, int acknowledgedByA,
-			int acknowledgedByB, long lostOurs, long lostOfficial, int refused, double aRefusingMs) {
+	/**
+	 * What one deploy measured; times in ms after B's process start unless named
+	 * otherwise.
+	 *
+	 * @param app the application deployed
+	 * @param kind the replica
+	 * @param migration whether B added a migration
+	 * @param migrated whether the replica's database has B's migration afterwards
+	 * @param firstWriteMs B's first acknowledged write
+	 * @param firstReadMs B's first answered read
+	 * @param listeningMs B's first HTTP answer (any status)
+	 * @param readyMs B's readiness first seen UP
+	 * @param longestGapMs the longest time between two consecutive acknowledged writes
+	 * @param longestReadGapMs the longest time in which no instance answered a read
+	 * @param acknowledgedByA writes A acknowledged
+	 * @param acknowledgedByB writes B acknowledged
+	 * @param lostOurs acknowledged records missing after our restore
+	 * @param lostOfficial acknowledged records missing after {@code litestream restore}
+	 * @param missingOnB acknowledged records B did not list at the end
+	 * @param refused writes answered with an error or not at all
+	 * @param aRefusingMs A's readiness first seen 503
+	 * @param phases the phases read from the logs ({@link HandoverPhases})
+	 * @param load the load average when the deploy started
+	 */
+	record Run(DeployedApp app, String kind, boolean migration, boolean migrated, double firstWriteMs,
+			double firstReadMs, double listeningMs, double readyMs, double longestGapMs, double longestReadGapMs,
+			int acknowledgedByA, int acknowledgedByB, long lostOurs, long lostOfficial, long missingOnB, int refused,
+			double aRefusingMs, Map<String, Double> phases, String load) {
+
+		String deploy() {
+			return this.migration ? "+ migration" : "same schema";
+		}
+
+		long lost() {
+			return this.lostOurs + this.lostOfficial + this.missingOnB;
+		}
 
 		@Override
 		public String toString() {
 			return String.format(java.util.Locale.ROOT,
-					"%s: B start -> listening %.0f ms, -> first acknowledged write %.0f ms; longest gap %.0f ms; "
-							+ "acknowledged A %d, B %d; lost %d (official restore %d); refused %d; A refusing "
-							+ "traffic %.0f ms after B's start",
-					this.kind, this.listeningMs, this.firstWriteMs, this.longestGapMs, this.acknowledgedByA,
-					this.acknowledgedByB, this.lostOurs, this.lostOfficial, this.refused, this.aRefusingMs);
+					"%s %s %s: B start -> listening %.0f ms, -> first read %.0f ms, -> ready %.0f ms, -> first "
+							+ "acknowledged write %.0f ms; longest write pause %.0f ms; longest read gap %.0f ms; "
+							+ "acknowledged A %d, B %d; lost %d (official restore %d, missing on B %d)%s; refused %d; "
+							+ "A refusing traffic %.0f ms after B's start; phases %s; load %s",
+					this.app.label, this.kind, deploy(), this.listeningMs, this.firstReadMs, this.readyMs,
+					this.firstWriteMs, this.longestGapMs, this.longestReadGapMs, this.acknowledgedByA,
+					this.acknowledgedByB, this.lostOurs, this.lostOfficial, this.missingOnB,
+					this.migration ? (this.migrated ? "; migrated" : "; NOT migrated") : "", this.refused,
+					this.aRefusingMs, this.phases, this.load);
 		}
 
 	}
 
-	static Run run(Path jar, Path litestream, Path dir, ReplicaTarget target, int notesPerPhase) throws Exception {
+	/**
+	 * Runs the scenario with the benchmark's options and adds its section to the report.
+	 */
+	static void scenario(BenchmarkMain main) throws Exception {
+		int notes = Integer.parseInt(main.option("handover-notes", "300"));
+		String clinicDelay = main.option("handover-clinic-delay", "10s");
+		List<DeployedApp> apps = new ArrayList<>();
+		for (String key : main.option("handover-apps", "notes,clinic").split(",")) {
+			apps.add(DeployedApp.valueOf(key.toUpperCase(java.util.Locale.ROOT)));
+		}
+		List<Boolean> deploys = Boolean.parseBoolean(main.option("handover-migration", "true")) ? List.of(false, true)
+				: List.of(false);
+		List<Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < main.reps(); rep++) {
+			for (DeployedApp app : apps) {
+				Path jar = Path.of(main.option(app.jarOption, app.defaultJar));
+				if (!Files.isRegularFile(jar)) {
+					throw new IllegalStateException(jar + " is missing: build it with ./mvnw -pl " + app.label
+							+ " -am package -DskipTests (or pass --" + app.jarOption + "=<jar>)");
+				}
+				List<String> extra = (app == DeployedApp.CLINIC) ? List.of("--clinic.startup-delay=" + clinicDelay)
+						: List.of();
+				for (String kind : main.option("handover-replicas", "file,S3Proxy").split(",")) {
+					for (boolean migration : deploys) {
+						Path dir = Bench.fresh(main.work()
+							.resolve("handover")
+							.resolve(app.key() + "-" + kind + (migration ? "-migration-" : "-") + rep));
+						Run run = run(app, jar, extra, main.litestream(), dir, main.target(kind, dir), notes,
+								migration);
+						runs.add(run);
+						BenchmarkMain.log("  " + run);
+					}
+				}
+			}
+		}
+		HandoverReport.report(main.report(), runs, notes, clinicDelay, main.option("handover-build", ""), main.reps());
+	}
+
+	static Run run(DeployedApp app, Path jar, List<String> extra, Path litestream, Path dir, ReplicaTarget target,
+			int notesPerPhase, boolean migration) throws Exception {
+		String load = Bench.loadAverage();
+		List<String> bExtra = new ArrayList<>(extra);
+		if (migration) {
+			Path migrations = Files.createDirectories(dir.resolve("migration"));
+			Files.writeString(migrations.resolve("V99__deploy_adds_an_index.sql"), app.migration + "\n");
+			bExtra.add("--spring.flyway.locations=classpath:db/migration,filesystem:" + migrations);
+		}
 		Clients clients = new Clients();
-		Instance a = new Instance("a", jar, dir, target);
-		Instance b = new Instance("b", jar, dir, target);
+		Readers readers = new Readers();
+		Instance a = new Instance("a", app, jar, dir, target, extra);
+		Instance b = new Instance("b", app, jar, dir, target, bExtra);
 		double listeningMs;
+		double readyMs;
 		double aRefusingMs = Double.NaN;
 		long bStart;
-		try {
+		Instant bStartInstant;
+		long end;
+		List<String> servedByB;
+		try (readers) {
 			a.start();
 			a.awaitReady(Duration.ofMinutes(3));
 			clients.add(a);
 			clients.start();
+			readers.add(a);
+			readers.start();
 			clients.await(a, notesPerPhase, Duration.ofMinutes(2));
+			bStartInstant = Instant.now();
 			bStart = System.nanoTime();
 			b.start();
+			readers.add(b);
 			// B is added to the clients' round robin as soon as it accepts requests.
 			while (!b.answers()) {
 				if (!b.isAlive() || System.nanoTime() - bStart > TimeUnit.MINUTES.toNanos(5)) {
@@ -102,6 +199,7 @@ final class Handover {
 			listeningMs = (System.nanoTime() - bStart) / 1e6;
 			clients.add(b);
 			b.awaitReady(Duration.ofMinutes(3));
+			readyMs = (System.nanoTime() - bStart) / 1e6;
 			if (Double.isNaN(aRefusingMs) && a.readiness() == 503) {
 				aRefusingMs = (System.nanoTime() - bStart) / 1e6;
 			}
@@ -109,6 +207,8 @@ final class Handover {
 			int byB = clients.acknowledged(b);
 			clients.await(b, byB + notesPerPhase, Duration.ofMinutes(2));
 			clients.stop();
+			end = System.nanoTime();
+			servedByB = b.recordNames();
 			b.stop();
 		}
 		finally {
@@ -130,13 +230,28 @@ final class Handover {
 				new RestoreOptions(RestoreTarget.latest(), IntegrityCheck.QUICK, false, false));
 		Path official = dir.resolve("restored-official.db");
 		Path config = dir.resolve("litestream-restore.yml");
-		Files.writeString(config, Litestream.config(dir.resolve("notes.db"), target, Duration.ofSeconds(1),
-				Duration.ofSeconds(1), List.of()));
-		Bench.run(Litestream.restoreCommand(litestream, config, dir.resolve("notes.db"), official, null),
+		Path db = dir.resolve(app.databaseFile);
+		Files.writeString(config,
+				Litestream.config(db, target, Duration.ofSeconds(1), Duration.ofSeconds(1), List.of()));
+		Bench.run(Litestream.restoreCommand(litestream, config, db, official, null),
 				dir.resolve("litestream-restore.log"));
-		return new Run(target.kind(), (firstB - bStart) / 1e6, listeningMs, longestGap / 1e6, clients.count("a"),
-				clients.count("b"), clients.missing(ours), clients.missing(official), clients.refused.get(),
-				aRefusingMs);
+		Set<String> served = new HashSet<>(servedByB);
+		long missingOnB = clients.acknowledged.stream().filter((ack) -> !served.contains(ack.text())).count();
+		return new Run(app, target.kind(), migration, migrated(ours), (firstB - bStart) / 1e6,
+				(readers.firstAnswer("b") - bStart) / 1e6, listeningMs, readyMs, longestGap / 1e6,
+				readers.longestGapMs(end), clients.count("a"), clients.count("b"), clients.missing(app, ours),
+				clients.missing(app, official), missingOnB, clients.refused.get(), aRefusingMs,
+				HandoverPhases.read(a.log, b.log, bStartInstant), load);
+	}
+
+	/** Whether the restored database records the migration a deploy added (V99). */
+	private static boolean migrated(Path restored) throws Exception {
+		try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + restored);
+				Statement statement = connection.createStatement();
+				ResultSet rs = statement
+					.executeQuery("SELECT COUNT(*) FROM flyway_schema_history WHERE version = '99' AND success = 1")) {
+			return rs.next() && rs.getInt(1) == 1;
+		}
 	}
 
 	/** The arguments that point the sample application at the replica. */
@@ -153,10 +268,12 @@ final class Handover {
 		return List.of("--litestream.replicas[0].name=local", "--litestream.replicas[0].url=" + target.root());
 	}
 
-	/** One instance of the sample application, started with {@code java -jar}. */
+	/** One instance of an application, started with {@code java -jar}. */
 	static final class Instance {
 
 		private final String name;
+
+		private final DeployedApp app;
 
 		private final Path jar;
 
@@ -164,17 +281,27 @@ final class Handover {
 
 		private final ReplicaTarget target;
 
+		private final List<String> extra;
+
 		private final int port;
 
 		private final Path log;
 
 		private Process process;
 
+		/** An instance of the sample application. */
 		Instance(String name, Path jar, Path dir, ReplicaTarget target) throws IOException {
+			this(name, DeployedApp.NOTES, jar, dir, target, List.of());
+		}
+
+		Instance(String name, DeployedApp app, Path jar, Path dir, ReplicaTarget target, List<String> extra)
+				throws IOException {
 			this.name = name;
+			this.app = app;
 			this.jar = jar;
 			this.dir = dir;
 			this.target = target;
+			this.extra = extra;
 			try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
 				this.port = socket.getLocalPort();
 			}
@@ -188,9 +315,11 @@ final class Handover {
 		void start() throws IOException {
 			List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
 					"-jar", this.jar.toAbsolutePath().toString(), "--server.port=" + this.port,
-					"--management.server.port=0",
-					"--spring.datasource.url=jdbc:sqlite:" + this.dir.resolve(this.name).resolve("notes.db")));
+					"--management.server.port=0", "--spring.datasource.url=jdbc:sqlite:"
+							+ this.dir.resolve(this.name).resolve(this.app.databaseFile) + this.app.urlParameters));
 			command.addAll(replicaArguments(this.target));
+			command.addAll(this.app.arguments());
+			command.addAll(this.extra);
 			Files.createDirectories(this.dir.resolve(this.name));
 			this.process = Bench.withoutAwsEnvironment(new ProcessBuilder(command))
 				.directory(this.dir.resolve(this.name).toFile())
@@ -253,12 +382,40 @@ final class Handover {
 		}
 
 		int post(String text) throws IOException, InterruptedException {
-			HttpRequest request = HttpRequest.newBuilder(uri("/api/notes"))
+			HttpRequest request = HttpRequest.newBuilder(uri(this.app.writePath))
 				.timeout(Duration.ofSeconds(60))
 				.header("Content-Type", "application/json")
-				.POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + text + "\"}"))
+				.POST(HttpRequest.BodyPublishers.ofString(this.app.writeBody(text)))
 				.build();
 			return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+		}
+
+		/**
+		 * One read of the application's cheap read path.
+		 * @return whether it was answered: 2xx with data
+		 */
+		CompletableFuture<Boolean> readAsync() {
+			HttpRequest request = HttpRequest.newBuilder(uri(this.app.readPath))
+				.timeout(Duration.ofSeconds(5))
+				.GET()
+				.build();
+			return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+				.thenApply((response) -> response.statusCode() / 100 == 2 && this.app.hasData(response.body()))
+				.exceptionally((ex) -> false);
+		}
+
+		/** The names of every record the instance lists. */
+		List<String> recordNames() throws IOException, InterruptedException {
+			HttpRequest request = HttpRequest.newBuilder(uri(this.app.listPath))
+				.timeout(Duration.ofSeconds(60))
+				.GET()
+				.build();
+			HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+			if (response.statusCode() != 200) {
+				throw new IllegalStateException("Instance " + this.name + " answered " + this.app.listPath + " with "
+						+ response.statusCode() + ": " + response.body());
+			}
+			return this.app.recordNames(response.body());
 		}
 
 		void stop() throws InterruptedException {
@@ -364,10 +521,15 @@ final class Handover {
 		}
 
 		long missing(Path restored) throws Exception {
+			return missing(DeployedApp.NOTES, restored);
+		}
+
+		/** The acknowledged records missing from a restored database of {@code app}. */
+		long missing(DeployedApp app, Path restored) throws Exception {
 			Set<String> texts = new HashSet<>();
 			try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + restored);
 					Statement statement = connection.createStatement();
-					ResultSet rs = statement.executeQuery("SELECT text FROM note")) {
+					ResultSet rs = statement.executeQuery(app.restoredQuery)) {
 				while (rs.next()) {
 					texts.add(rs.getString(1));
 				}

@@ -2,6 +2,7 @@ package io.github.litestream.benchmarks;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +68,37 @@ final class Restart {
 		new Restorer().restore(target.client(), restored,
 				new RestoreOptions(RestoreTarget.latest(), IntegrityCheck.QUICK, false, false));
 		return new Run(target.kind(), build, normal, killed, clients.acknowledged(instance), clients.missing(restored));
+	}
+
+	/** Runs the scenario and adds its section to the report. */
+	static void scenario(BenchmarkMain main) throws Exception {
+		Path jar = main.sampleAppJar();
+		String baseline = main.option("restart-baseline-jar", null);
+		String baselineLabel = main.option("restart-baseline-label", "baseline");
+		int notes = Integer.parseInt(main.option("restart-notes", "100"));
+		List<String> builds = (baseline != null) ? List.of(Restart.THIS_BUILD, baselineLabel)
+				: List.of(Restart.THIS_BUILD);
+		List<Restart.Run> runs = new ArrayList<>();
+		for (int rep = 0; rep < main.reps(); rep++) {
+			for (String kind : main.option("restart-replicas", "file,S3Proxy").split(",")) {
+				for (int i = 0; i < builds.size(); i++) {
+					// Which build goes first rotates
+					String build = builds.get((i + rep) % builds.size());
+					Path buildJar = build.equals(Restart.THIS_BUILD) ? jar : Path.of(baseline);
+					Path dir = Bench.fresh(main.work()
+						.resolve("restart")
+						.resolve(kind + "-" + build.replaceAll("[^A-Za-z0-9]+", "-") + "-" + rep));
+					Restart.Run run = Restart.run(build, buildJar, dir, main.target(kind, dir), notes);
+					runs.add(run);
+					BenchmarkMain.log("  " + run);
+				}
+			}
+		}
+		Restart.report(main.report(), runs, notes,
+				(baseline != null)
+						? "\"" + baselineLabel + "\" is the sample application built from "
+								+ main.option("restart-baseline-description", baseline) + ", which waits for the lease."
+						: "");
 	}
 
 	/**
