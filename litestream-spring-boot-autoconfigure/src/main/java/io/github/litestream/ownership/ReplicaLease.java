@@ -6,14 +6,10 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
-import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LeaseConflictException;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.ReplicaClient;
@@ -49,10 +45,7 @@ public final class ReplicaLease {
 	private static final Logger logger = LoggerFactory.getLogger(ReplicaLease.class);
 
 	/** Shortest pause before reading a lease again after a conflict or failure. */
-	private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-
-	/** Longest single wait of the lease thread; it re-reads the clock after it. */
-	private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+	static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
 	enum State {
 
@@ -76,9 +69,8 @@ public final class ReplicaLease {
 
 	private final Runnable onChange;
 
-	private final ReentrantLock lock = new ReentrantLock();
-
-	private final Condition changed = this.lock.newCondition();
+	/** The lease thread, and the condition that every change of state signals. */
+	private final LeaseThread thread;
 
 	private volatile State state;
 
@@ -95,11 +87,6 @@ public final class ReplicaLease {
 	/** The version of {@link #record} in the store, while this engine holds it. */
 	private @Nullable String version;
 
-	/** Bytes of a write whose answer was lost: if the store holds them, they are ours. */
-	private byte @Nullable [] unconfirmed;
-
-	private long unconfirmedSentNanos;
-
 	private long nextAttemptNanos;
 
 	private @Nullable String waitingFor;
@@ -108,10 +95,6 @@ public final class ReplicaLease {
 
 	/** The last failure to reach the lease object, while it cannot be read. */
 	private volatile @Nullable Exception lastFailure;
-
-	private volatile boolean running;
-
-	private @Nullable Thread thread;
 
 	/**
 	 * Why a contender does not hold the lease yet: a live holder ({@code HOLDER}), or a
@@ -125,45 +108,23 @@ public final class ReplicaLease {
 
 	private volatile Obstacle obstacle = Obstacle.NONE;
 
-	/**
-	 * A contender: whether to ask a live holder to hand over (until it holds the lease).
-	 */
-	private volatile boolean requestHandover;
+	/** Asking a holder to hand over, and being asked. */
+	private final HandoverRequests handover;
 
-	/** A holder: told the requester of a handover, once per request. */
-	private volatile @Nullable Consumer<String> handoverHandler;
-
-	/** A holder: the requester whose request was passed to the handler. */
-	private volatile @Nullable String handoverAnnounced;
-
-	/** A holder: no handover attempt before this time, after one was declined. */
-	private volatile long handoverRetryNanos = System.nanoTime();
+	/** The reads and conditional writes of the lease object. */
+	private final LeaseWrites writes;
 
 	/** A holder: the TXID every replica holds, written into the released lease. */
 	private volatile @Nullable Long releaseTxid;
 
-	/** The generation this engine last held, 0 before it held the lease. */
-	private volatile long heldGeneration;
+	/** Whether another instance held the lease after this engine did. */
+	private final SupplantWatch supplanted;
 
-	/** Set once another instance held the lease after this engine did. */
-	private volatile @Nullable String supplantedBy;
-
-	/** Told once when another instance holds the lease after this engine did. */
-	private volatile @Nullable Consumer<String> supplantedHandler;
-
-	/** A contender: the version of the lease object it has seen unchanged since... */
-	private @Nullable String observedVersion;
-
-	/** ...this moment on the monotonic clock. */
-	private long observedSinceNanos;
+	/** A contender: whether it may take another instance's lease now. */
+	private final LeaseContest contest;
 
 	/** A successor: the final TXID of the released lease it took. */
 	private volatile @Nullable Long predecessorFinalTxid;
-
-	/**
-	 * After a restart on the same disk: whether its previous run's lease is taken back.
-	 */
-	private volatile @Nullable TakeBack takeBack;
 
 	ReplicaLease(String database, Clock clock, LeaseConfig config, String replica, ReplicaClient client,
 			Identity identity, OwnershipListener listener, Runnable onChange) {
@@ -175,6 +136,11 @@ public final class ReplicaLease {
 		this.identity = identity;
 		this.listener = listener;
 		this.onChange = onChange;
+		this.handover = new HandoverRequests(database, replica, client, config, clock, identity);
+		this.supplanted = new SupplantWatch(database, replica, identity.instance());
+		this.contest = new LeaseContest(config, identity);
+		this.writes = new LeaseWrites(database, replica, client, identity.instance(), clock);
+		this.thread = new LeaseThread("litestream-" + database + "-lease-" + replica);
 		this.state = this.config.enabled() ? State.WAITING : State.DISABLED;
 	}
 
@@ -197,15 +163,10 @@ public final class ReplicaLease {
 	 * engine starts as the holder, then starts the lease thread.
 	 */
 	void start() {
-		if (this.state != State.WAITING || this.thread != null) {
+		if (this.state != State.WAITING || this.thread.started()) {
 			return;
 		}
-		this.running = true;
-		step();
-		Thread thread = new Thread(this::run, "litestream-" + this.database + "-lease-" + this.replica);
-		thread.setDaemon(true);
-		this.thread = thread;
-		thread.start();
+		this.thread.start(this::step, this::run);
 	}
 
 	/**
@@ -213,17 +174,7 @@ public final class ReplicaLease {
 	 * successor need not wait for it to expire. Call after the last write.
 	 */
 	void stop() {
-		this.running = false;
-		signal();
-		Thread thread = this.thread;
-		if (thread != null && thread != Thread.currentThread()) {
-			try {
-				thread.join(TimeUnit.SECONDS.toMillis(10));
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		this.thread.stop();
 		State before = this.state;
 		if (before == State.HELD || before == State.FENCED || (before == State.CONFLICT && this.version != null)) {
 			release();
@@ -238,17 +189,7 @@ public final class ReplicaLease {
 	 * SIGKILL leaves it. A test seam.
 	 */
 	void abandon() {
-		this.running = false;
-		signal();
-		Thread thread = this.thread;
-		if (thread != null) {
-			try {
-				thread.join(TimeUnit.SECONDS.toMillis(10));
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		this.thread.stop();
 	}
 
 	/**
@@ -278,20 +219,8 @@ public final class ReplicaLease {
 	 * @throws InterruptedException if the calling thread is interrupted
 	 */
 	public boolean awaitNotFenced(long deadlineNanos) throws InterruptedException {
-		this.lock.lock();
-		try {
-			while (isFenced()) {
-				long remaining = deadlineNanos - System.nanoTime();
-				if (remaining <= 0) {
-					return false;
-				}
-				this.changed.awaitNanos(Math.min(remaining, MAX_WAIT_NANOS));
-			}
-			return true;
-		}
-		finally {
-			this.lock.unlock();
-		}
+		return this.thread.<Boolean, RuntimeException>await(deadlineNanos,
+				(remaining) -> !isFenced() ? Boolean.TRUE : (remaining <= 0) ? Boolean.FALSE : null);
 	}
 
 	/**
@@ -323,58 +252,49 @@ public final class ReplicaLease {
 		if (this.state == State.DISABLED) {
 			return true;
 		}
-		this.requestHandover = request;
+		this.handover.asking(request);
 		try {
 			start();
 			long deadline = System.nanoTime() + timeout.toNanos();
-			this.lock.lock();
-			try {
-				while (true) {
-					State current = this.state;
-					if (current == State.HELD) {
-						return true;
-					}
-					if (current != State.WAITING && current != State.FENCED) {
-						return false;
-					}
-					Exception failure = this.lastFailure;
-					if (this.obstacle == Obstacle.UNREADABLE && failure instanceof ReplicaException replicaFailure
-							&& !replicaFailure.retryable()) {
-						// Not a passing failure but a setting (credentials, bucket):
-						// waiting
-						// cannot help, and nothing was taken for "nobody holds it"
-						this.requestHandover = false;
-						throw new LeaseUnavailableException(
-								"Database '" + this.database + "' cannot read the lease of replica '" + this.replica
-										+ "' (" + this.client.leaseLocation() + "): " + failure.getMessage(),
-								failure);
-					}
-					long remaining = deadline - System.nanoTime();
-					if (remaining <= 0) {
-						this.requestHandover = false;
-						if (request) {
-							withdrawRequest();
-						}
-						throw new LeaseUnavailableException("Database '" + this.database
-								+ "' could not take the lease of replica '" + this.replica + "' ("
-								+ this.client.leaseLocation() + ") within " + timeout.toSeconds() + "s: "
-								+ describeState()
-								+ ((this.obstacle == Obstacle.UNREADABLE)
-										? "; the lease cannot be read, so another instance may hold it and this "
-												+ "database is not served meanwhile"
-										: request ? "; the holder did not hand over (is it an older version, or stuck?)"
-												: ""));
-					}
-					this.changed.awaitNanos(Math.min(remaining, MAX_WAIT_NANOS));
+			return this.thread.await(deadline, (remaining) -> {
+				State current = this.state;
+				if (current == State.HELD) {
+					return true;
 				}
-			}
-			finally {
-				this.lock.unlock();
-			}
+				if (current != State.WAITING && current != State.FENCED) {
+					return false;
+				}
+				Exception failure = this.lastFailure;
+				if (this.obstacle == Obstacle.UNREADABLE && failure instanceof ReplicaException replicaFailure
+						&& !replicaFailure.retryable()) {
+					// Not a passing failure but a setting (credentials, bucket): waiting
+					// cannot help, and nothing was taken for "nobody holds it"
+					this.handover.asking(false);
+					throw new LeaseUnavailableException(
+							"Database '" + this.database + "' cannot read the lease of replica '" + this.replica + "' ("
+									+ this.client.leaseLocation() + "): " + failure.getMessage(),
+							failure);
+				}
+				if (remaining <= 0) {
+					this.handover.asking(false);
+					if (request) {
+						this.handover.withdraw();
+					}
+					throw new LeaseUnavailableException("Database '" + this.database
+							+ "' could not take the lease of replica '" + this.replica + "' ("
+							+ this.client.leaseLocation() + ") within " + timeout.toSeconds() + "s: " + describeState()
+							+ ((this.obstacle == Obstacle.UNREADABLE)
+									? "; the lease cannot be read, so another instance may hold it and this "
+											+ "database is not served meanwhile"
+									: request ? "; the holder did not hand over (is it an older version, or stuck?)"
+											: ""));
+				}
+				return null;
+			});
 		}
 		finally {
 			// Only a starting instance asks: one that runs already serves its own state.
-			this.requestHandover = false;
+			this.handover.asking(false);
 		}
 	}
 
@@ -384,18 +304,7 @@ public final class ReplicaLease {
 	 * @throws IOException if the lease cannot be read
 	 */
 	boolean heldByAnother() throws IOException {
-		LeaseObject stored = this.client.readLease();
-		if (stored == null) {
-			return false;
-		}
-		try {
-			LeaseRecord current = LeaseRecord.parse(stored.content());
-			return !this.identity.instance().equals(current.instance()) && !current.isExpiredAt(this.clock.instant());
-		}
-		catch (IllegalArgumentException ex) {
-			// Not a lease: nobody can be said to hold it, nor may it be taken
-			return true;
-		}
+		return this.writes.heldByAnother();
 	}
 
 	/**
@@ -406,9 +315,7 @@ public final class ReplicaLease {
 	 * @throws IOException if the lease cannot be read
 	 */
 	boolean requestedBy(String requester) throws IOException {
-		LeaseObject stored = this.client.readLease();
-		LeaseRecord current = (stored != null) ? parseOrNull(stored) : null;
-		return current != null && requester.equals(current.requestedBy());
+		return this.handover.requestedBy(requester);
 	}
 
 	/**
@@ -417,7 +324,7 @@ public final class ReplicaLease {
 	 * @param takeBack the decision
 	 */
 	void takeBack(TakeBack takeBack) {
-		this.takeBack = takeBack;
+		this.contest.takeBack(takeBack);
 	}
 
 	/**
@@ -427,7 +334,7 @@ public final class ReplicaLease {
 	 * @param handler receives the other holder ({@code host:pid})
 	 */
 	void onSupplanted(Consumer<String> handler) {
-		this.supplantedHandler = handler;
+		this.supplanted.onSupplanted(handler);
 	}
 
 	/**
@@ -435,26 +342,7 @@ public final class ReplicaLease {
 	 * @return its owner ({@code host:pid}), or {@code null}
 	 */
 	public @Nullable String supplantedBy() {
-		return this.supplantedBy;
-	}
-
-	/**
-	 * Records that another instance held the lease after this engine did.
-	 */
-	private void supplanted(@Nullable LeaseRecord other) {
-		if (other == null || this.heldGeneration == 0 || this.supplantedBy != null
-				|| this.identity.instance().equals(other.instance()) || other.generation() <= this.heldGeneration) {
-			return;
-		}
-		String holder = String.valueOf(other.owner());
-		this.supplantedBy = holder;
-		logger.error("Another instance ({}) took the lease of replica '{}' of database '{}' (generation {}) after this "
-				+ "one held it (generation {}): it writes the replica now, and this database is no longer its "
-				+ "newest state", holder, this.replica, this.database, other.generation(), this.heldGeneration);
-		Consumer<String> handler = this.supplantedHandler;
-		if (handler != null) {
-			handler.accept(holder);
-		}
+		return this.supplanted.supplantedBy();
 	}
 
 	/**
@@ -464,7 +352,7 @@ public final class ReplicaLease {
 	 * @param handler receives the requester ({@code host:pid/instance})
 	 */
 	void onHandoverRequested(Consumer<String> handler) {
-		this.handoverHandler = handler;
+		this.handover.onRequested(handler);
 	}
 
 	/**
@@ -473,8 +361,7 @@ public final class ReplicaLease {
 	 * timeout, so attempts are spaced).
 	 */
 	void handoverDeclined() {
-		this.handoverRetryNanos = System.nanoTime() + this.config.ttl().toNanos();
-		this.handoverAnnounced = null;
+		this.handover.declined();
 	}
 
 	/**
@@ -526,8 +413,7 @@ public final class ReplicaLease {
 		if (before == State.HELD || before == State.FENCED) {
 			this.listener.onLeaseLost(this.database, this.replica, message);
 		}
-		this.running = false;
-		signal();
+		this.thread.halt();
 		this.onChange.run();
 	}
 
@@ -558,9 +444,13 @@ public final class ReplicaLease {
 	// ---------------------------------------------------------------- thread
 
 	private void run() {
-		while (this.running) {
+		while (this.thread.running()) {
 			step();
-			awaitNext();
+			long wait = this.nextAttemptNanos - System.nanoTime();
+			if (this.state == State.HELD) {
+				wait = Math.min(wait, this.validUntilNanos - System.nanoTime());
+			}
+			this.thread.pause(wait);
 		}
 		if (this.state == State.CONFLICT) {
 			// Let another instance (perhaps the rightful writer) take it without waiting
@@ -586,53 +476,21 @@ public final class ReplicaLease {
 		}
 	}
 
-	private void awaitNext() {
-		long wait = Math.min(MAX_WAIT_NANOS, this.nextAttemptNanos - System.nanoTime());
-		if (this.state == State.HELD) {
-			wait = Math.min(wait, this.validUntilNanos - System.nanoTime());
-		}
-		this.lock.lock();
-		try {
-			if (this.running && wait > 0) {
-				this.changed.awaitNanos(wait);
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			this.running = false;
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	private void signal() {
-		this.lock.lock();
-		try {
-			this.changed.signalAll();
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
 	// ---------------------------------------------------------------- protocol
 
 	private void acquire() {
 		LeaseObject stored;
 		try {
-			stored = this.client.readLease();
+			stored = this.writes.read();
 		}
 		catch (IOException | RuntimeException ex) {
 			failed("read", ex);
 			return;
 		}
-		if (stored != null && this.unconfirmed != null && Arrays.equals(stored.content(), this.unconfirmed)) {
-			// A write whose answer was lost did arrive
-			held(LeaseRecord.parse(this.unconfirmed), stored.version(), this.unconfirmedSentNanos, null);
+		if (stored != null && this.writes.lostWriteArrived(stored)) {
+			held(this.writes.unconfirmed(), stored.version(), this.writes.unconfirmedSentNanos(), null);
 			return;
 		}
-		this.unconfirmed = null;
 		Instant now = this.clock.instant();
 		long generation = 1;
 		String takenBack = null;
@@ -648,29 +506,10 @@ public final class ReplicaLease {
 						this.config.renewInterval().toNanos());
 				return;
 			}
-			// Only this engine writes its instance ID: a lease that names it (renewed by
-			// an
-			// attempt whose answer was lost, or annotated by a contender) was not taken
-			// by
-			// anyone since
-			boolean ours = this.identity.instance().equals(other.instance());
-			long unchangedNanos = observe(stored.version());
-			boolean live = !ours && !other.isReleased() && unchangedNanos < this.config.ttl().toNanos();
-			TakeBack restart = this.takeBack;
-			if (live && restart != null && restart.allows(other, this.identity)) {
-				takenBack = "taken back at once from this instance's previous run on this disk (" + other.owner()
-						+ ", generation " + other.generation() + "): that process is gone and the local "
-						+ "database is at or past the replica";
-			}
-			else if (live) {
-				// Expiry by observation (DESIGN 4.15): a holder is gone only once its
-				// lease
-				// stayed unchanged for a whole TTL on this instance's monotonic clock;
-				// expires_at compares wall clocks, and a clock that runs ahead would take
-				// a live lease
-				long retry = Math.min(this.config.renewInterval().toNanos(),
-						this.config.ttl().toNanos() - unchangedNanos + MIN_RETRY_NANOS);
-				if (this.requestHandover) {
+			LeaseContest.Verdict verdict = this.contest.judge(other, stored.version());
+			if (!verdict.take()) {
+				long retry = verdict.retryNanos();
+				if (this.handover.asking()) {
 					if (!requestHandover(other, stored.version())) {
 						return;
 					}
@@ -678,22 +517,21 @@ public final class ReplicaLease {
 					retry = Math.min(retry, Math.max(MIN_RETRY_NANOS, this.config.renewInterval().toNanos() / 10));
 				}
 				waitFor(other, "held by " + other.owner() + " (generation " + other.generation() + ", expires at "
-						+ other.expiresAt() + " by its clock)" + (this.requestHandover ? ", asked to hand over" : ""),
+						+ other.expiresAt() + " by its clock)" + (this.handover.asking() ? ", asked to hand over" : ""),
 						retry);
 				return;
 			}
+			takenBack = verdict.why();
 			generation = other.generation() + 1;
 		}
 		LeaseRecord mine = new LeaseRecord(generation, now.plus(this.config.ttl()), this.identity.owner(),
 				this.identity.instance(), this.database, now, null, null, null);
-		byte[] content = mine.encode();
 		long sent = System.nanoTime();
 		try {
-			String written = (stored == null) ? this.client.createLease(content)
-					: this.client.replaceLease(content, stored.version());
+			String written = this.writes.take(stored, mine, sent);
 			this.predecessorFinalTxid = (stored != null) ? predecessorFinalTxid(stored) : null;
 			if (stored != null) {
-				supplanted(parseOrNull(stored));
+				this.supplanted.seen(LeaseRecord.parseOrNull(stored));
 			}
 			held(mine, written, sent, takenBack);
 		}
@@ -702,47 +540,19 @@ public final class ReplicaLease {
 			this.nextAttemptNanos = System.nanoTime() + MIN_RETRY_NANOS;
 		}
 		catch (IOException | RuntimeException ex) {
-			this.unconfirmed = content;
-			this.unconfirmedSentNanos = sent;
 			failed("acquire", ex);
 		}
 	}
 
 	/**
-	 * Records the version of the lease object seen now.
-	 * @return how long it has been seen unchanged, on the monotonic clock
-	 */
-	private long observe(String version) {
-		long now = System.nanoTime();
-		if (!version.equals(this.observedVersion)) {
-			this.observedVersion = version;
-			this.observedSinceNanos = now;
-		}
-		return now - this.observedSinceNanos;
-	}
-
-	/**
-	 * Writes this engine's identity into a live holder's lease as {@code requested_by}
-	 * (with {@code If-Match}, so the holder's renewal keeps it).
+	 * Asks a live holder to hand over ({@link HandoverRequests#request}).
 	 * @return whether the request is in the lease now
 	 */
 	private boolean requestHandover(LeaseRecord holder, String version) {
-		String me = requester();
-		Instant now = this.clock.instant();
-		Instant asked = holder.requestedAt();
-		boolean fresh = asked != null && asked.plus(this.config.ttl().dividedBy(3)).isAfter(now);
-		if (me.equals(holder.requestedBy()) && fresh) {
-			return true;
-		}
 		try {
-			String written = this.client.replaceLease(holder.withRequest(me, now).encode(), version);
-			if (version.equals(this.observedVersion)) {
-				// Our own write is no sign of life of the holder: observation goes on
-				this.observedVersion = written;
-			}
-			if (!me.equals(holder.requestedBy())) {
-				logger.info("Database '{}' asked {} to hand over the lease of replica '{}' (generation {})",
-						this.database, holder.owner(), this.replica, holder.generation());
+			String written = this.handover.request(holder, version);
+			if (written != null) {
+				this.contest.ownWrite(version, written);
 			}
 			return true;
 		}
@@ -757,59 +567,9 @@ public final class ReplicaLease {
 		}
 	}
 
-	/**
-	 * Takes this engine's handover request out of the holder's lease, so the holder does
-	 * not hand over to an instance that gave up. Best effort: a request left behind goes
-	 * stale after the TTL.
-	 */
-	private void withdrawRequest() {
-		// The holder renews meanwhile (a new version): read again and retry, so that it
-		// never hands over to an instance that gave up
-		for (int attempt = 0; attempt < 5; attempt++) {
-			try {
-				LeaseObject stored = this.client.readLease();
-				if (stored == null) {
-					return;
-				}
-				LeaseRecord current = LeaseRecord.parse(stored.content());
-				if (!requester().equals(current.requestedBy())) {
-					return;
-				}
-				this.client.replaceLease(current.withRequest(null, null).encode(), stored.version());
-				return;
-			}
-			catch (LeaseConflictException ex) {
-				// Renewed between the read and the write: again
-			}
-			catch (IOException | RuntimeException ex) {
-				logger.debug("Could not withdraw the handover request from replica '{}' of database '{}': {}",
-						this.replica, this.database, ex.getMessage());
-				return;
-			}
-		}
-	}
-
-	private String requester() {
-		return this.identity.owner() + "/" + this.identity.instance();
-	}
-
-	private static @Nullable LeaseRecord parseOrNull(LeaseObject stored) {
-		try {
-			return LeaseRecord.parse(stored.content());
-		}
-		catch (IllegalArgumentException ex) {
-			return null;
-		}
-	}
-
 	private static @Nullable Long predecessorFinalTxid(LeaseObject stored) {
-		try {
-			LeaseRecord previous = LeaseRecord.parse(stored.content());
-			return previous.isReleased() ? previous.finalTxid() : null;
-		}
-		catch (IllegalArgumentException ex) {
-			return null;
-		}
+		LeaseRecord previous = LeaseRecord.parseOrNull(stored);
+		return (previous != null && previous.isReleased()) ? previous.finalTxid() : null;
 	}
 
 	private void held(LeaseRecord mine, String written, long sentNanos, @Nullable String why) {
@@ -821,23 +581,23 @@ public final class ReplicaLease {
 		boolean fenced = this.state == State.FENCED;
 		this.record = mine;
 		this.version = written;
-		this.unconfirmed = null;
+		this.writes.confirmed();
 		this.validUntilNanos = sentNanos + this.config.fenceAfter().toNanos();
 		this.nextAttemptNanos = sentNanos + this.config.renewInterval().toNanos();
 		this.failures = 0;
 		this.lastFailure = null;
 		this.detail = null;
 		this.term++;
-		this.heldGeneration = mine.generation();
+		this.supplanted.held(mine.generation());
 		this.obstacle = Obstacle.NONE;
 		this.state = State.HELD;
-		this.takeBack = null;
+		this.contest.held();
 		logger.info("Database '{}' holds the lease of replica '{}' ({}), generation {}, until {}{}", this.database,
 				this.replica, this.client.leaseLocation(), mine.generation(), mine.expiresAt(),
 				fenced ? " (taken again after it was not renewed in time)" : (why != null) ? " (" + why + ")" : "");
 		this.listener.onLeaseAcquired(this.database, this.replica, status());
 		this.onChange.run();
-		signal();
+		this.thread.signal();
 	}
 
 	private void renew() {
@@ -850,7 +610,7 @@ public final class ReplicaLease {
 		LeaseRecord renewed = mine.withExpiry(this.clock.instant().plus(this.config.ttl()));
 		long sent = System.nanoTime();
 		try {
-			this.version = this.client.replaceLease(renewed.encode(), expected);
+			this.version = this.writes.renew(renewed, expected);
 			this.record = renewed;
 			this.validUntilNanos = sent + this.config.fenceAfter().toNanos();
 			this.nextAttemptNanos = sent + this.config.renewInterval().toNanos();
@@ -859,7 +619,7 @@ public final class ReplicaLease {
 						this.database, this.failures);
 			}
 			this.failures = 0;
-			announceHandoverRequest(renewed);
+			this.handover.announce(renewed);
 		}
 		catch (LeaseConflictException ex) {
 			renewConflicted(mine, renewed);
@@ -878,26 +638,18 @@ public final class ReplicaLease {
 	private void renewConflicted(LeaseRecord mine, LeaseRecord renewed) {
 		LeaseObject stored;
 		try {
-			stored = this.client.readLease();
+			stored = this.writes.read();
 		}
 		catch (IOException | RuntimeException ex) {
 			failed("read", ex);
 			return;
 		}
-		LeaseRecord current = null;
-		if (stored != null) {
-			try {
-				current = LeaseRecord.parse(stored.content());
-			}
-			catch (IllegalArgumentException ex) {
-				// Not ours any more either way
-			}
-		}
-		if (current != null && current.generation() == mine.generation()
-				&& this.identity.instance().equals(current.instance())) {
+		// Not a lease is not ours any more either way
+		LeaseRecord current = (stored != null) ? LeaseRecord.parseOrNull(stored) : null;
+		if (stored != null && this.writes.ours(current, mine.generation())) {
 			this.version = stored.version();
-			// Renewed next with what is stored, so a handover request (requested_by)
-			// stays
+			// Renewed next with what is stored, so that a handover request
+			// (requested_by) stays
 			this.record = current.withExpiry(renewed.expiresAt());
 			this.nextAttemptNanos = System.nanoTime();
 			return;
@@ -907,79 +659,17 @@ public final class ReplicaLease {
 		lose(current, "taken over by " + holder);
 	}
 
-	/**
-	 * Passes a contender's request for the lease to the handover handler, once.
-	 */
-	private void announceHandoverRequest(LeaseRecord renewed) {
-		String requester = renewed.requestedBy();
-		Instant asked = renewed.requestedAt();
-		if (requester == null || asked == null || requester.equals(this.handoverAnnounced)) {
-			return;
-		}
-		if (!asked.plus(this.config.ttl()).isAfter(this.clock.instant())
-				|| System.nanoTime() - this.handoverRetryNanos < 0) {
-			// A stale request (its requester gave up or died), or one declined recently
-			return;
-		}
-		this.handoverAnnounced = requester;
-		Consumer<String> handler = this.handoverHandler;
-		if (handler == null) {
-			logger.warn("{} asks for the lease of replica '{}' of database '{}'; this engine cannot hand over, so it "
-					+ "keeps the lease until it stops", requester, this.replica, this.database);
-			return;
-		}
-		logger.info("{} asks for the lease of replica '{}' of database '{}': handing the database over", requester,
-				this.replica, this.database);
-		handler.accept(requester);
-	}
-
 	private void release() {
 		LeaseRecord mine = this.record;
 		String expected = this.version;
 		if (mine == null || expected == null || !this.identity.instance().equals(mine.instance())) {
 			return;
 		}
-		Long finalTxid = this.releaseTxid;
-		// A contender's request (requested_by) changes the version without taking the
-		// lease: read it again then, and release what is stored if it is still ours
-		for (int attempt = 0; attempt < 3; attempt++) {
-			LeaseRecord released = mine.withExpiry(LeaseRecord.RELEASED).withFinalTxid(finalTxid);
-			try {
-				this.client.replaceLease(released.encode(), expected);
-				this.record = released;
-				this.version = null;
-				logger.info("Database '{}' released the lease of replica '{}' (generation {}{})", this.database,
-						this.replica, mine.generation(),
-						(finalTxid != null) ? ", final TXID " + LtxFileName.formatTxid(finalTxid) : "");
-				return;
-			}
-			catch (LeaseConflictException ex) {
-				LeaseObject stored;
-				try {
-					stored = this.client.readLease();
-				}
-				catch (IOException | RuntimeException readFailed) {
-					stored = null;
-				}
-				LeaseRecord current = (stored != null) ? parseOrNull(stored) : null;
-				if (current == null || current.generation() != mine.generation()
-						|| !this.identity.instance().equals(current.instance())) {
-					logger.debug("Lease of replica '{}' of database '{}' was taken over before it was released",
-							this.replica, this.database);
-					return;
-				}
-				mine = current;
-				expected = stored.version();
-			}
-			catch (IOException | RuntimeException ex) {
-				logger.warn(
-						"Could not release the lease of replica '{}' of database '{}'; it expires by itself at {}: {}",
-						this.replica, this.database, mine.expiresAt(), ex.getMessage());
-				return;
-			}
+		LeaseRecord released = this.writes.release(mine, expected, this.releaseTxid);
+		if (released != null) {
+			this.record = released;
+			this.version = null;
 		}
-		logger.warn("Could not release the lease of replica '{}' of database '{}' (it kept changing); it expires by "
-				+ "itself at {}", this.replica, this.database, mine.expiresAt());
 	}
 
 	private void fence(String why) {
@@ -1000,7 +690,7 @@ public final class ReplicaLease {
 		if (this.state == State.CONFLICT) {
 			return;
 		}
-		supplanted(current);
+		this.supplanted.seen(current);
 		this.state = State.WAITING;
 		this.record = current;
 		this.version = null;
@@ -1010,11 +700,11 @@ public final class ReplicaLease {
 				+ "is taken again", this.database, this.replica, why);
 		this.listener.onLeaseLost(this.database, this.replica, why);
 		this.onChange.run();
-		signal();
+		this.thread.signal();
 	}
 
 	private void waitFor(@Nullable LeaseRecord other, String why, long retryNanos) {
-		supplanted(other);
+		this.supplanted.seen(other);
 		if (this.state == State.FENCED && other != null) {
 			// Another instance holds it now: this one is a contender again
 			this.state = State.WAITING;
@@ -1029,7 +719,7 @@ public final class ReplicaLease {
 		this.failures = 0;
 		this.lastFailure = null;
 		this.obstacle = (other != null) ? Obstacle.HOLDER : Obstacle.UNREADABLE;
-		signal();
+		this.thread.signal();
 		this.nextAttemptNanos = System.nanoTime() + Math.max(MIN_RETRY_NANOS, retryNanos);
 		if (changed) {
 			logger.info("Database '{}' waits for the lease of replica '{}': {}; nothing is written to it meanwhile",
@@ -1048,7 +738,7 @@ public final class ReplicaLease {
 		if (this.state != State.HELD) {
 			this.detail = message;
 			this.obstacle = Obstacle.UNREADABLE;
-			signal();
+			this.thread.signal();
 		}
 		long backoff = Math.min(this.config.renewInterval().toNanos(),
 				MIN_RETRY_NANOS << Math.min(this.failures - 1, 10));
