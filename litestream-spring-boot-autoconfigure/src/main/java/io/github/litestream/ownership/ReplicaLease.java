@@ -15,8 +15,6 @@ import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The lease of one replica (DESIGN 4.14): the right of one engine at a time to write it,
@@ -39,10 +37,17 @@ import org.slf4j.LoggerFactory;
  * The safety of a take-over rests on the store replacing the lease object atomically
  * under {@code If-Match}, as AWS S3 and the file replica do; releases write an expired
  * lease with {@code If-Match} rather than deleting it, so generations keep rising.
+ * <p>
+ * This class is the loop: it decides, at each wake-up, whether to acquire, renew or
+ * release, and which transition the answer calls for. The parts it drives, one concern
+ * each: {@link LeaseStateMachine} (the state others read, one method per transition),
+ * {@link LeaseWrites} (the conditional writes and a write whose answer was lost),
+ * {@link LeaseContest} (whether a contender may take another's lease now),
+ * {@link HandoverRequests} (asking a holder to hand over, and being asked),
+ * {@link SupplantWatch} (another instance held it after this engine) and
+ * {@link LeaseThread} (the thread and the waits).
  */
 public final class ReplicaLease {
-
-	private static final Logger logger = LoggerFactory.getLogger(ReplicaLease.class);
 
 	/** Shortest pause before reading a lease again after a conflict or failure. */
 	static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
@@ -65,48 +70,17 @@ public final class ReplicaLease {
 
 	private final Clock clock;
 
-	private final OwnershipListener listener;
-
-	private final Runnable onChange;
-
 	/** The lease thread, and the condition that every change of state signals. */
 	private final LeaseThread thread;
 
-	private volatile State state;
+	/** The state others read, and its transitions. */
+	private final LeaseStateMachine lease;
 
-	/** When writing must stop, on the monotonic clock; valid while {@code HELD}. */
-	private volatile long validUntilNanos;
-
-	/** Incremented by every acquisition, so writers know to read the replica again. */
-	private volatile long term;
-
-	private volatile @Nullable LeaseRecord record;
-
-	private volatile @Nullable String detail;
-
-	/** The version of {@link #record} in the store, while this engine holds it. */
+	/** The version of this engine's lease in the store, while it holds it. */
 	private @Nullable String version;
 
+	/** When the lease thread next reads or writes the lease object, monotonic clock. */
 	private long nextAttemptNanos;
-
-	private @Nullable String waitingFor;
-
-	private int failures;
-
-	/** The last failure to reach the lease object, while it cannot be read. */
-	private volatile @Nullable Exception lastFailure;
-
-	/**
-	 * Why a contender does not hold the lease yet: a live holder ({@code HOLDER}), or a
-	 * lease that cannot be read or is not a lease ({@code UNREADABLE}).
-	 */
-	private enum Obstacle {
-
-		NONE, HOLDER, UNREADABLE
-
-	}
-
-	private volatile Obstacle obstacle = Obstacle.NONE;
 
 	/** Asking a holder to hand over, and being asked. */
 	private final HandoverRequests handover;
@@ -134,14 +108,12 @@ public final class ReplicaLease {
 		this.client = client;
 		this.config = config;
 		this.identity = identity;
-		this.listener = listener;
-		this.onChange = onChange;
 		this.handover = new HandoverRequests(database, replica, client, config, clock, identity);
 		this.supplanted = new SupplantWatch(database, replica, identity.instance());
 		this.contest = new LeaseContest(config, identity);
 		this.writes = new LeaseWrites(database, replica, client, identity.instance(), clock);
 		this.thread = new LeaseThread("litestream-" + database + "-lease-" + replica);
-		this.state = this.config.enabled() ? State.WAITING : State.DISABLED;
+		this.lease = new LeaseStateMachine(database, replica, client, config, listener, onChange, this.thread);
 	}
 
 	/**
@@ -163,7 +135,7 @@ public final class ReplicaLease {
 	 * engine starts as the holder, then starts the lease thread.
 	 */
 	void start() {
-		if (this.state != State.WAITING || this.thread.started()) {
+		if (this.lease.state() != State.WAITING || this.thread.started()) {
 			return;
 		}
 		this.thread.start(this::step, this::run);
@@ -175,13 +147,11 @@ public final class ReplicaLease {
 	 */
 	void stop() {
 		this.thread.stop();
-		State before = this.state;
+		State before = this.lease.state();
 		if (before == State.HELD || before == State.FENCED || (before == State.CONFLICT && this.version != null)) {
 			release();
 		}
-		if (before != State.DISABLED) {
-			this.state = State.STOPPED;
-		}
+		this.lease.stopped();
 	}
 
 	/**
@@ -198,8 +168,7 @@ public final class ReplicaLease {
 	 * bound
 	 */
 	public boolean mayWrite() {
-		State current = this.state;
-		return current == State.DISABLED || (current == State.HELD && System.nanoTime() - this.validUntilNanos < 0);
+		return this.lease.mayWrite();
 	}
 
 	/**
@@ -208,7 +177,7 @@ public final class ReplicaLease {
 	 * @return whether fenced
 	 */
 	public boolean isFenced() {
-		return this.state == State.FENCED || (this.state == State.HELD && !mayWrite());
+		return this.lease.isFenced();
 	}
 
 	/**
@@ -231,7 +200,7 @@ public final class ReplicaLease {
 	public void checkWrite(String what) throws LeaseNotHeldException {
 		if (!mayWrite()) {
 			throw new LeaseNotHeldException("Not writing " + what + " to replica '" + this.replica + "' of database '"
-					+ this.database + "': " + describeState());
+					+ this.database + "': " + this.lease.describe());
 		}
 	}
 
@@ -249,7 +218,7 @@ public final class ReplicaLease {
 	 * @throws InterruptedException if the calling thread is interrupted
 	 */
 	boolean awaitHeld(Duration timeout, boolean request) throws LeaseUnavailableException, InterruptedException {
-		if (this.state == State.DISABLED) {
+		if (this.lease.state() == State.DISABLED) {
 			return true;
 		}
 		this.handover.asking(request);
@@ -257,15 +226,15 @@ public final class ReplicaLease {
 			start();
 			long deadline = System.nanoTime() + timeout.toNanos();
 			return this.thread.await(deadline, (remaining) -> {
-				State current = this.state;
+				State current = this.lease.state();
 				if (current == State.HELD) {
 					return true;
 				}
 				if (current != State.WAITING && current != State.FENCED) {
 					return false;
 				}
-				Exception failure = this.lastFailure;
-				if (this.obstacle == Obstacle.UNREADABLE && failure instanceof ReplicaException replicaFailure
+				Exception failure = this.lease.lastFailure();
+				if (this.lease.unreadable() && failure instanceof ReplicaException replicaFailure
 						&& !replicaFailure.retryable()) {
 					// Not a passing failure but a setting (credentials, bucket): waiting
 					// cannot help, and nothing was taken for "nobody holds it"
@@ -282,8 +251,9 @@ public final class ReplicaLease {
 					}
 					throw new LeaseUnavailableException("Database '" + this.database
 							+ "' could not take the lease of replica '" + this.replica + "' ("
-							+ this.client.leaseLocation() + ") within " + timeout.toSeconds() + "s: " + describeState()
-							+ ((this.obstacle == Obstacle.UNREADABLE)
+							+ this.client.leaseLocation() + ") within " + timeout.toSeconds() + "s: "
+							+ this.lease.describe()
+							+ (this.lease.unreadable()
 									? "; the lease cannot be read, so another instance may hold it and this "
 											+ "database is not served meanwhile"
 									: request ? "; the holder did not hand over (is it an older version, or stuck?)"
@@ -388,11 +358,11 @@ public final class ReplicaLease {
 	 * @return the acquisition count; 0 while leases are disabled
 	 */
 	public long term() {
-		return this.term;
+		return this.lease.term();
 	}
 
 	State state() {
-		return this.state;
+		return this.lease.state();
 	}
 
 	/**
@@ -402,43 +372,15 @@ public final class ReplicaLease {
 	 * @param message what was met, for status and logs
 	 */
 	public void conflict(String message) {
-		State before = this.state;
-		if (before == State.CONFLICT || before == State.STOPPED) {
-			return;
-		}
-		this.state = State.CONFLICT;
-		this.detail = message;
-		logger.error("Replica '{}' of database '{}' holds a file this engine did not write: {}. Nothing more is "
-				+ "written to it until the application restarts.", this.replica, this.database, message);
-		if (before == State.HELD || before == State.FENCED) {
-			this.listener.onLeaseLost(this.database, this.replica, message);
-		}
-		this.thread.halt();
-		this.onChange.run();
+		this.lease.conflict(message);
 	}
 
+	/**
+	 * Returns the lease as the engine's status reports it.
+	 * @return the status
+	 */
 	public LeaseStatus status() {
-		State current = this.state;
-		if (current == State.DISABLED) {
-			return LeaseStatus.DISABLED;
-		}
-		LeaseRecord seen = this.record;
-		boolean held = current == State.HELD || current == State.FENCED;
-		return new LeaseStatus(current.name(), (seen != null) ? seen.owner() : null, held,
-				(seen != null) ? seen.generation() : 0, (seen != null) ? seen.expiresAt() : null,
-				(current == State.HELD) ? null : describeState());
-	}
-
-	private String describeState() {
-		String why = this.detail;
-		return switch (this.state) {
-			case DISABLED -> "leases are disabled";
-			case HELD -> "the lease is held";
-			case WAITING -> "waiting for the lease" + ((why != null) ? " (" + why + ")" : "");
-			case FENCED -> "the lease was not renewed in time" + ((why != null) ? " (" + why + ")" : "");
-			case CONFLICT -> "conflict: " + why;
-			case STOPPED -> "stopped";
-		};
+		return this.lease.status();
 	}
 
 	// ---------------------------------------------------------------- thread
@@ -447,12 +389,12 @@ public final class ReplicaLease {
 		while (this.thread.running()) {
 			step();
 			long wait = this.nextAttemptNanos - System.nanoTime();
-			if (this.state == State.HELD) {
-				wait = Math.min(wait, this.validUntilNanos - System.nanoTime());
+			if (this.lease.state() == State.HELD) {
+				wait = Math.min(wait, this.lease.validUntilNanos() - System.nanoTime());
 			}
 			this.thread.pause(wait);
 		}
-		if (this.state == State.CONFLICT) {
+		if (this.lease.state() == State.CONFLICT) {
 			// Let another instance (perhaps the rightful writer) take it without waiting
 			release();
 		}
@@ -460,9 +402,9 @@ public final class ReplicaLease {
 
 	private void step() {
 		long now = System.nanoTime();
-		State current = this.state;
-		if (current == State.HELD && now - this.validUntilNanos >= 0) {
-			fence("the replica did not answer for " + this.config.fenceAfter().toMillis() + " ms");
+		State current = this.lease.state();
+		if (current == State.HELD && now - this.lease.validUntilNanos() >= 0) {
+			this.lease.fence("the replica did not answer for " + this.config.fenceAfter().toMillis() + " ms");
 			current = State.FENCED;
 		}
 		if (now - this.nextAttemptNanos < 0) {
@@ -573,52 +515,31 @@ public final class ReplicaLease {
 	}
 
 	private void held(LeaseRecord mine, String written, long sentNanos, @Nullable String why) {
-		if (this.state == State.CONFLICT) {
-			this.record = mine;
-			this.version = written;
+		this.version = written;
+		if (this.lease.state() == State.CONFLICT) {
+			this.lease.record(mine);
 			return;
 		}
-		boolean fenced = this.state == State.FENCED;
-		this.record = mine;
-		this.version = written;
 		this.writes.confirmed();
-		this.validUntilNanos = sentNanos + this.config.fenceAfter().toNanos();
 		this.nextAttemptNanos = sentNanos + this.config.renewInterval().toNanos();
-		this.failures = 0;
-		this.lastFailure = null;
-		this.detail = null;
-		this.term++;
 		this.supplanted.held(mine.generation());
-		this.obstacle = Obstacle.NONE;
-		this.state = State.HELD;
 		this.contest.held();
-		logger.info("Database '{}' holds the lease of replica '{}' ({}), generation {}, until {}{}", this.database,
-				this.replica, this.client.leaseLocation(), mine.generation(), mine.expiresAt(),
-				fenced ? " (taken again after it was not renewed in time)" : (why != null) ? " (" + why + ")" : "");
-		this.listener.onLeaseAcquired(this.database, this.replica, status());
-		this.onChange.run();
-		this.thread.signal();
+		this.lease.held(mine, sentNanos, why);
 	}
 
 	private void renew() {
-		LeaseRecord mine = this.record;
+		LeaseRecord mine = this.lease.record();
 		String expected = this.version;
 		if (mine == null || expected == null) {
-			this.state = State.WAITING;
+			this.lease.waiting();
 			return;
 		}
 		LeaseRecord renewed = mine.withExpiry(this.clock.instant().plus(this.config.ttl()));
 		long sent = System.nanoTime();
 		try {
 			this.version = this.writes.renew(renewed, expected);
-			this.record = renewed;
-			this.validUntilNanos = sent + this.config.fenceAfter().toNanos();
+			this.lease.renewed(renewed, sent);
 			this.nextAttemptNanos = sent + this.config.renewInterval().toNanos();
-			if (this.failures > 0) {
-				logger.info("Renewed the lease of replica '{}' of database '{}' after {} failed attempts", this.replica,
-						this.database, this.failures);
-			}
-			this.failures = 0;
 			this.handover.announce(renewed);
 		}
 		catch (LeaseConflictException ex) {
@@ -627,7 +548,7 @@ public final class ReplicaLease {
 		catch (IOException | RuntimeException ex) {
 			failed("renew", ex);
 			// Retry well before the fencing bound
-			this.nextAttemptNanos = Math.min(this.nextAttemptNanos, this.validUntilNanos);
+			this.nextAttemptNanos = Math.min(this.nextAttemptNanos, this.lease.validUntilNanos());
 		}
 	}
 
@@ -650,7 +571,7 @@ public final class ReplicaLease {
 			this.version = stored.version();
 			// Renewed next with what is stored, so that a handover request
 			// (requested_by) stays
-			this.record = current.withExpiry(renewed.expiresAt());
+			this.lease.record(current.withExpiry(renewed.expiresAt()));
 			this.nextAttemptNanos = System.nanoTime();
 			return;
 		}
@@ -660,89 +581,39 @@ public final class ReplicaLease {
 	}
 
 	private void release() {
-		LeaseRecord mine = this.record;
+		LeaseRecord mine = this.lease.record();
 		String expected = this.version;
 		if (mine == null || expected == null || !this.identity.instance().equals(mine.instance())) {
 			return;
 		}
 		LeaseRecord released = this.writes.release(mine, expected, this.releaseTxid);
 		if (released != null) {
-			this.record = released;
+			this.lease.record(released);
 			this.version = null;
 		}
 	}
 
-	private void fence(String why) {
-		if (this.state != State.HELD) {
-			return;
-		}
-		this.state = State.FENCED;
-		this.detail = why;
-		logger.warn(
-				"Database '{}' stops writing replica '{}': its lease was not renewed within {} ms ({}); it takes "
-						+ "the lease again once the replica answers",
-				this.database, this.replica, this.config.fenceAfter().toMillis(), why);
-		this.listener.onLeaseLost(this.database, this.replica, "not renewed in time: " + why);
-		this.onChange.run();
-	}
-
 	private void lose(@Nullable LeaseRecord current, String why) {
-		if (this.state == State.CONFLICT) {
+		if (this.lease.state() == State.CONFLICT) {
 			return;
 		}
 		this.supplanted.seen(current);
-		this.state = State.WAITING;
-		this.record = current;
 		this.version = null;
-		this.detail = why;
 		this.nextAttemptNanos = System.nanoTime() + this.config.renewInterval().toNanos();
-		logger.warn("Database '{}' lost the lease of replica '{}': {}; nothing more is written to it until the lease "
-				+ "is taken again", this.database, this.replica, why);
-		this.listener.onLeaseLost(this.database, this.replica, why);
-		this.onChange.run();
-		this.thread.signal();
+		this.lease.lose(current, why);
 	}
 
 	private void waitFor(@Nullable LeaseRecord other, String why, long retryNanos) {
 		this.supplanted.seen(other);
-		if (this.state == State.FENCED && other != null) {
-			// Another instance holds it now: this one is a contender again
-			this.state = State.WAITING;
+		if (this.lease.state() == State.FENCED && other != null) {
 			this.version = null;
 		}
-		// Logged once per holder, not at each of its renewals
-		String waitingFor = (other != null) ? other.owner() + "/" + other.instance() + "/" + other.generation() : why;
-		boolean changed = !waitingFor.equals(this.waitingFor);
-		this.waitingFor = waitingFor;
-		this.record = other;
-		this.detail = why;
-		this.failures = 0;
-		this.lastFailure = null;
-		this.obstacle = (other != null) ? Obstacle.HOLDER : Obstacle.UNREADABLE;
-		this.thread.signal();
+		this.lease.waitFor(other, why);
 		this.nextAttemptNanos = System.nanoTime() + Math.max(MIN_RETRY_NANOS, retryNanos);
-		if (changed) {
-			logger.info("Database '{}' waits for the lease of replica '{}': {}; nothing is written to it meanwhile",
-					this.database, this.replica, why);
-		}
 	}
 
 	private void failed(String action, Exception ex) {
-		this.failures++;
-		this.lastFailure = ex;
-		String message = action + " failed: " + ex.getMessage();
-		if (this.failures == 1) {
-			logger.warn("Could not {} the lease of replica '{}' ({}) of database '{}', retrying: {}", action,
-					this.replica, this.client.leaseLocation(), this.database, ex.getMessage());
-		}
-		if (this.state != State.HELD) {
-			this.detail = message;
-			this.obstacle = Obstacle.UNREADABLE;
-			this.thread.signal();
-		}
-		long backoff = Math.min(this.config.renewInterval().toNanos(),
-				MIN_RETRY_NANOS << Math.min(this.failures - 1, 10));
-		this.nextAttemptNanos = System.nanoTime() + backoff;
+		this.nextAttemptNanos = System.nanoTime() + this.lease.failed(action, ex);
 	}
 
 	/**
