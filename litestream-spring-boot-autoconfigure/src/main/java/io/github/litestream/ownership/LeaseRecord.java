@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.github.litestream.ltx.LtxFileName;
+import io.github.litestream.storage.LeaseObject;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -93,6 +94,20 @@ record LeaseRecord(long generation, Instant expiresAt, @Nullable String owner, @
 			}
 		}
 		json.append('"');
+	}
+
+	/**
+	 * Reads a stored lease object that may not be a lease at all.
+	 * @param stored the lease object
+	 * @return the lease, or {@code null} when it is not one (see {@link #parse})
+	 */
+	static @Nullable LeaseRecord parseOrNull(LeaseObject stored) {
+		try {
+			return parse(stored.content());
+		}
+		catch (IllegalArgumentException ex) {
+			return null;
+		}
 	}
 
 	/**

@@ -6,21 +6,15 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
-import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.storage.LeaseConflictException;
 import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.ReplicaException;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The lease of one replica (DESIGN 4.14): the right of one engine at a time to write it,
@@ -43,19 +37,23 @@ import org.slf4j.LoggerFactory;
  * The safety of a take-over rests on the store replacing the lease object atomically
  * under {@code If-Match}, as AWS S3 and the file replica do; releases write an expired
  * lease with {@code If-Match} rather than deleting it, so generations keep rising.
+ * <p>
+ * This class is the loop: it decides, at each wake-up, whether to acquire, renew or
+ * release, and which transition the answer calls for. The parts it drives, one concern
+ * each: {@link LeaseStateMachine} (the state others read, one method per transition),
+ * {@link LeaseWrites} (the conditional writes and a write whose answer was lost),
+ * {@link LeaseContest} (whether a contender may take another's lease now),
+ * {@link HandoverRequests} (asking a holder to hand over, and being asked),
+ * {@link SupplantWatch} (another instance held it after this engine) and
+ * {@link LeaseThread} (the thread and the waits).
  */
 public final class ReplicaLease {
 
-	private static final Logger logger = LoggerFactory.getLogger(ReplicaLease.class);
-
 	/** Shortest pause before reading a lease again after a conflict or failure. */
-	private static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+	static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
 	/** Longest time between two reads of a lease this engine asked to be handed over. */
 	private static final long HANDOVER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-	/** Longest single wait of the lease thread; it re-reads the clock after it. */
-	private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
 	enum State {
 
@@ -75,98 +73,41 @@ public final class ReplicaLease {
 
 	private final Clock clock;
 
-	private final OwnershipListener listener;
+	/** The lease thread, and the condition that every change of state signals. */
+	private final LeaseThread thread;
 
-	private final Runnable onChange;
+	/** The state others read, and its transitions. */
+	private final LeaseStateMachine lease;
 
-	private final ReentrantLock lock = new ReentrantLock();
-
-	private final Condition changed = this.lock.newCondition();
-
-	private volatile State state;
-
-	/** When writing must stop, on the monotonic clock; valid while {@code HELD}. */
-	private volatile long validUntilNanos;
-
-	/** Incremented by every acquisition, so writers know to read the replica again. */
-	private volatile long term;
-
-	private volatile @Nullable LeaseRecord record;
-
-	private volatile @Nullable String detail;
-
-	/** The version of {@link #record} in the store, while this engine holds it. */
+	/** The version of this engine's lease in the store, while it holds it. */
 	private @Nullable String version;
 
-	/** Bytes of a write whose answer was lost: if the store holds them, they are ours. */
-	private byte @Nullable [] unconfirmed;
-
-	private long unconfirmedSentNanos;
-
+	/** When the lease thread next reads or writes the lease object, monotonic clock. */
 	private long nextAttemptNanos;
 
-	private @Nullable String waitingFor;
-
-	private int failures;
-
-	/** The last failure to reach the lease object, while it cannot be read. */
-	private volatile @Nullable Exception lastFailure;
-
-	private volatile boolean running;
-
-	private @Nullable Thread thread;
-
 	/**
-	 * Why a contender does not hold the lease yet: a live holder ({@code HOLDER}), or a
-	 * lease that cannot be read or is not a lease ({@code UNREADABLE}).
+	 * Set when a waiting engine starts asking for a handover: its request goes out at
+	 * once rather than after the wait its first read scheduled.
 	 */
-	private enum Obstacle {
+	private volatile boolean attemptNow;
 
-		NONE, HOLDER, UNREADABLE
+	/** Asking a holder to hand over, and being asked. */
+	private final HandoverRequests handover;
 
-	}
-
-	private volatile Obstacle obstacle = Obstacle.NONE;
-
-	/**
-	 * A contender: whether to ask a live holder to hand over (until it holds the lease).
-	 */
-	private volatile boolean requestHandover;
-
-	/** A holder: told the requester of a handover, once per request. */
-	private volatile @Nullable Consumer<String> handoverHandler;
-
-	/** A holder: the requester whose request was passed to the handler. */
-	private volatile @Nullable String handoverAnnounced;
-
-	/** A holder: no handover attempt before this time, after one was declined. */
-	private volatile long handoverRetryNanos = System.nanoTime();
+	/** The reads and conditional writes of the lease object. */
+	private final LeaseWrites writes;
 
 	/** A holder: the TXID every replica holds, written into the released lease. */
 	private volatile @Nullable Long releaseTxid;
 
-	/** The generation this engine last held, 0 before it held the lease. */
-	private volatile long heldGeneration;
+	/** Whether another instance held the lease after this engine did. */
+	private final SupplantWatch supplanted;
 
-	/** Set once another instance held the lease after this engine did. */
-	private volatile @Nullable String supplantedBy;
-
-	/** Told once when another instance holds the lease after this engine did. */
-	private volatile @Nullable Consumer<String> supplantedHandler;
-
-	/** A contender: the version of the lease object it has seen unchanged since... */
-	private @Nullable String observedVersion;
-
-	/** ...this moment on the monotonic clock. */
-	private long observedSinceNanos;
+	/** A contender: whether it may take another instance's lease now. */
+	private final LeaseContest contest;
 
 	/** A successor: the final TXID of the released lease it took. */
 	private volatile @Nullable Long predecessorFinalTxid;
-
-	/**
-	 * After a restart on the same disk: whether its previous run's lease is taken back.
-	 */
-	private volatile @Nullable TakeBack takeBack;
 
 	ReplicaLease(String database, Clock clock, LeaseConfig config, String replica, ReplicaClient client,
 			Identity identity, OwnershipListener listener, Runnable onChange) {
@@ -176,9 +117,12 @@ public final class ReplicaLease {
 		this.client = client;
 		this.config = config;
 		this.identity = identity;
-		this.listener = listener;
-		this.onChange = onChange;
-		this.state = this.config.enabled() ? State.WAITING : State.DISABLED;
+		this.handover = new HandoverRequests(database, replica, client, config, clock, identity);
+		this.supplanted = new SupplantWatch(database, replica, identity.instance());
+		this.contest = new LeaseContest(config, identity);
+		this.writes = new LeaseWrites(database, replica, client, identity.instance());
+		this.thread = new LeaseThread("litestream-" + database + "-lease-" + replica);
+		this.lease = new LeaseStateMachine(database, replica, client, config, listener, onChange, this.thread);
 	}
 
 	/**
@@ -200,15 +144,10 @@ public final class ReplicaLease {
 	 * engine starts as the holder, then starts the lease thread.
 	 */
 	void start() {
-		if (this.state != State.WAITING || this.thread != null) {
+		if (this.lease.state() != State.WAITING || this.thread.started()) {
 			return;
 		}
-		this.running = true;
-		step();
-		Thread thread = new Thread(this::run, "litestream-" + this.database + "-lease-" + this.replica);
-		thread.setDaemon(true);
-		this.thread = thread;
-		thread.start();
+		this.thread.start(this::step, this::run);
 	}
 
 	/**
@@ -216,24 +155,12 @@ public final class ReplicaLease {
 	 * successor need not wait for it to expire. Call after the last write.
 	 */
 	void stop() {
-		this.running = false;
-		signal();
-		Thread thread = this.thread;
-		if (thread != null && thread != Thread.currentThread()) {
-			try {
-				thread.join(TimeUnit.SECONDS.toMillis(10));
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
-		State before = this.state;
+		this.thread.stop();
+		State before = this.lease.state();
 		if (before == State.HELD || before == State.FENCED || (before == State.CONFLICT && this.version != null)) {
 			release();
 		}
-		if (before != State.DISABLED) {
-			this.state = State.STOPPED;
-		}
+		this.lease.stopped();
 	}
 
 	/**
@@ -241,17 +168,7 @@ public final class ReplicaLease {
 	 * SIGKILL leaves it. A test seam.
 	 */
 	void abandon() {
-		this.running = false;
-		signal();
-		Thread thread = this.thread;
-		if (thread != null) {
-			try {
-				thread.join(TimeUnit.SECONDS.toMillis(10));
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		this.thread.stop();
 	}
 
 	/**
@@ -260,8 +177,7 @@ public final class ReplicaLease {
 	 * bound
 	 */
 	public boolean mayWrite() {
-		State current = this.state;
-		return current == State.DISABLED || (current == State.HELD && System.nanoTime() - this.validUntilNanos < 0);
+		return this.lease.mayWrite();
 	}
 
 	/**
@@ -270,7 +186,7 @@ public final class ReplicaLease {
 	 * @return whether fenced
 	 */
 	public boolean isFenced() {
-		return this.state == State.FENCED || (this.state == State.HELD && !mayWrite());
+		return this.lease.isFenced();
 	}
 
 	/**
@@ -281,20 +197,8 @@ public final class ReplicaLease {
 	 * @throws InterruptedException if the calling thread is interrupted
 	 */
 	public boolean awaitNotFenced(long deadlineNanos) throws InterruptedException {
-		this.lock.lock();
-		try {
-			while (isFenced()) {
-				long remaining = deadlineNanos - System.nanoTime();
-				if (remaining <= 0) {
-					return false;
-				}
-				this.changed.awaitNanos(Math.min(remaining, MAX_WAIT_NANOS));
-			}
-			return true;
-		}
-		finally {
-			this.lock.unlock();
-		}
+		return this.thread.<Boolean, RuntimeException>await(deadlineNanos,
+				(remaining) -> !isFenced() ? Boolean.TRUE : (remaining <= 0) ? Boolean.FALSE : null);
 	}
 
 	/**
@@ -305,7 +209,7 @@ public final class ReplicaLease {
 	public void checkWrite(String what) throws LeaseNotHeldException {
 		if (!mayWrite()) {
 			throw new LeaseNotHeldException("Not writing " + what + " to replica '" + this.replica + "' of database '"
-					+ this.database + "': " + describeState());
+					+ this.database + "': " + this.lease.describe());
 		}
 	}
 
@@ -323,81 +227,58 @@ public final class ReplicaLease {
 	 * @throws InterruptedException if the calling thread is interrupted
 	 */
 	boolean awaitHeld(Duration timeout, boolean request) throws LeaseUnavailableException, InterruptedException {
-		if (this.state == State.DISABLED) {
+		if (this.lease.state() == State.DISABLED) {
 			return true;
 		}
-		this.requestHandover = request;
+		boolean askingAlready = this.handover.asking();
+		this.handover.asking(request);
+		if (request && !askingAlready && this.thread.started()) {
+			this.attemptNow = true;
+			this.thread.signal();
+		}
 		try {
 			start();
 			long deadline = System.nanoTime() + timeout.toNanos();
-			this.lock.lock();
-			try {
-				while (true) {
-					State current = this.state;
-					if (current == State.HELD) {
-						return true;
-					}
-					if (current != State.WAITING && current != State.FENCED) {
-						return false;
-					}
-					Exception failure = this.lastFailure;
-					if (this.obstacle == Obstacle.UNREADABLE && failure instanceof ReplicaException replicaFailure
-							&& !replicaFailure.retryable()) {
-						// Not a passing failure but a setting (credentials, bucket):
-						// waiting
-						// cannot help, and nothing was taken for "nobody holds it"
-						this.requestHandover = false;
-						throw new LeaseUnavailableException(
-								"Database '" + this.database + "' cannot read the lease of replica '" + this.replica
-										+ "' (" + this.client.leaseLocation() + "): " + failure.getMessage(),
-								failure);
-					}
-					long remaining = deadline - System.nanoTime();
-					if (remaining <= 0) {
-						this.requestHandover = false;
-						if (request) {
-							withdrawRequest();
-						}
-						throw new LeaseUnavailableException("Database '" + this.database
-								+ "' could not take the lease of replica '" + this.replica + "' ("
-								+ this.client.leaseLocation() + ") within " + timeout.toSeconds() + "s: "
-								+ describeState()
-								+ ((this.obstacle == Obstacle.UNREADABLE)
-										? "; the lease cannot be read, so another instance may hold it and this "
-												+ "database is not served meanwhile"
-										: request ? "; the holder did not hand over (is it an older version, or stuck?)"
-												: ""));
-					}
-					this.changed.awaitNanos(Math.min(remaining, MAX_WAIT_NANOS));
+			return this.thread.await(deadline, (remaining) -> {
+				State current = this.lease.state();
+				if (current == State.HELD) {
+					return true;
 				}
-			}
-			finally {
-				this.lock.unlock();
-			}
+				if (current != State.WAITING && current != State.FENCED) {
+					return false;
+				}
+				Exception failure = this.lease.lastFailure();
+				if (this.lease.unreadable() && failure instanceof ReplicaException replicaFailure
+						&& !replicaFailure.retryable()) {
+					// Not a passing failure but a setting (credentials, bucket): waiting
+					// cannot help, and nothing was taken for "nobody holds it"
+					this.handover.asking(false);
+					throw new LeaseUnavailableException(
+							"Database '" + this.database + "' cannot read the lease of replica '" + this.replica + "' ("
+									+ this.client.leaseLocation() + "): " + failure.getMessage(),
+							failure);
+				}
+				if (remaining <= 0) {
+					this.handover.asking(false);
+					if (request) {
+						this.handover.withdraw();
+					}
+					throw new LeaseUnavailableException("Database '" + this.database
+							+ "' could not take the lease of replica '" + this.replica + "' ("
+							+ this.client.leaseLocation() + ") within " + timeout.toSeconds() + "s: "
+							+ this.lease.describe()
+							+ (this.lease.unreadable()
+									? "; the lease cannot be read, so another instance may hold it and this "
+											+ "database is not served meanwhile"
+									: request ? "; the holder did not hand over (is it an older version, or stuck?)"
+											: ""));
+				}
+				return null;
+			});
 		}
 		finally {
 			// Only a starting instance asks: one that runs already serves its own state.
-			this.requestHandover = false;
-		}
-	}
-
-	/**
-	 * Whether another instance holds the lease now (it is neither released nor expired).
-	 * @return whether a live holder other than this engine has it
-	 * @throws IOException if the lease cannot be read
-	 */
-	boolean heldByAnother() throws IOException {
-		LeaseObject stored = this.client.readLease();
-		if (stored == null) {
-			return false;
-		}
-		try {
-			LeaseRecord current = LeaseRecord.parse(stored.content());
-			return !this.identity.instance().equals(current.instance()) && !current.isExpiredAt(this.clock.instant());
-		}
-		catch (IllegalArgumentException ex) {
-			// Not a lease: nobody can be said to hold it, nor may it be taken
-			return true;
+			this.handover.asking(false);
 		}
 	}
 
@@ -409,9 +290,7 @@ public final class ReplicaLease {
 	 * @throws IOException if the lease cannot be read
 	 */
 	boolean requestedBy(String requester) throws IOException {
-		LeaseObject stored = this.client.readLease();
-		LeaseRecord current = (stored != null) ? parseOrNull(stored) : null;
-		return current != null && requester.equals(current.requestedBy());
+		return this.handover.requestedBy(requester);
 	}
 
 	/**
@@ -420,7 +299,7 @@ public final class ReplicaLease {
 	 * @param takeBack the decision
 	 */
 	void takeBack(TakeBack takeBack) {
-		this.takeBack = takeBack;
+		this.contest.takeBack(takeBack);
 	}
 
 	/**
@@ -430,7 +309,7 @@ public final class ReplicaLease {
 	 * @param handler receives the other holder ({@code host:pid})
 	 */
 	void onSupplanted(Consumer<String> handler) {
-		this.supplantedHandler = handler;
+		this.supplanted.onSupplanted(handler);
 	}
 
 	/**
@@ -438,26 +317,7 @@ public final class ReplicaLease {
 	 * @return its owner ({@code host:pid}), or {@code null}
 	 */
 	public @Nullable String supplantedBy() {
-		return this.supplantedBy;
-	}
-
-	/**
-	 * Records that another instance held the lease after this engine did.
-	 */
-	private void supplanted(@Nullable LeaseRecord other) {
-		if (other == null || this.heldGeneration == 0 || this.supplantedBy != null
-				|| this.identity.instance().equals(other.instance()) || other.generation() <= this.heldGeneration) {
-			return;
-		}
-		String holder = String.valueOf(other.owner());
-		this.supplantedBy = holder;
-		logger.error("Another instance ({}) took the lease of replica '{}' of database '{}' (generation {}) after this "
-				+ "one held it (generation {}): it writes the replica now, and this database is no longer its "
-				+ "newest state", holder, this.replica, this.database, other.generation(), this.heldGeneration);
-		Consumer<String> handler = this.supplantedHandler;
-		if (handler != null) {
-			handler.accept(holder);
-		}
+		return this.supplanted.supplantedBy();
 	}
 
 	/**
@@ -467,7 +327,7 @@ public final class ReplicaLease {
 	 * @param handler receives the requester ({@code host:pid/instance})
 	 */
 	void onHandoverRequested(Consumer<String> handler) {
-		this.handoverHandler = handler;
+		this.handover.onRequested(handler);
 	}
 
 	/**
@@ -476,8 +336,7 @@ public final class ReplicaLease {
 	 * timeout, so attempts are spaced).
 	 */
 	void handoverDeclined() {
-		this.handoverRetryNanos = System.nanoTime() + this.config.ttl().toNanos();
-		this.handoverAnnounced = null;
+		this.handover.declined();
 	}
 
 	/**
@@ -504,11 +363,11 @@ public final class ReplicaLease {
 	 * @return the acquisition count; 0 while leases are disabled
 	 */
 	public long term() {
-		return this.term;
+		return this.lease.term();
 	}
 
 	State state() {
-		return this.state;
+		return this.lease.state();
 	}
 
 	/**
@@ -518,54 +377,29 @@ public final class ReplicaLease {
 	 * @param message what was met, for status and logs
 	 */
 	public void conflict(String message) {
-		State before = this.state;
-		if (before == State.CONFLICT || before == State.STOPPED) {
-			return;
-		}
-		this.state = State.CONFLICT;
-		this.detail = message;
-		logger.error("Replica '{}' of database '{}' holds a file this engine did not write: {}. Nothing more is "
-				+ "written to it until the application restarts.", this.replica, this.database, message);
-		if (before == State.HELD || before == State.FENCED) {
-			this.listener.onLeaseLost(this.database, this.replica, message);
-		}
-		this.running = false;
-		signal();
-		this.onChange.run();
+		this.lease.conflict(message);
 	}
 
+	/**
+	 * Returns the lease as the engine's status reports it.
+	 * @return the status
+	 */
 	public LeaseStatus status() {
-		State current = this.state;
-		if (current == State.DISABLED) {
-			return LeaseStatus.DISABLED;
-		}
-		LeaseRecord seen = this.record;
-		boolean held = current == State.HELD || current == State.FENCED;
-		return new LeaseStatus(current.name(), (seen != null) ? seen.owner() : null, held,
-				(seen != null) ? seen.generation() : 0, (seen != null) ? seen.expiresAt() : null,
-				(current == State.HELD) ? null : describeState());
-	}
-
-	private String describeState() {
-		String why = this.detail;
-		return switch (this.state) {
-			case DISABLED -> "leases are disabled";
-			case HELD -> "the lease is held";
-			case WAITING -> "waiting for the lease" + ((why != null) ? " (" + why + ")" : "");
-			case FENCED -> "the lease was not renewed in time" + ((why != null) ? " (" + why + ")" : "");
-			case CONFLICT -> "conflict: " + why;
-			case STOPPED -> "stopped";
-		};
+		return this.lease.status();
 	}
 
 	// ---------------------------------------------------------------- thread
 
 	private void run() {
-		while (this.running) {
+		while (this.thread.running()) {
 			step();
-			awaitNext();
+			long wait = this.nextAttemptNanos - System.nanoTime();
+			if (this.lease.state() == State.HELD) {
+				wait = Math.min(wait, this.lease.validUntilNanos() - System.nanoTime());
+			}
+			this.thread.pause(wait);
 		}
-		if (this.state == State.CONFLICT) {
+		if (this.lease.state() == State.CONFLICT) {
 			// Let another instance (perhaps the rightful writer) take it without waiting
 			release();
 		}
@@ -573,14 +407,15 @@ public final class ReplicaLease {
 
 	private void step() {
 		long now = System.nanoTime();
-		State current = this.state;
-		if (current == State.HELD && now - this.validUntilNanos >= 0) {
-			fence("the replica did not answer for " + this.config.fenceAfter().toMillis() + " ms");
+		State current = this.lease.state();
+		if (current == State.HELD && now - this.lease.validUntilNanos() >= 0) {
+			this.lease.fence("the replica did not answer for " + this.config.fenceAfter().toMillis() + " ms");
 			current = State.FENCED;
 		}
-		if (now - this.nextAttemptNanos < 0) {
+		if (now - this.nextAttemptNanos < 0 && !this.attemptNow) {
 			return;
 		}
+		this.attemptNow = false;
 		if (current == State.HELD) {
 			renew();
 		}
@@ -589,53 +424,21 @@ public final class ReplicaLease {
 		}
 	}
 
-	private void awaitNext() {
-		long wait = Math.min(MAX_WAIT_NANOS, this.nextAttemptNanos - System.nanoTime());
-		if (this.state == State.HELD) {
-			wait = Math.min(wait, this.validUntilNanos - System.nanoTime());
-		}
-		this.lock.lock();
-		try {
-			if (this.running && wait > 0) {
-				this.changed.awaitNanos(wait);
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			this.running = false;
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	private void signal() {
-		this.lock.lock();
-		try {
-			this.changed.signalAll();
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
 	// ---------------------------------------------------------------- protocol
 
 	private void acquire() {
 		LeaseObject stored;
 		try {
-			stored = this.client.readLease();
+			stored = this.writes.read();
 		}
 		catch (IOException | RuntimeException ex) {
 			failed("read", ex);
 			return;
 		}
-		if (stored != null && this.unconfirmed != null && Arrays.equals(stored.content(), this.unconfirmed)) {
-			// A write whose answer was lost did arrive
-			held(LeaseRecord.parse(this.unconfirmed), stored.version(), this.unconfirmedSentNanos, null);
+		if (stored != null && this.writes.lostWriteArrived(stored)) {
+			held(this.writes.unconfirmed(), stored.version(), this.writes.unconfirmedSentNanos(), null);
 			return;
 		}
-		this.unconfirmed = null;
 		Instant now = this.clock.instant();
 		long generation = 1;
 		String takenBack = null;
@@ -651,29 +454,10 @@ public final class ReplicaLease {
 						this.config.renewInterval().toNanos());
 				return;
 			}
-			// Only this engine writes its instance ID: a lease that names it (renewed by
-			// an
-			// attempt whose answer was lost, or annotated by a contender) was not taken
-			// by
-			// anyone since
-			boolean ours = this.identity.instance().equals(other.instance());
-			long unchangedNanos = observe(stored.version());
-			boolean live = !ours && !other.isReleased() && unchangedNanos < this.config.ttl().toNanos();
-			TakeBack restart = this.takeBack;
-			if (live && restart != null && restart.allows(other, this.identity)) {
-				takenBack = "taken back at once from this instance's previous run on this disk (" + other.owner()
-						+ ", generation " + other.generation() + "): that process is gone and the local "
-						+ "database is at or past the replica";
-			}
-			else if (live) {
-				// Expiry by observation (DESIGN 4.15): a holder is gone only once its
-				// lease
-				// stayed unchanged for a whole TTL on this instance's monotonic clock;
-				// expires_at compares wall clocks, and a clock that runs ahead would take
-				// a live lease
-				long retry = Math.min(this.config.renewInterval().toNanos(),
-						this.config.ttl().toNanos() - unchangedNanos + MIN_RETRY_NANOS);
-				if (this.requestHandover) {
+			LeaseContest.Verdict verdict = this.contest.judge(other, stored.version());
+			if (!verdict.take()) {
+				long retry = verdict.retryNanos();
+				if (this.handover.asking()) {
 					if (!requestHandover(other, stored.version())) {
 						return;
 					}
@@ -684,22 +468,21 @@ public final class ReplicaLease {
 							Math.min(HANDOVER_POLL_NANOS, this.config.renewInterval().toNanos() / 10)));
 				}
 				waitFor(other, "held by " + other.owner() + " (generation " + other.generation() + ", expires at "
-						+ other.expiresAt() + " by its clock)" + (this.requestHandover ? ", asked to hand over" : ""),
+						+ other.expiresAt() + " by its clock)" + (this.handover.asking() ? ", asked to hand over" : ""),
 						retry);
 				return;
 			}
+			takenBack = verdict.why();
 			generation = other.generation() + 1;
 		}
 		LeaseRecord mine = new LeaseRecord(generation, now.plus(this.config.ttl()), this.identity.owner(),
 				this.identity.instance(), this.database, now, null, null, null);
-		byte[] content = mine.encode();
 		long sent = System.nanoTime();
 		try {
-			String written = (stored == null) ? this.client.createLease(content)
-					: this.client.replaceLease(content, stored.version());
+			String written = this.writes.take(stored, mine, sent);
 			this.predecessorFinalTxid = (stored != null) ? predecessorFinalTxid(stored) : null;
 			if (stored != null) {
-				supplanted(parseOrNull(stored));
+				this.supplanted.seen(LeaseRecord.parseOrNull(stored));
 			}
 			held(mine, written, sent, takenBack);
 		}
@@ -708,47 +491,19 @@ public final class ReplicaLease {
 			this.nextAttemptNanos = System.nanoTime() + MIN_RETRY_NANOS;
 		}
 		catch (IOException | RuntimeException ex) {
-			this.unconfirmed = content;
-			this.unconfirmedSentNanos = sent;
 			failed("acquire", ex);
 		}
 	}
 
 	/**
-	 * Records the version of the lease object seen now.
-	 * @return how long it has been seen unchanged, on the monotonic clock
-	 */
-	private long observe(String version) {
-		long now = System.nanoTime();
-		if (!version.equals(this.observedVersion)) {
-			this.observedVersion = version;
-			this.observedSinceNanos = now;
-		}
-		return now - this.observedSinceNanos;
-	}
-
-	/**
-	 * Writes this engine's identity into a live holder's lease as {@code requested_by}
-	 * (with {@code If-Match}, so the holder's renewal keeps it).
+	 * Asks a live holder to hand over ({@link HandoverRequests#request}).
 	 * @return whether the request is in the lease now
 	 */
 	private boolean requestHandover(LeaseRecord holder, String version) {
-		String me = requester();
-		Instant now = this.clock.instant();
-		Instant asked = holder.requestedAt();
-		boolean fresh = asked != null && asked.plus(this.config.ttl().dividedBy(3)).isAfter(now);
-		if (me.equals(holder.requestedBy()) && fresh) {
-			return true;
-		}
 		try {
-			String written = this.client.replaceLease(holder.withRequest(me, now).encode(), version);
-			if (version.equals(this.observedVersion)) {
-				// Our own write is no sign of life of the holder: observation goes on
-				this.observedVersion = written;
-			}
-			if (!me.equals(holder.requestedBy())) {
-				logger.info("Database '{}' asked {} to hand over the lease of replica '{}' (generation {})",
-						this.database, holder.owner(), this.replica, holder.generation());
+			String written = this.handover.request(holder, version);
+			if (written != null) {
+				this.contest.ownWrite(version, written);
 			}
 			return true;
 		}
@@ -763,109 +518,38 @@ public final class ReplicaLease {
 		}
 	}
 
-	/**
-	 * Takes this engine's handover request out of the holder's lease, so the holder does
-	 * not hand over to an instance that gave up. Best effort: a request left behind goes
-	 * stale after the TTL.
-	 */
-	private void withdrawRequest() {
-		// The holder renews meanwhile (a new version): read again and retry, so that it
-		// never hands over to an instance that gave up
-		for (int attempt = 0; attempt < 5; attempt++) {
-			try {
-				LeaseObject stored = this.client.readLease();
-				if (stored == null) {
-					return;
-				}
-				LeaseRecord current = LeaseRecord.parse(stored.content());
-				if (!requester().equals(current.requestedBy())) {
-					return;
-				}
-				this.client.replaceLease(current.withRequest(null, null).encode(), stored.version());
-				return;
-			}
-			catch (LeaseConflictException ex) {
-				// Renewed between the read and the write: again
-			}
-			catch (IOException | RuntimeException ex) {
-				logger.debug("Could not withdraw the handover request from replica '{}' of database '{}': {}",
-						this.replica, this.database, ex.getMessage());
-				return;
-			}
-		}
-	}
-
-	private String requester() {
-		return this.identity.owner() + "/" + this.identity.instance();
-	}
-
-	private static @Nullable LeaseRecord parseOrNull(LeaseObject stored) {
-		try {
-			return LeaseRecord.parse(stored.content());
-		}
-		catch (IllegalArgumentException ex) {
-			return null;
-		}
-	}
-
 	private static @Nullable Long predecessorFinalTxid(LeaseObject stored) {
-		try {
-			LeaseRecord previous = LeaseRecord.parse(stored.content());
-			return previous.isReleased() ? previous.finalTxid() : null;
-		}
-		catch (IllegalArgumentException ex) {
-			return null;
-		}
+		LeaseRecord previous = LeaseRecord.parseOrNull(stored);
+		return (previous != null && previous.isReleased()) ? previous.finalTxid() : null;
 	}
 
 	private void held(LeaseRecord mine, String written, long sentNanos, @Nullable String why) {
-		if (this.state == State.CONFLICT) {
-			this.record = mine;
-			this.version = written;
+		this.version = written;
+		if (this.lease.state() == State.CONFLICT) {
+			this.lease.record(mine);
 			return;
 		}
-		boolean fenced = this.state == State.FENCED;
-		this.record = mine;
-		this.version = written;
-		this.unconfirmed = null;
-		this.validUntilNanos = sentNanos + this.config.fenceAfter().toNanos();
+		this.writes.confirmed();
 		this.nextAttemptNanos = sentNanos + this.config.renewInterval().toNanos();
-		this.failures = 0;
-		this.lastFailure = null;
-		this.detail = null;
-		this.term++;
-		this.heldGeneration = mine.generation();
-		this.obstacle = Obstacle.NONE;
-		this.state = State.HELD;
-		this.takeBack = null;
-		logger.info("Database '{}' holds the lease of replica '{}' ({}), generation {}, until {}{}", this.database,
-				this.replica, this.client.leaseLocation(), mine.generation(), mine.expiresAt(),
-				fenced ? " (taken again after it was not renewed in time)" : (why != null) ? " (" + why + ")" : "");
-		this.listener.onLeaseAcquired(this.database, this.replica, status());
-		this.onChange.run();
-		signal();
+		this.supplanted.held(mine.generation());
+		this.contest.held();
+		this.lease.held(mine, sentNanos, why);
 	}
 
 	private void renew() {
-		LeaseRecord mine = this.record;
+		LeaseRecord mine = this.lease.record();
 		String expected = this.version;
 		if (mine == null || expected == null) {
-			this.state = State.WAITING;
+			this.lease.waiting();
 			return;
 		}
 		LeaseRecord renewed = mine.withExpiry(this.clock.instant().plus(this.config.ttl()));
 		long sent = System.nanoTime();
 		try {
-			this.version = this.client.replaceLease(renewed.encode(), expected);
-			this.record = renewed;
-			this.validUntilNanos = sent + this.config.fenceAfter().toNanos();
+			this.version = this.writes.renew(renewed, expected);
+			this.lease.renewed(renewed, sent);
 			this.nextAttemptNanos = sent + this.config.renewInterval().toNanos();
-			if (this.failures > 0) {
-				logger.info("Renewed the lease of replica '{}' of database '{}' after {} failed attempts", this.replica,
-						this.database, this.failures);
-			}
-			this.failures = 0;
-			announceHandoverRequest(renewed);
+			this.handover.announce(renewed);
 		}
 		catch (LeaseConflictException ex) {
 			renewConflicted(mine, renewed);
@@ -873,7 +557,7 @@ public final class ReplicaLease {
 		catch (IOException | RuntimeException ex) {
 			failed("renew", ex);
 			// Retry well before the fencing bound
-			this.nextAttemptNanos = Math.min(this.nextAttemptNanos, this.validUntilNanos);
+			this.nextAttemptNanos = Math.min(this.nextAttemptNanos, this.lease.validUntilNanos());
 		}
 	}
 
@@ -884,27 +568,19 @@ public final class ReplicaLease {
 	private void renewConflicted(LeaseRecord mine, LeaseRecord renewed) {
 		LeaseObject stored;
 		try {
-			stored = this.client.readLease();
+			stored = this.writes.read();
 		}
 		catch (IOException | RuntimeException ex) {
 			failed("read", ex);
 			return;
 		}
-		LeaseRecord current = null;
-		if (stored != null) {
-			try {
-				current = LeaseRecord.parse(stored.content());
-			}
-			catch (IllegalArgumentException ex) {
-				// Not ours any more either way
-			}
-		}
-		if (current != null && current.generation() == mine.generation()
-				&& this.identity.instance().equals(current.instance())) {
+		// Not a lease is not ours any more either way
+		LeaseRecord current = (stored != null) ? LeaseRecord.parseOrNull(stored) : null;
+		if (stored != null && this.writes.ours(current, mine.generation())) {
 			this.version = stored.version();
-			// Renewed next with what is stored, so a handover request (requested_by)
-			// stays
-			this.record = current.withExpiry(renewed.expiresAt());
+			// Renewed next with what is stored, so that a handover request
+			// (requested_by) stays
+			this.lease.record(current.withExpiry(renewed.expiresAt()));
 			this.nextAttemptNanos = System.nanoTime();
 			return;
 		}
@@ -913,152 +589,40 @@ public final class ReplicaLease {
 		lose(current, "taken over by " + holder);
 	}
 
-	/**
-	 * Passes a contender's request for the lease to the handover handler, once.
-	 */
-	private void announceHandoverRequest(LeaseRecord renewed) {
-		String requester = renewed.requestedBy();
-		Instant asked = renewed.requestedAt();
-		if (requester == null || asked == null || requester.equals(this.handoverAnnounced)) {
-			return;
-		}
-		if (!asked.plus(this.config.ttl()).isAfter(this.clock.instant())
-				|| System.nanoTime() - this.handoverRetryNanos < 0) {
-			// A stale request (its requester gave up or died), or one declined recently
-			return;
-		}
-		this.handoverAnnounced = requester;
-		Consumer<String> handler = this.handoverHandler;
-		if (handler == null) {
-			logger.warn("{} asks for the lease of replica '{}' of database '{}'; this engine cannot hand over, so it "
-					+ "keeps the lease until it stops", requester, this.replica, this.database);
-			return;
-		}
-		logger.info("{} asks for the lease of replica '{}' of database '{}': handing the database over", requester,
-				this.replica, this.database);
-		handler.accept(requester);
-	}
-
 	private void release() {
-		LeaseRecord mine = this.record;
+		LeaseRecord mine = this.lease.record();
 		String expected = this.version;
 		if (mine == null || expected == null || !this.identity.instance().equals(mine.instance())) {
 			return;
 		}
-		Long finalTxid = this.releaseTxid;
-		// A contender's request (requested_by) changes the version without taking the
-		// lease: read it again then, and release what is stored if it is still ours
-		for (int attempt = 0; attempt < 3; attempt++) {
-			LeaseRecord released = mine.withExpiry(LeaseRecord.RELEASED).withFinalTxid(finalTxid);
-			try {
-				this.client.replaceLease(released.encode(), expected);
-				this.record = released;
-				this.version = null;
-				logger.info("Database '{}' released the lease of replica '{}' (generation {}{})", this.database,
-						this.replica, mine.generation(),
-						(finalTxid != null) ? ", final TXID " + LtxFileName.formatTxid(finalTxid) : "");
-				return;
-			}
-			catch (LeaseConflictException ex) {
-				LeaseObject stored;
-				try {
-					stored = this.client.readLease();
-				}
-				catch (IOException | RuntimeException readFailed) {
-					stored = null;
-				}
-				LeaseRecord current = (stored != null) ? parseOrNull(stored) : null;
-				if (current == null || current.generation() != mine.generation()
-						|| !this.identity.instance().equals(current.instance())) {
-					logger.debug("Lease of replica '{}' of database '{}' was taken over before it was released",
-							this.replica, this.database);
-					return;
-				}
-				mine = current;
-				expected = stored.version();
-			}
-			catch (IOException | RuntimeException ex) {
-				logger.warn(
-						"Could not release the lease of replica '{}' of database '{}'; it expires by itself at {}: {}",
-						this.replica, this.database, mine.expiresAt(), ex.getMessage());
-				return;
-			}
+		LeaseRecord released = this.writes.release(mine, expected, this.releaseTxid);
+		if (released != null) {
+			this.lease.record(released);
+			this.version = null;
 		}
-		logger.warn("Could not release the lease of replica '{}' of database '{}' (it kept changing); it expires by "
-				+ "itself at {}", this.replica, this.database, mine.expiresAt());
-	}
-
-	private void fence(String why) {
-		if (this.state != State.HELD) {
-			return;
-		}
-		this.state = State.FENCED;
-		this.detail = why;
-		logger.warn(
-				"Database '{}' stops writing replica '{}': its lease was not renewed within {} ms ({}); it takes "
-						+ "the lease again once the replica answers",
-				this.database, this.replica, this.config.fenceAfter().toMillis(), why);
-		this.listener.onLeaseLost(this.database, this.replica, "not renewed in time: " + why);
-		this.onChange.run();
 	}
 
 	private void lose(@Nullable LeaseRecord current, String why) {
-		if (this.state == State.CONFLICT) {
+		if (this.lease.state() == State.CONFLICT) {
 			return;
 		}
-		supplanted(current);
-		this.state = State.WAITING;
-		this.record = current;
+		this.supplanted.seen(current);
 		this.version = null;
-		this.detail = why;
 		this.nextAttemptNanos = System.nanoTime() + this.config.renewInterval().toNanos();
-		logger.warn("Database '{}' lost the lease of replica '{}': {}; nothing more is written to it until the lease "
-				+ "is taken again", this.database, this.replica, why);
-		this.listener.onLeaseLost(this.database, this.replica, why);
-		this.onChange.run();
-		signal();
+		this.lease.lose(current, why);
 	}
 
 	private void waitFor(@Nullable LeaseRecord other, String why, long retryNanos) {
-		supplanted(other);
-		if (this.state == State.FENCED && other != null) {
-			// Another instance holds it now: this one is a contender again
-			this.state = State.WAITING;
+		this.supplanted.seen(other);
+		if (this.lease.state() == State.FENCED && other != null) {
 			this.version = null;
 		}
-		// Logged once per holder, not at each of its renewals
-		String waitingFor = (other != null) ? other.owner() + "/" + other.instance() + "/" + other.generation() : why;
-		boolean changed = !waitingFor.equals(this.waitingFor);
-		this.waitingFor = waitingFor;
-		this.record = other;
-		this.detail = why;
-		this.failures = 0;
-		this.lastFailure = null;
-		this.obstacle = (other != null) ? Obstacle.HOLDER : Obstacle.UNREADABLE;
-		signal();
+		this.lease.waitFor(other, why);
 		this.nextAttemptNanos = System.nanoTime() + Math.max(MIN_RETRY_NANOS, retryNanos);
-		if (changed) {
-			logger.info("Database '{}' waits for the lease of replica '{}': {}; nothing is written to it meanwhile",
-					this.database, this.replica, why);
-		}
 	}
 
 	private void failed(String action, Exception ex) {
-		this.failures++;
-		this.lastFailure = ex;
-		String message = action + " failed: " + ex.getMessage();
-		if (this.failures == 1) {
-			logger.warn("Could not {} the lease of replica '{}' ({}) of database '{}', retrying: {}", action,
-					this.replica, this.client.leaseLocation(), this.database, ex.getMessage());
-		}
-		if (this.state != State.HELD) {
-			this.detail = message;
-			this.obstacle = Obstacle.UNREADABLE;
-			signal();
-		}
-		long backoff = Math.min(this.config.renewInterval().toNanos(),
-				MIN_RETRY_NANOS << Math.min(this.failures - 1, 10));
-		this.nextAttemptNanos = System.nanoTime() + backoff;
+		this.nextAttemptNanos = System.nanoTime() + this.lease.failed(action, ex);
 	}
 
 	/**

@@ -9,8 +9,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.litestream.core.EngineThreads;
 import io.github.litestream.core.ReplicaConfig;
@@ -54,15 +52,12 @@ public final class ReplicaUploader {
 
 	private final ReplicaClient client;
 
-	private final ReentrantLock lock = new ReentrantLock();
-
-	private final Condition changed = this.lock.newCondition();
-
-	private volatile long position = -1;
+	/** The replica's known position, its waiters and this uploader's wake-ups. */
+	private final ReplicaPosition position = new ReplicaPosition();
 
 	/**
 	 * While not {@code -1}: the replica's newest TXID, above which a new history starts
-	 * with a full file ({@link #position} stays unknown until it is written).
+	 * with a full file (the position stays unknown until it is written).
 	 */
 	private volatile long newHistoryAbove = -1;
 
@@ -80,9 +75,6 @@ public final class ReplicaUploader {
 	/** Whether the last attach found the replica ahead in another history. */
 	private volatile boolean refused;
 
-	/** Counts wake-ups, guarded by {@link #lock}. */
-	private long wakeups;
-
 	private long lastUploadNanos;
 
 	private int failures;
@@ -92,7 +84,7 @@ public final class ReplicaUploader {
 	/** Gates every write to the replica (DESIGN 4.14). */
 	private ReplicaLease lease;
 
-	/** The lease term under which {@link #position} was read. */
+	/** The lease term under which the position was read. */
 	private long attachedTerm;
 
 	/**
@@ -172,7 +164,7 @@ public final class ReplicaUploader {
 	 * @return the TXID, or -1 while unknown
 	 */
 	public long position() {
-		return this.position;
+		return this.position.get();
 	}
 
 	/**
@@ -192,7 +184,7 @@ public final class ReplicaUploader {
 		if (!this.lease.mayWrite()) {
 			return false;
 		}
-		return this.uploading || (this.position >= 0 && this.position < this.history.txid());
+		return this.uploading || (this.position.get() >= 0 && this.position.get() < this.history.txid());
 	}
 
 	/**
@@ -245,10 +237,9 @@ public final class ReplicaUploader {
 							+ proof.reason() + "); nothing is written to it, so that instance's state is not "
 							+ "overwritten. Restart the application to restore the newest state");
 				}
-				// Lineage by proof only (DESIGN 4.12): whichever side has the higher
-				// TXID,
-				// a history this database does not provably continue is never continued
-				// nor replaced by it
+				// Lineage by proof only (DESIGN 4.12): whichever side has the
+				// higher TXID, a history this database does not provably continue is
+				// never continued nor replaced by it
 				this.refused = true;
 				throw new ReplicaAheadException("Replica '" + name() + "' (" + location() + ") of database '" + database
 						+ "' holds TXID " + LtxFileName.formatTxid(max) + " (the local TXID is "
@@ -268,7 +259,7 @@ public final class ReplicaUploader {
 	 * The TXID after which local files go to the replica, or {@code -1} while unknown.
 	 */
 	private long uploadedThrough() {
-		long current = this.position;
+		long current = this.position.get();
 		return (current >= 0) ? current : this.newHistoryAbove;
 	}
 
@@ -298,57 +289,7 @@ public final class ReplicaUploader {
 	 * Wakes the upload thread (a file was cut, or the lease changed).
 	 */
 	public void wake() {
-		this.lock.lock();
-		try {
-			this.wakeups++;
-			this.changed.signalAll();
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	private long wakeups() {
-		this.lock.lock();
-		try {
-			return this.wakeups;
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	/**
-	 * Waits unless a wake-up arrived since {@code seen} was read: a wake-up between the
-	 * caller's check of its condition and this wait is not lost.
-	 */
-	private void await(long nanos, long seen) throws InterruptedException {
-		this.lock.lock();
-		try {
-			if (nanos > 0 && this.wakeups == seen) {
-				this.changed.awaitNanos(nanos);
-			}
-		}
-		finally {
-			this.lock.unlock();
-		}
-	}
-
-	/**
-	 * Waits out a backoff; new files do not shorten it, only a stop does.
-	 */
-	private void backoff(long nanos) throws InterruptedException {
-		long deadline = System.nanoTime() + nanos;
-		this.lock.lock();
-		try {
-			long remaining;
-			while (this.running && (remaining = deadline - System.nanoTime()) > 0) {
-				this.changed.awaitNanos(remaining);
-			}
-		}
-		finally {
-			this.lock.unlock();
-		}
+		this.position.wake();
 	}
 
 	/**
@@ -359,31 +300,11 @@ public final class ReplicaUploader {
 	 * @throws InterruptedException if the calling thread is interrupted
 	 */
 	public boolean awaitPosition(long txid, long deadlineNanos) throws InterruptedException {
-		this.lock.lock();
-		try {
-			while (this.position < txid) {
-				long remaining = deadlineNanos - System.nanoTime();
-				if (remaining <= 0) {
-					return false;
-				}
-				this.changed.awaitNanos(remaining);
-			}
-			return true;
-		}
-		finally {
-			this.lock.unlock();
-		}
+		return this.position.awaitAtLeast(txid, deadlineNanos);
 	}
 
 	private void setPosition(long txid) {
-		this.lock.lock();
-		try {
-			this.position = txid;
-			this.changed.signalAll();
-		}
-		finally {
-			this.lock.unlock();
-		}
+		this.position.set(txid);
 	}
 
 	/**
@@ -393,7 +314,7 @@ public final class ReplicaUploader {
 	 */
 	public ReplicaStatus status(Instant now) {
 		double lag = 0;
-		long current = this.position;
+		long current = this.position.get();
 		// While the replica's position is unknown, every change since start counts.
 		Instant oldest = this.history.oldestMissingChange(Math.max(current, 0));
 		if (oldest != null) {
@@ -421,23 +342,23 @@ public final class ReplicaUploader {
 					recordSuccess();
 					continue;
 				}
-				long seen = wakeups();
+				long seen = this.position.wakeups();
 				if (!leaseAllowsUpload()) {
 					if (uploadedThrough() >= 0) {
-						await(TimeUnit.SECONDS.toNanos(1), seen);
+						this.position.await(TimeUnit.SECONDS.toNanos(1), seen);
 					}
 					continue;
 				}
-				if (this.position < 0) {
+				if (this.position.get() < 0) {
 					// A new history: it waits for a full local file above the replica.
 					if (!startNewHistory()) {
-						await(TimeUnit.SECONDS.toNanos(1), seen);
+						this.position.await(TimeUnit.SECONDS.toNanos(1), seen);
 					}
 					recordSuccess();
 					continue;
 				}
 				if (uploadedThrough() >= this.history.txid()) {
-					await(TimeUnit.SECONDS.toNanos(1), seen);
+					this.position.await(TimeUnit.SECONDS.toNanos(1), seen);
 					continue;
 				}
 				// The cut is the cadence (DESIGN 4.11): a replica with the shortest sync
@@ -447,7 +368,7 @@ public final class ReplicaUploader {
 				if (syncInterval().toNanos() > this.history.minSyncIntervalNanos()) {
 					long wait = this.lastUploadNanos + syncInterval().toNanos() - System.nanoTime();
 					if (wait > 0 && this.history.isRunning()) {
-						await(wait, seen);
+						this.position.await(wait, seen);
 						continue;
 					}
 				}
@@ -470,7 +391,7 @@ public final class ReplicaUploader {
 			catch (IOException | RuntimeException ex) {
 				recordFailure(ex);
 				try {
-					backoff(backoffNanos());
+					this.position.backoff(backoffNanos(), () -> this.running);
 				}
 				catch (InterruptedException ie) {
 					Thread.currentThread().interrupt();
@@ -519,17 +440,16 @@ public final class ReplicaUploader {
 	 */
 	private void uploadPending() throws IOException, InterruptedException {
 		LocalStore store = this.history.store();
-		List<LtxFileName> files = localFilesAfter(this.position);
-		boolean behind = Long.compareUnsigned(this.position, this.history.txid()) < 0;
+		List<LtxFileName> files = localFilesAfter(this.position.get());
+		boolean behind = Long.compareUnsigned(this.position.get(), this.history.txid()) < 0;
 		if (files.isEmpty() && !behind) {
 			return;
 		}
 		this.uploading = true;
 		try {
-			if (files.isEmpty() || files.get(0).minTxid() != this.position + 1) {
-				// Behind what the local files hold (a replica proven to be a prefix of
-				// the
-				// restored history): continued from a full snapshot
+			if (files.isEmpty() || files.get(0).minTxid() != this.position.get() + 1) {
+				// Behind what the local files hold (a replica proven to be a prefix
+				// of the restored history): continued from a full snapshot
 				seed(files);
 				return;
 			}
@@ -572,7 +492,7 @@ public final class ReplicaUploader {
 	 */
 	private List<LtxFileName> contiguousRun(List<LtxFileName> files) {
 		List<LtxFileName> run = new ArrayList<>();
-		long next = this.position + 1;
+		long next = this.position.get() + 1;
 		for (LtxFileName file : files) {
 			if (file.minTxid() != next) {
 				break;

@@ -154,6 +154,40 @@ final class ReplicaSet {
 	}
 
 	/**
+	 * The last wait of a stopping engine: until every replica it may write holds the
+	 * final TXID, bounded by the shutdown sync timeout; the outcome is logged either way.
+	 * @param target the final TXID
+	 * @param timeout the shutdown sync timeout
+	 * @return whether every replica it may write had it in time
+	 */
+	boolean awaitFinal(long target, Duration timeout) {
+		boolean replicated;
+		try {
+			replicated = awaitReplicatedWhereWritable(target, timeout);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			replicated = false;
+		}
+		List<String> behind = behind(target);
+		if (replicated && behind.isEmpty()) {
+			logger.info("Stopped replicating database '{}' at TXID {}; every replica has it", this.name,
+					LtxFileName.formatTxid(target));
+		}
+		else if (replicated) {
+			logger.warn("Stopped replicating database '{}' at TXID {}; replicas this instance may not write "
+					+ "lack it: {}", this.name, LtxFileName.formatTxid(target), behind);
+		}
+		else {
+			logger.warn(
+					"Stopped replicating database '{}' at TXID {} before every replica had it "
+							+ "(shutdown sync timeout {}): {}",
+					this.name, LtxFileName.formatTxid(target), timeout, behind);
+		}
+		return replicated;
+	}
+
+	/**
 	 * Waits until every replica this engine may write holds {@code txid}; replicas whose
 	 * lease it does not hold are not waited for.
 	 */
@@ -161,9 +195,9 @@ final class ReplicaSet {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		for (ReplicaUploader uploader : this.uploaders) {
 			if (!uploader.lease().mayWrite() && uploader.lease().isFenced()) {
-				// Cut off a moment ago: the lease thread takes its untouched lease again
-				// as
-				// soon as the replica answers, and the backlog goes up before the stop
+				// Cut off a moment ago: the lease thread takes its untouched lease
+				// again as soon as the replica answers, and the backlog goes up before
+				// the stop
 				uploader.lease().awaitNotFenced(deadline);
 			}
 			if (!uploader.lease().mayWrite()) {

@@ -6,8 +6,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.litestream.core.EngineThreads;
@@ -89,8 +87,8 @@ public final class Replicator implements AutoCloseable {
 	/** Guards the WAL and database state below; held while an L0 file is cut. */
 	private final ReentrantLock lock = new ReentrantLock();
 
-	/** Local TXID to the time of the oldest commit the file holds, for lag. */
-	private final ConcurrentSkipListMap<Long, Instant> changeTimes = new ConcurrentSkipListMap<>();
+	/** The local files kept until every replica holds them, and their commit times. */
+	private final LocalRetention retention;
 
 	private @Nullable EngineConnections connections;
 
@@ -154,6 +152,7 @@ public final class Replicator implements AutoCloseable {
 		this.commitWaiters = new CommitWaiters(this.name, this.replicas.uploaders());
 		this.schedule = new CutSchedule(config, this.replicas.uploaders(), this.cutter);
 		this.checkpointer = new Checkpointer(config, this.cutter, () -> syncLocked(false));
+		this.retention = new LocalRetention(this.name, this.store, this.cutter, this.replicas, this.schedule);
 	}
 
 	/**
@@ -407,29 +406,7 @@ public final class Replicator implements AutoCloseable {
 			logger.warn("Final sync of database '{}' failed: {}", this.name, ex.getMessage());
 			this.listener.onSyncError(this.name, ex);
 		}
-		boolean replicated;
-		try {
-			replicated = this.replicas.awaitReplicatedWhereWritable(target, this.config.shutdownSyncTimeout());
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			replicated = false;
-		}
-		List<String> behind = this.replicas.behind(target);
-		if (replicated && behind.isEmpty()) {
-			logger.info("Stopped replicating database '{}' at TXID {}; every replica has it", this.name,
-					LtxFileName.formatTxid(target));
-		}
-		else if (replicated) {
-			logger.warn("Stopped replicating database '{}' at TXID {}; replicas this instance may not write "
-					+ "lack it: {}", this.name, LtxFileName.formatTxid(target), behind);
-		}
-		else {
-			logger.warn(
-					"Stopped replicating database '{}' at TXID {} before every replica had it "
-							+ "(shutdown sync timeout {}): {}",
-					this.name, LtxFileName.formatTxid(target), this.config.shutdownSyncTimeout(), behind);
-		}
+		boolean replicated = this.replicas.awaitFinal(target, this.config.shutdownSyncTimeout());
 		if (replicated) {
 			this.finalTxid = target;
 		}
@@ -518,14 +495,12 @@ public final class Replicator implements AutoCloseable {
 
 	/** Local TXIDs whose commit time the engine still tracks for lag. */
 	int trackedChanges() {
-		return this.changeTimes.size();
+		return this.retention.trackedChanges();
 	}
 
 	void setCheckpointWindow(Runnable checkpointWindow) {
 		this.checkpointer.setCheckpointWindow(checkpointWindow);
 	}
-
-	// ---------------------------------------------------------------- recovery
 
 	// ---------------------------------------------------------------- sync loop
 
@@ -605,7 +580,7 @@ public final class Replicator implements AutoCloseable {
 			this.schedule.markCut();
 			return null;
 		}
-		this.changeTimes.put(result.txid(), changedAt);
+		this.retention.cut(result.txid(), changedAt);
 		this.lastSyncAt = result.timestamp();
 		if (this.lastSyncError != null) {
 			logger.info("Sync of database '{}' recovered", this.name);
@@ -674,28 +649,11 @@ public final class Replicator implements AutoCloseable {
 	}
 
 	/**
-	 * Removes local files every replica holds, keeping the newest one (it proves where
-	 * the WAL continues after a restart).
+	 * Removes local files every replica holds, keeping the newest one
+	 * ({@link LocalRetention#prune()}).
 	 */
 	void pruneLocalFiles() {
-		long min = this.replicas.isEmpty() ? this.cutter.txid() : this.replicas.replicatedTxid();
-		if (min < 0) {
-			return;
-		}
-		try {
-			List<LtxFileName> files = this.store.list();
-			for (int i = 0; i < files.size() - 1; i++) {
-				LtxFileName file = files.get(i);
-				if (file.maxTxid() <= min) {
-					this.store.delete(file);
-					this.cutter.pruned(file.maxTxid());
-				}
-			}
-			this.changeTimes.headMap(min, true).clear();
-		}
-		catch (IOException ex) {
-			logger.debug("Pruning local files of database '{}' failed", this.name, ex);
-		}
+		this.retention.prune();
 	}
 
 	/**
@@ -703,11 +661,7 @@ public final class Replicator implements AutoCloseable {
 	 * or {@code null} when it holds everything.
 	 */
 	@Nullable Instant oldestMissingChange(long position) {
-		Map.Entry<Long, Instant> entry = this.changeTimes.higherEntry(position);
-		if (entry != null && entry.getKey() <= this.cutter.txid()) {
-			return entry.getValue();
-		}
-		return this.schedule.dirtySince();
+		return this.retention.oldestMissingChange(position);
 	}
 
 	private enum State {

@@ -9,8 +9,9 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -511,6 +512,9 @@ class ReplicatorAdverseConditionsTests {
 	 */
 	private static final class HangingReplicaClient extends ForwardingReplicaClient {
 
+		private static final Set<Call> FILE_CALLS = EnumSet.of(Call.LIST, Call.OPEN, Call.WRITE, Call.CREATE,
+				Call.DELETE);
+
 		private final CountDownLatch never = new CountDownLatch(1);
 
 		final AtomicInteger hanging = new AtomicInteger();
@@ -521,8 +525,10 @@ class ReplicatorAdverseConditionsTests {
 			super(delegate);
 		}
 
-		private void maybeHang() throws IOException {
-			if (!this.hang) {
+		@Override
+		protected void beforeRequest(Call call) throws IOException {
+			// The file requests hang; downloads and the lease pass
+			if (!this.hang || !FILE_CALLS.contains(call)) {
 				return;
 			}
 			this.hanging.incrementAndGet();
@@ -536,38 +542,6 @@ class ReplicatorAdverseConditionsTests {
 			finally {
 				this.hanging.decrementAndGet();
 			}
-		}
-
-		@Override
-		public List<LtxFileInfo> listFiles(int level, long minTxidAtLeast) throws IOException {
-			maybeHang();
-			return super.listFiles(level, minTxidAtLeast);
-		}
-
-		@Override
-		public InputStream openFile(int level, long minTxid, long maxTxid) throws IOException {
-			maybeHang();
-			return super.openFile(level, minTxid, maxTxid);
-		}
-
-		@Override
-		public LtxFileInfo writeFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
-				throws IOException {
-			maybeHang();
-			return super.writeFile(level, minTxid, maxTxid, timestamp, data);
-		}
-
-		@Override
-		public LtxFileInfo createFile(int level, long minTxid, long maxTxid, Instant timestamp, InputStream data)
-				throws IOException {
-			maybeHang();
-			return super.createFile(level, minTxid, maxTxid, timestamp, data);
-		}
-
-		@Override
-		public void deleteFiles(Collection<LtxFileInfo> files) throws IOException {
-			maybeHang();
-			super.deleteFiles(files);
 		}
 
 	}

@@ -2,25 +2,21 @@ package io.github.litestream.s3e2e;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.litestream.testsupport.LoopbackProxy;
 
 /**
  * A TCP proxy on a loopback port between an S3 client and the S3 server, which can delay
  * traffic, answer HTTP 500/503 or reset connections, to inject faults without mocks.
  * Switching the mode also closes the open connections, so pooled keep-alive connections
- * cannot bypass the new mode.
+ * cannot bypass the new mode. The proxy itself is {@link LoopbackProxy}'s.
  */
-final class FaultProxy implements AutoCloseable {
+final class FaultProxy extends LoopbackProxy {
 
 	/**
 	 * What the proxy does with new connections.
@@ -44,12 +40,6 @@ final class FaultProxy implements AutoCloseable {
 
 	}
 
-	private final ServerSocket server;
-
-	private final InetSocketAddress upstream;
-
-	private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-
 	private final AtomicLong bytesFromClients = new AtomicLong();
 
 	private final AtomicLong connections = new AtomicLong();
@@ -58,32 +48,20 @@ final class FaultProxy implements AutoCloseable {
 
 	private volatile Duration delay = Duration.ofMillis(200);
 
-	private volatile boolean closed;
-
-	private FaultProxy(ServerSocket server, InetSocketAddress upstream) {
-		this.server = server;
-		this.upstream = upstream;
+	private FaultProxy(URI upstream) throws IOException {
+		super("fault-proxy", upstream);
 	}
 
 	static FaultProxy start(URI upstream) throws IOException {
-		ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-		FaultProxy proxy = new FaultProxy(server, new InetSocketAddress(upstream.getHost(), upstream.getPort()));
-		Thread acceptor = new Thread(proxy::acceptLoop, "fault-proxy-accept");
-		acceptor.setDaemon(true);
-		acceptor.start();
+		FaultProxy proxy = new FaultProxy(upstream);
+		proxy.startAccepting();
 		return proxy;
-	}
-
-	URI endpoint() {
-		return URI.create("http://127.0.0.1:" + this.server.getLocalPort());
 	}
 
 	void mode(Mode mode) {
 		this.mode = mode;
 		// Kept-alive connections were set up under the old mode: drop them
-		for (Socket socket : this.open) {
-			closeQuietly(socket);
-		}
+		closeOpen();
 	}
 
 	void delay(Duration delay) {
@@ -101,32 +79,13 @@ final class FaultProxy implements AutoCloseable {
 		return this.connections.get();
 	}
 
-	private void acceptLoop() {
-		while (!this.closed) {
-			Socket client;
-			try {
-				client = this.server.accept();
-			}
-			catch (IOException ex) {
-				return;
-			}
-			this.connections.incrementAndGet();
-			Thread handler = new Thread(() -> handle(client), "fault-proxy-connection");
-			handler.setDaemon(true);
-			handler.start();
-		}
-	}
-
-	private void handle(Socket client) {
-		this.open.add(client);
+	@Override
+	protected void handle(Socket client) {
+		this.connections.incrementAndGet();
 		try {
 			Mode mode = this.mode;
 			switch (mode) {
-				case RESET -> {
-					// SO_LINGER 0 makes close() send RST instead of FIN
-					client.setSoLinger(true, 0);
-					client.close();
-				}
+				case RESET -> reset(client);
 				case HTTP_500, HTTP_503 ->
 					answer(client, (mode == Mode.HTTP_500) ? "500 Internal Server Error" : "503 Service Unavailable");
 				default -> forward(client);
@@ -134,10 +93,6 @@ final class FaultProxy implements AutoCloseable {
 		}
 		catch (IOException ex) {
 			// The client or the mode switch closed the connection
-		}
-		finally {
-			this.open.remove(client);
-			closeQuietly(client);
 		}
 	}
 
@@ -160,71 +115,34 @@ final class FaultProxy implements AutoCloseable {
 	}
 
 	private void forward(Socket client) throws IOException {
-		try (Socket upstream = new Socket()) {
-			upstream.connect(this.upstream, 5000);
-			this.open.add(upstream);
+		Socket upstream = connectUpstream();
+		try {
+			Thread back = new Thread(() -> pump(upstream, client, ChunkHook.NONE, false), "fault-proxy-back");
+			back.setDaemon(true);
+			back.start();
+			pump(client, upstream, this::fromClient, false);
 			try {
-				Thread back = new Thread(() -> pump(upstream, client, false), "fault-proxy-back");
-				back.setDaemon(true);
-				back.start();
-				pump(client, upstream, true);
-				try {
-					back.join(Duration.ofMinutes(1).toMillis());
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-				}
+				back.join(Duration.ofMinutes(1).toMillis());
 			}
-			finally {
-				this.open.remove(upstream);
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
 			}
+		}
+		finally {
+			release(upstream);
 		}
 	}
 
-	private void pump(Socket from, Socket to, boolean fromClient) {
-		byte[] buffer = new byte[64 * 1024];
-		try {
-			InputStream in = from.getInputStream();
-			OutputStream out = to.getOutputStream();
-			int n;
-			while ((n = in.read(buffer)) >= 0) {
-				if (fromClient) {
-					this.bytesFromClients.addAndGet(n);
-					if (this.mode == Mode.DELAY) {
-						// Slows each chunk down, as a congested link would
-						Thread.sleep(this.delay.toMillis());
-					}
-				}
-				out.write(buffer, 0, n);
-				out.flush();
-			}
-			to.shutdownOutput();
+	/**
+	 * Counts a chunk from a client and, in {@link Mode#DELAY}, slows it down as a
+	 * congested link would.
+	 */
+	private boolean fromClient(int length) throws InterruptedException {
+		this.bytesFromClients.addAndGet(length);
+		if (this.mode == Mode.DELAY) {
+			Thread.sleep(this.delay.toMillis());
 		}
-		catch (IOException ex) {
-			closeQuietly(from);
-			closeQuietly(to);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-	}
-
-	private static void closeQuietly(Socket socket) {
-		try {
-			socket.close();
-		}
-		catch (IOException ex) {
-			// Already gone
-		}
-	}
-
-	@Override
-	public void close() throws IOException {
-		this.closed = true;
-		this.server.close();
-		for (Socket socket : this.open) {
-			closeQuietly(socket);
-		}
+		return true;
 	}
 
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -63,8 +64,7 @@ public final class BootAppInstance implements AutoCloseable {
 		List<String> all = new ArrayList<>(
 				List.of("--server.port=0", "--management.server.port=0", "--spring.main.banner-mode=off",
 						// The ports come from the "Tomcat started on port" lines, also
-						// under a
-						// logback-test.xml that raises the root level.
+						// under a logback-test.xml that raises the root level.
 						"--logging.level.org.springframework.boot=INFO"));
 		all.addAll(args);
 		this.jvm = ChildJvm.start(dir, this.name, mainClass,
@@ -96,15 +96,40 @@ public final class BootAppInstance implements AutoCloseable {
 	 * Waits until both the application's and Actuator's port listen.
 	 */
 	public void awaitListening() {
-		Matcher matcher = PORT.matcher(jvm().awaitLine(PORT.pattern(), START_TIMEOUT));
-		assertThat(matcher.matches()).isTrue();
-		this.base = URI.create("http://127.0.0.1:" + matcher.group(1));
+		awaitApplicationPort();
 		await("instance " + this.name + "'s management port").atMost(START_TIMEOUT).until(() -> ports().size() >= 2);
 		this.management = URI.create("http://127.0.0.1:" + ports().get(1));
 	}
 
+	/**
+	 * Waits until the application's port listens, not Actuator's: for a test that talks
+	 * to an instance while it starts (Actuator then answers once its port is in the
+	 * output; until then a request to it fails with {@link IllegalStateException}).
+	 */
+	public void awaitApplicationPort() {
+		Matcher matcher = PORT.matcher(jvm().awaitLine(PORT.pattern(), START_TIMEOUT));
+		assertThat(matcher.matches()).isTrue();
+		this.base = URI.create("http://127.0.0.1:" + matcher.group(1));
+	}
+
 	private List<String> ports() {
 		return jvm().lines().stream().map(PORT::matcher).filter(Matcher::matches).map((m) -> m.group(1)).toList();
+	}
+
+	/**
+	 * Returns Actuator's base URI, read from the output the first time it is there.
+	 */
+	private URI management() {
+		URI management = this.management;
+		if (management == null) {
+			List<String> ports = ports();
+			if (ports.size() < 2) {
+				throw new IllegalStateException("Actuator of instance " + this.name + " does not listen yet");
+			}
+			management = URI.create("http://127.0.0.1:" + ports.get(1));
+			this.management = management;
+		}
+		return management;
 	}
 
 	/**
@@ -131,10 +156,8 @@ public final class BootAppInstance implements AutoCloseable {
 	 * @return the response
 	 */
 	public HttpResponse<String> managementGet(String path) throws IOException, InterruptedException {
-		return send(HttpRequest.newBuilder(URI.create(this.management + path))
-			.timeout(Duration.ofSeconds(30))
-			.GET()
-			.build());
+		return send(
+				HttpRequest.newBuilder(URI.create(management() + path)).timeout(Duration.ofSeconds(30)).GET().build());
 	}
 
 	/**
@@ -144,11 +167,27 @@ public final class BootAppInstance implements AutoCloseable {
 	 * @return the response
 	 */
 	public HttpResponse<String> managementPost(String path, String json) throws IOException, InterruptedException {
-		return send(HttpRequest.newBuilder(URI.create(this.management + path))
-			.timeout(Duration.ofSeconds(30))
+		return send(managementPostRequest(path, json, Duration.ofSeconds(30)));
+	}
+
+	/**
+	 * Posts a JSON body to Actuator without waiting for the answer (an operation that
+	 * lasts, such as a restore, while the test acts meanwhile).
+	 * @param path the path, such as {@code /actuator/litestream/dataSource/restore}
+	 * @param json the body
+	 * @param timeout how long the answer may take
+	 * @return the answer, when it comes
+	 */
+	public CompletableFuture<HttpResponse<String>> managementPostAsync(String path, String json, Duration timeout) {
+		return http.sendAsync(managementPostRequest(path, json, timeout), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private HttpRequest managementPostRequest(String path, String json, Duration timeout) {
+		return HttpRequest.newBuilder(URI.create(management() + path))
+			.timeout(timeout)
 			.header("Content-Type", "application/json")
 			.POST(HttpRequest.BodyPublishers.ofString(json))
-			.build());
+			.build();
 	}
 
 	/**

@@ -3,8 +3,6 @@ package io.github.litestream.testsupport;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -157,7 +155,7 @@ public final class MotoServer implements S3Server {
 	}
 
 	private static MotoServer startOnFreePort(Path home, Path log, String version) {
-		int port = freePort();
+		int port = LoopbackPorts.free();
 		URI endpoint = URI.create("http://127.0.0.1:" + port);
 		List<String> command = List.of(python(), "-m", "moto.server", "-H", "127.0.0.1", "-p", String.valueOf(port));
 		ProcessBuilder builder = new ProcessBuilder(command)
@@ -182,15 +180,6 @@ public final class MotoServer implements S3Server {
 			throw ex;
 		}
 		return new MotoServer(process, endpoint, log, version);
-	}
-
-	private static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
 	}
 
 	private static void awaitReady(Process process, URI endpoint, Path log) {

@@ -2,8 +2,6 @@ package io.github.litestream.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -120,7 +117,7 @@ public final class S3ProxyServer implements S3Server {
 	}
 
 	private static S3ProxyServer startOnFreePort(Path jar, Path directory, int attempt) {
-		int port = freePort();
+		int port = LoopbackPorts.free();
 		URI endpoint = URI.create("http://127.0.0.1:" + port);
 		Path properties = directory.resolve("s3proxy-" + attempt + ".conf");
 		Path log = directory.resolve("s3proxy-" + attempt + ".log");
@@ -150,15 +147,6 @@ public final class S3ProxyServer implements S3Server {
 			throw ex;
 		}
 		return new S3ProxyServer(directory, process, endpoint, log, versionOf(jar));
-	}
-
-	private static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
 	}
 
 	private static void awaitReady(Process process, URI endpoint, Path log) {

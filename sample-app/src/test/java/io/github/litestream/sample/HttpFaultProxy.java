@@ -1,20 +1,18 @@
 package io.github.litestream.sample;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.litestream.testsupport.HttpFraming;
+import io.github.litestream.testsupport.LoopbackProxy;
 
 import org.jspecify.annotations.Nullable;
 
@@ -33,21 +31,12 @@ import org.jspecify.annotations.Nullable;
  * <li>{@link #partition()}: closes every connection and then accepts connections but
  * answers nothing, as a network partition would, until {@link #heal()}.</li>
  * </ul>
- * One proxy per instance, so that one instance can be cut off alone.
+ * One proxy per instance, so that one instance can be cut off alone. The proxy itself is
+ * {@link LoopbackProxy}'s, the framing {@link HttpFraming}'s.
  */
-final class HttpFaultProxy implements AutoCloseable {
-
-	private static final byte[] HEAD_END = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+final class HttpFaultProxy extends LoopbackProxy {
 
 	private static final int MAX_HEAD = 64 * 1024;
-
-	private final String name;
-
-	private final ServerSocket server;
-
-	private final InetSocketAddress upstream;
-
-	private final Set<Socket> open = ConcurrentHashMap.newKeySet();
 
 	private final Object monitor = new Object();
 
@@ -58,8 +47,6 @@ final class HttpFaultProxy implements AutoCloseable {
 	private final AtomicInteger ltxGets = new AtomicInteger();
 
 	private final AtomicInteger held = new AtomicInteger();
-
-	private volatile boolean closed;
 
 	private volatile boolean partitioned;
 
@@ -73,24 +60,14 @@ final class HttpFaultProxy implements AutoCloseable {
 
 	private volatile long ltxHeldUntil;
 
-	private HttpFaultProxy(String name, ServerSocket server, InetSocketAddress upstream) {
-		this.name = name;
-		this.server = server;
-		this.upstream = upstream;
+	private HttpFaultProxy(String name, URI upstream) throws IOException {
+		super(name, upstream);
 	}
 
 	static HttpFaultProxy start(String name, URI upstream) throws IOException {
-		ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-		HttpFaultProxy proxy = new HttpFaultProxy(name, server,
-				new InetSocketAddress(upstream.getHost(), upstream.getPort()));
-		Thread acceptor = new Thread(proxy::acceptLoop, "fault-proxy-" + name + "-accept");
-		acceptor.setDaemon(true);
-		acceptor.start();
+		HttpFaultProxy proxy = new HttpFaultProxy(name, upstream);
+		proxy.startAccepting();
 		return proxy;
-	}
-
-	URI endpoint() {
-		return URI.create("http://127.0.0.1:" + this.server.getLocalPort());
 	}
 
 	/**
@@ -132,7 +109,7 @@ final class HttpFaultProxy implements AutoCloseable {
 	 */
 	void partition() {
 		this.partitioned = true;
-		closeAll();
+		closeOpen();
 	}
 
 	/**
@@ -144,7 +121,7 @@ final class HttpFaultProxy implements AutoCloseable {
 			this.partitioned = false;
 			this.monitor.notifyAll();
 		}
-		closeAll();
+		closeOpen();
 	}
 
 	/** {@code lock.json} requests received so far (answered, failed or held). */
@@ -167,28 +144,13 @@ final class HttpFaultProxy implements AutoCloseable {
 		return this.held.get();
 	}
 
-	private void acceptLoop() {
-		while (!this.closed) {
-			Socket client;
-			try {
-				client = this.server.accept();
-			}
-			catch (IOException ex) {
-				return;
-			}
-			Thread handler = new Thread(() -> handle(client), "fault-proxy-" + this.name + "-connection");
-			handler.setDaemon(true);
-			handler.start();
-		}
-	}
-
-	private void handle(Socket client) {
-		this.open.add(client);
+	@Override
+	protected void handle(Socket client) {
 		Socket upstreamSocket = null;
 		try {
 			InputStream in = client.getInputStream();
-			while (!this.closed) {
-				byte[] head = readHead(in);
+			while (!isClosed()) {
+				byte[] head = HttpFraming.readHead(in, MAX_HEAD);
 				if (head == null) {
 					return;
 				}
@@ -217,7 +179,7 @@ final class HttpFaultProxy implements AutoCloseable {
 					this.ltxGets.incrementAndGet();
 					awaitLtxWindow();
 				}
-				if (this.partitioned || this.closed) {
+				if (this.partitioned || isClosed()) {
 					discardUntilClosed(in);
 					return;
 				}
@@ -237,12 +199,7 @@ final class HttpFaultProxy implements AutoCloseable {
 			Thread.currentThread().interrupt();
 		}
 		finally {
-			this.open.remove(client);
-			closeQuietly(client);
-			if (upstreamSocket != null) {
-				this.open.remove(upstreamSocket);
-				closeQuietly(upstreamSocket);
-			}
+			release(upstreamSocket);
 		}
 	}
 
@@ -269,7 +226,7 @@ final class HttpFaultProxy implements AutoCloseable {
 			if (this.lockGateClosed) {
 				this.held.incrementAndGet();
 			}
-			while (this.lockGateClosed && !this.closed && !this.partitioned) {
+			while (this.lockGateClosed && !isClosed() && !this.partitioned) {
 				this.monitor.wait(100);
 			}
 		}
@@ -293,7 +250,7 @@ final class HttpFaultProxy implements AutoCloseable {
 		}
 		this.held.incrementAndGet();
 		long remaining;
-		while ((remaining = until - System.nanoTime()) > 0 && !this.closed) {
+		while ((remaining = until - System.nanoTime()) > 0 && !isClosed()) {
 			synchronized (this.monitor) {
 				this.monitor.wait(Math.max(1, Math.min(100, remaining / 1_000_000)));
 			}
@@ -301,50 +258,11 @@ final class HttpFaultProxy implements AutoCloseable {
 	}
 
 	private Socket connectUpstream(Socket client) throws IOException {
-		Socket socket = new Socket();
-		socket.connect(this.upstream, 5000);
-		this.open.add(socket);
-		Thread back = new Thread(() -> pump(socket, client), "fault-proxy-" + this.name + "-response");
+		Socket socket = connectUpstream();
+		Thread back = new Thread(() -> pump(socket, client, ChunkHook.NONE, true), name() + "-response");
 		back.setDaemon(true);
 		back.start();
 		return socket;
-	}
-
-	private void pump(Socket from, Socket to) {
-		byte[] buffer = new byte[64 * 1024];
-		try {
-			InputStream in = from.getInputStream();
-			OutputStream out = to.getOutputStream();
-			int n;
-			while ((n = in.read(buffer)) >= 0) {
-				out.write(buffer, 0, n);
-				out.flush();
-			}
-		}
-		catch (IOException ex) {
-			// Closed by either side or by a fault
-		}
-		finally {
-			closeQuietly(from);
-			closeQuietly(to);
-		}
-	}
-
-	private static byte @Nullable [] readHead(InputStream in) throws IOException {
-		ByteArrayOutputStream head = new ByteArrayOutputStream(1024);
-		int matched = 0;
-		while (matched < HEAD_END.length) {
-			int b = in.read();
-			if (b < 0) {
-				return null;
-			}
-			head.write(b);
-			matched = (b == HEAD_END[matched]) ? matched + 1 : ((b == HEAD_END[0]) ? 1 : 0);
-			if (head.size() > MAX_HEAD) {
-				throw new IOException("Request head too long");
-			}
-		}
-		return head.toByteArray();
 	}
 
 	private static void forwardBody(InputStream in, OutputStream out, Request request) throws IOException {
@@ -352,57 +270,12 @@ final class HttpFaultProxy implements AutoCloseable {
 			forwardChunked(in, out);
 		}
 		else {
-			copy(in, out, request.contentLength());
+			HttpFraming.copy(in, out, request.contentLength());
 		}
 	}
 
 	private static void forwardChunked(InputStream in, OutputStream out) throws IOException {
-		while (true) {
-			String sizeLine = readLine(in, out);
-			int semicolon = sizeLine.indexOf(';');
-			long size = Long.parseLong(((semicolon >= 0) ? sizeLine.substring(0, semicolon) : sizeLine).trim(), 16);
-			if (size == 0) {
-				// Trailers, up to an empty line
-				while (!readLine(in, out).isEmpty()) {
-					// forwarded by readLine
-				}
-				return;
-			}
-			copy(in, out, size);
-			readLine(in, out);
-		}
-	}
-
-	/** Reads one CRLF-terminated line, forwarding its bytes; returns it without CRLF. */
-	private static String readLine(InputStream in, OutputStream out) throws IOException {
-		ByteArrayOutputStream line = new ByteArrayOutputStream(32);
-		int previous = -1;
-		while (true) {
-			int b = in.read();
-			if (b < 0) {
-				throw new IOException("Connection closed inside a chunked body");
-			}
-			out.write(b);
-			if (previous == '\r' && b == '\n') {
-				byte[] bytes = line.toByteArray();
-				return new String(bytes, 0, bytes.length - 1, StandardCharsets.US_ASCII);
-			}
-			line.write(b);
-			previous = b;
-		}
-	}
-
-	private static void copy(InputStream in, OutputStream out, long length) throws IOException {
-		byte[] buffer = new byte[64 * 1024];
-		long remaining = length;
-		while (remaining > 0) {
-			int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
-			if (n < 0) {
-				throw new IOException("Connection closed inside a body");
-			}
-			out.write(buffer, 0, n);
-			remaining -= n;
-		}
+		HttpFraming.copyChunked(in, out, new ArrayList<>());
 	}
 
 	private static void discardUntilClosed(InputStream in) throws IOException {
@@ -422,41 +295,15 @@ final class HttpFaultProxy implements AutoCloseable {
 		client.shutdownOutput();
 	}
 
-	private void closeAll() {
-		for (Socket socket : this.open) {
-			closeQuietly(socket);
-		}
-	}
-
-	private static void closeQuietly(Socket socket) {
-		try {
-			socket.close();
-		}
-		catch (IOException ex) {
-			// Already gone
-		}
-	}
-
 	@Override
 	public void close() {
-		this.closed = true;
+		super.close();
 		releaseLockRequests();
-		closeQuietly(this.server);
-		closeAll();
-	}
-
-	private static void closeQuietly(ServerSocket socket) {
-		try {
-			socket.close();
-		}
-		catch (IOException ex) {
-			// Already gone
-		}
 	}
 
 	@Override
 	public String toString() {
-		return "fault proxy '" + this.name + "' (" + endpoint() + "): " + this.lockRequests + " lock.json requests, "
+		return "fault proxy '" + name() + "' (" + endpoint() + "): " + this.lockRequests + " lock.json requests, "
 				+ this.lockFailures + " answered 500, " + this.ltxGets + " LTX GETs, " + this.held + " held";
 	}
 

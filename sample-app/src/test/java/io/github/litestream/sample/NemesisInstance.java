@@ -2,8 +2,6 @@ package io.github.litestream.sample;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +14,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 
 import io.github.litestream.testsupport.ChildJvm;
+import io.github.litestream.testsupport.LoopbackPorts;
 import io.github.litestream.testsupport.S3ProxyServer;
 
 /**
@@ -79,8 +78,8 @@ final class NemesisInstance implements AutoCloseable {
 	static NemesisInstance start(Path runDir, String name, Path dataDir, S3ProxyServer s3, String bucket,
 			String prefix) {
 		NemesisProxy proxy = NemesisProxy.start(name, s3.endpoint());
-		int port = freePort();
-		int managementPort = freePort();
+		int port = LoopbackPorts.free();
+		int managementPort = LoopbackPorts.free();
 		List<String> args = new ArrayList<>(List.of("--server.port=" + port,
 				"--management.server.port=" + managementPort, "--management.server.address=127.0.0.1",
 				"--spring.datasource.url=jdbc:sqlite:" + dataDir.resolve("notes.db"),
@@ -97,15 +96,6 @@ final class NemesisInstance implements AutoCloseable {
 		ChildJvm jvm = ChildJvm.start(runDir, name, SampleApplication.class,
 				List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"), args);
 		return new NemesisInstance(name, dataDir, proxy, jvm, port, managementPort);
-	}
-
-	private static int freePort() {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
 	}
 
 	String name() {

@@ -2,15 +2,14 @@ package io.github.litestream.sample;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+
+import io.github.litestream.testsupport.LoopbackProxy;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A TCP proxy on a loopback port between one instance of the sample application and the
@@ -23,9 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * waits until its own timeouts fire). A {@link Mode#RESET} partition behaves like a host
  * that refuses connections: open connections are reset and new ones are reset as soon as
  * they are accepted. Healing resets the connections that lived through a partition (their
- * byte streams lost data) and forwards new connections again.
+ * byte streams lost data) and forwards new connections again. The proxy itself is
+ * {@link LoopbackProxy}'s.
  */
-final class NemesisProxy implements AutoCloseable {
+final class NemesisProxy extends LoopbackProxy {
 
 	/**
 	 * What the proxy does with traffic.
@@ -43,41 +43,23 @@ final class NemesisProxy implements AutoCloseable {
 
 	}
 
-	private final String name;
-
-	private final ServerSocket server;
-
-	private final InetSocketAddress upstream;
-
 	private final Set<Link> links = ConcurrentHashMap.newKeySet();
 
 	private volatile Mode mode = Mode.PASS;
 
-	private volatile boolean closed;
-
-	private NemesisProxy(String name, ServerSocket server, InetSocketAddress upstream) {
-		this.name = name;
-		this.server = server;
-		this.upstream = upstream;
+	private NemesisProxy(String name, URI upstream) throws IOException {
+		super("nemesis-proxy-" + name, upstream);
 	}
 
 	static NemesisProxy start(String name, URI upstream) {
 		try {
-			ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-			NemesisProxy proxy = new NemesisProxy(name, server,
-					new InetSocketAddress(upstream.getHost(), upstream.getPort()));
-			Thread acceptor = new Thread(proxy::acceptLoop, "nemesis-proxy-" + name);
-			acceptor.setDaemon(true);
-			acceptor.start();
+			NemesisProxy proxy = new NemesisProxy(name, upstream);
+			proxy.startAccepting();
 			return proxy;
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-	}
-
-	URI endpoint() {
-		return URI.create("http://127.0.0.1:" + this.server.getLocalPort());
 	}
 
 	Mode mode() {
@@ -115,22 +97,8 @@ final class NemesisProxy implements AutoCloseable {
 		}
 	}
 
-	private void acceptLoop() {
-		while (!this.closed) {
-			Socket client;
-			try {
-				client = this.server.accept();
-			}
-			catch (IOException ex) {
-				return;
-			}
-			Thread handler = new Thread(() -> handle(client), "nemesis-proxy-" + this.name + "-link");
-			handler.setDaemon(true);
-			handler.start();
-		}
-	}
-
-	private void handle(Socket client) {
+	@Override
+	protected void handle(Socket client) {
 		Link link = new Link(client);
 		this.links.add(link);
 		try {
@@ -143,20 +111,18 @@ final class NemesisProxy implements AutoCloseable {
 				link.dropped = true;
 			}
 			else {
-				Socket upstream = new Socket();
-				link.upstream = upstream;
-				upstream.connect(this.upstream, 5000);
+				link.upstream = connectUpstream();
 			}
-			if (link.dropped && link.upstream == null) {
+			Socket upstream = link.upstream;
+			if (link.dropped && upstream == null) {
 				// Swallow the request until the partition heals (the link is then reset).
 				drain(client);
 				return;
 			}
-			Socket upstream = link.upstream;
-			Thread back = new Thread(() -> pump(link, upstream, client), "nemesis-proxy-" + this.name + "-back");
+			Thread back = new Thread(() -> pump(upstream, client, link::forwards, false), name() + "-back");
 			back.setDaemon(true);
 			back.start();
-			pump(link, client, upstream);
+			pump(client, upstream, link::forwards, false);
 			back.join();
 		}
 		catch (IOException ex) {
@@ -167,6 +133,7 @@ final class NemesisProxy implements AutoCloseable {
 		}
 		finally {
 			link.close();
+			release(link.upstream);
 			this.links.remove(link);
 		}
 	}
@@ -179,42 +146,9 @@ final class NemesisProxy implements AutoCloseable {
 		}
 	}
 
-	private static void pump(Link link, Socket from, Socket to) {
-		byte[] buffer = new byte[64 * 1024];
-		try {
-			InputStream in = from.getInputStream();
-			OutputStream out = to.getOutputStream();
-			int n;
-			while ((n = in.read(buffer)) >= 0) {
-				if (!link.dropped) {
-					out.write(buffer, 0, n);
-					out.flush();
-				}
-			}
-			to.shutdownOutput();
-		}
-		catch (IOException ex) {
-			link.close();
-		}
-	}
-
-	@Override
-	public void close() {
-		this.closed = true;
-		try {
-			this.server.close();
-		}
-		catch (IOException ex) {
-			// Already closed
-		}
-		for (Link link : this.links) {
-			link.close();
-		}
-	}
-
 	@Override
 	public String toString() {
-		return "proxy " + this.name + " " + endpoint() + " (" + this.mode + ")";
+		return super.toString() + " (" + this.mode + ")";
 	}
 
 	/**
@@ -224,7 +158,7 @@ final class NemesisProxy implements AutoCloseable {
 
 		private final Socket client;
 
-		private volatile Socket upstream;
+		private volatile @Nullable Socket upstream;
 
 		private volatile boolean dropped;
 
@@ -233,34 +167,23 @@ final class NemesisProxy implements AutoCloseable {
 		}
 
 		/**
+		 * Whether bytes go through: not during a dropping partition.
+		 */
+		boolean forwards(int length) {
+			return !this.dropped;
+		}
+
+		/**
 		 * Closes both sides with a TCP reset.
 		 */
 		void reset() {
-			for (Socket socket : new Socket[] { this.client, this.upstream }) {
-				if (socket != null) {
-					try {
-						// SO_LINGER 0 makes close() send RST instead of FIN
-						socket.setSoLinger(true, 0);
-					}
-					catch (IOException ex) {
-						// Closed already
-					}
-				}
-			}
-			close();
+			LoopbackProxy.reset(this.client);
+			LoopbackProxy.reset(this.upstream);
 		}
 
 		void close() {
-			for (Socket socket : new Socket[] { this.client, this.upstream }) {
-				if (socket != null) {
-					try {
-						socket.close();
-					}
-					catch (IOException ex) {
-						// Closed already
-					}
-				}
-			}
+			closeQuietly(this.client);
+			closeQuietly(this.upstream);
 		}
 
 	}

@@ -1,11 +1,7 @@
 package io.github.litestream.sample;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -39,7 +35,7 @@ import io.github.litestream.restore.RestoreOptions;
 import io.github.litestream.restore.Restorer;
 import io.github.litestream.storage.ReplicaClient;
 import io.github.litestream.storage.s3.S3ReplicaClient;
-import io.github.litestream.testsupport.ChildJvm;
+import io.github.litestream.testsupport.BootAppInstance;
 import io.github.litestream.testsupport.S3ProxyServer;
 import org.assertj.core.api.SoftAssertions;
 import org.awaitility.core.ConditionTimeoutException;
@@ -499,12 +495,6 @@ class SampleOwnershipScenarioTests {
 		System.out.println("[" + scenario + "] " + clients.summary() + "; " + outcome);
 	}
 
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
-	}
-
 	record S3Replica(S3ProxyServer server, String bucket) {
 
 		private static final String PREFIX = "notes";
@@ -563,87 +553,55 @@ class SampleOwnershipScenarioTests {
 	}
 
 	/**
-	 * One instance of the sample application in a child JVM, on its own data directory,
-	 * reaching the replica through its own fault proxy; Actuator on a management port of
-	 * its own.
+	 * One instance of the sample application in a child JVM ({@link BootAppInstance}), on
+	 * its own data directory, reaching the replica through its own fault proxy.
 	 */
 	static final class Instance implements AutoCloseable {
 
-		private static final HttpClient http = HttpClient.newBuilder()
-			.version(HttpClient.Version.HTTP_1_1)
-			.connectTimeout(Duration.ofSeconds(5))
-			.build();
-
-		private final String name;
+		private final BootAppInstance app;
 
 		private final HttpFaultProxy proxy;
 
-		private volatile @Nullable ChildJvm jvm;
-
-		private volatile int managementPort;
-
-		private volatile @Nullable URI base;
-
 		Instance(String name, HttpFaultProxy proxy) {
-			this.name = name;
+			this.app = new BootAppInstance(name);
 			this.proxy = proxy;
 		}
 
-		void start(Path dir, S3Replica replica) throws IOException {
-			this.managementPort = freePort();
+		void start(Path dir, S3Replica replica) {
 			List<String> args = new ArrayList<>(
-					List.of("--server.port=0", "--management.server.port=" + this.managementPort,
-							"--spring.datasource.url=jdbc:sqlite:" + dir.resolve(this.name).resolve("notes.db"),
+					List.of("--spring.datasource.url=jdbc:sqlite:" + dir.resolve(name()).resolve("notes.db"),
 							"--litestream.replicas[0].sync-interval=100ms", "--litestream.monitor-interval=100ms",
 							"--litestream.lease.ttl=" + TTL.toMillis() + "ms",
-							"--litestream.lease.renew-interval=" + RENEW_INTERVAL.toMillis() + "ms",
-							"--spring.main.banner-mode=off",
-							// The port comes from the "Tomcat started on port" line
-							"--logging.level.org.springframework.boot=INFO"));
+							"--litestream.lease.renew-interval=" + RENEW_INTERVAL.toMillis() + "ms"));
 			args.addAll(replica.applicationArguments(this.proxy.endpoint()));
-			this.jvm = ChildJvm.start(dir, this.name, SampleApplication.class,
-					List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), args);
+			this.app.start(dir, SampleApplication.class, args);
 		}
 
 		String name() {
-			return this.name;
-		}
-
-		private ChildJvm jvm() {
-			ChildJvm jvm = this.jvm;
-			if (jvm == null) {
-				throw new IllegalStateException("Instance " + this.name + " was not started");
-			}
-			return jvm;
+			return this.app.name();
 		}
 
 		/**
 		 * Waits for the application's web server (not the management one).
 		 */
 		void awaitListening() {
-			String regex = ".*Tomcat started on port (?!" + this.managementPort + "\\b)(\\d+).*";
-			Matcher matcher = Pattern.compile(regex).matcher(jvm().awaitLine(regex, START_TIMEOUT));
-			assertThat(matcher.matches()).isTrue();
-			this.base = URI.create("http://127.0.0.1:" + matcher.group(1));
+			this.app.awaitApplicationPort();
 		}
 
 		void awaitReady() {
-			await("instance " + this.name + " ready").atMost(START_TIMEOUT)
-				.pollInterval(Duration.ofMillis(100))
-				.ignoreExceptions()
-				.until(() -> readiness() == 200);
+			this.app.awaitReady();
 		}
 
 		String health() throws IOException, InterruptedException {
-			return send(HttpRequest.newBuilder(management("/actuator/health")).GET()).body();
+			return this.app.managementGet("/actuator/health").body();
 		}
 
 		int readiness() throws IOException, InterruptedException {
-			return send(HttpRequest.newBuilder(management("/actuator/health/readiness")).GET()).statusCode();
+			return this.app.readiness();
 		}
 
 		HttpResponse<String> get(String path) throws IOException, InterruptedException {
-			return send(HttpRequest.newBuilder(URI.create(this.base + path)).GET());
+			return this.app.get(path);
 		}
 
 		/**
@@ -653,15 +611,15 @@ class SampleOwnershipScenarioTests {
 			long sent = System.nanoTime();
 			try {
 				HttpResponse<String> response = get(path);
-				return new Response(path, this.name, sent, System.nanoTime(), response.statusCode(),
+				return new Response(path, name(), sent, System.nanoTime(), response.statusCode(),
 						response.headers().firstValue("Retry-After").orElse(null), response.body());
 			}
 			catch (IOException | RuntimeException ex) {
-				return new Response(path, this.name, sent, System.nanoTime(), -1, null, ex.toString());
+				return new Response(path, name(), sent, System.nanoTime(), -1, null, ex.toString());
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
-				return new Response(path, this.name, sent, System.nanoTime(), -1, null, ex.toString());
+				return new Response(path, name(), sent, System.nanoTime(), -1, null, ex.toString());
 			}
 		}
 
@@ -677,53 +635,36 @@ class SampleOwnershipScenarioTests {
 		}
 
 		HttpResponse<String> post(String text) throws IOException, InterruptedException {
-			return send(HttpRequest.newBuilder(URI.create(this.base + "/api/notes"))
-				.header("Content-Type", "application/json")
-				.POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + text + "\"}")));
+			return this.app.post("/api/notes", "{\"text\":\"" + text + "\"}");
 		}
 
 		/**
 		 * {@code POST /actuator/litestream/dataSource/{operation}}.
 		 */
 		HttpResponse<String> operate(String operation, String body) throws IOException, InterruptedException {
-			return send(operation(operation, body));
+			return this.app.managementPost(operation(operation), body);
 		}
 
 		CompletableFuture<HttpResponse<String>> operateAsync(String operation, String body) {
-			return http.sendAsync(operation(operation, body).timeout(START_TIMEOUT).build(),
-					HttpResponse.BodyHandlers.ofString());
+			return this.app.managementPostAsync(operation(operation), body, START_TIMEOUT);
 		}
 
-		private HttpRequest.Builder operation(String operation, String body) {
-			return HttpRequest.newBuilder(management("/actuator/litestream/" + DATABASE + "/" + operation))
-				.header("Content-Type", "application/json")
-				.POST(HttpRequest.BodyPublishers.ofString(body));
-		}
-
-		private URI management(String path) {
-			return URI.create("http://127.0.0.1:" + this.managementPort + path);
-		}
-
-		private static HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-			return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+		private static String operation(String operation) {
+			return "/actuator/litestream/" + DATABASE + "/" + operation;
 		}
 
 		void stop() {
-			jvm().stop();
+			this.app.stop();
 		}
 
 		@Override
 		public void close() {
-			ChildJvm jvm = this.jvm;
-			if (jvm != null) {
-				jvm.close();
-			}
+			this.app.close();
 		}
 
 		@Override
 		public String toString() {
-			ChildJvm jvm = this.jvm;
-			return (jvm != null) ? jvm.toString() : "instance " + this.name + " (not started)";
+			return this.app.toString();
 		}
 
 	}
