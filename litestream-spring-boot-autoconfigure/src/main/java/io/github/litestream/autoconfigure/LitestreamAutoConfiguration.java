@@ -68,6 +68,12 @@ public final class LitestreamAutoConfiguration {
 		return new LitestreamLifecycle(databases, listeners);
 	}
 
+	@Bean
+	@ConditionalOnMissingBean
+	LitestreamTakeover litestreamTakeover(LitestreamDatabases databases) {
+		return new LitestreamTakeover(databases);
+	}
+
 	/**
 	 * Servlet web applications answer requests that reach an instance after it handed its
 	 * database over with 503.

@@ -45,7 +45,16 @@ public final class LitestreamLifecycle implements SmartLifecycle {
 		for (LitestreamDatabase database : this.databases.getAll()) {
 			database.setListeners(listeners);
 			try {
-				database.start();
+				database.restoreOnStartupIfNeeded();
+				if (database.getOwnership().isStandby()) {
+					// Taken over once the web server listens (LitestreamTakeover);
+					// requests
+					// that come first wait for it
+					database.startupDone();
+				}
+				else {
+					database.start();
+				}
 			}
 			catch (IOException ex) {
 				throw new IllegalStateException(

@@ -150,12 +150,15 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			long remaining = PAUSED_WAIT.toNanos();
 			while (true) {
 				refuseUnlessServed();
-				if (!this.paused) {
+				boolean takingOver = this.database.awaitsTakeover();
+				if (!this.paused && !takingOver) {
 					break;
 				}
 				if (remaining <= 0) {
-					throw new SQLTransientConnectionException("Database '" + this.database.getName()
-							+ "' is paused for a restore; no connection within " + PAUSED_WAIT.toSeconds() + "s");
+					throw new SQLTransientConnectionException("Database '" + this.database.getName() + "' is "
+							+ (takingOver ? "being taken over from the instance that serves it"
+									: "paused for a restore or a handover")
+							+ "; no connection within " + PAUSED_WAIT.toSeconds() + "s");
 				}
 				remaining = this.changed.awaitNanos(remaining);
 			}

@@ -62,6 +62,9 @@ public final class LitestreamDatabase {
 
 	private @Nullable LitestreamDataSource dataSource;
 
+	/** The thread that starts the context, once the startup is done but the takeover. */
+	private volatile @Nullable Thread startupThread;
+
 	/**
 	 * Creates the runtime.
 	 * @param config the engine settings; its listener must be {@code listener}
@@ -216,6 +219,29 @@ public final class LitestreamDatabase {
 		logger.info("Database '{}' is taken over before its startup is done: {} writes during the startup, which "
 				+ "only the owner may; this deploy's gap is longer", getName(), why);
 		this.runtime.takeOver(why);
+	}
+
+	/**
+	 * Marks the application's startup as done but for the takeover of a warm successor
+	 * (DESIGN 4.16): from now on only the calling thread (the one starting the context)
+	 * reads the restored state; every other caller, such as a request that reaches the
+	 * web server before the takeover, waits for it instead of reading a state older than
+	 * what the serving instance acknowledged. Does nothing when this instance is not a
+	 * warm successor.
+	 */
+	public void startupDone() {
+		if (this.ownership.isStandby()) {
+			this.startupThread = Thread.currentThread();
+		}
+	}
+
+	/**
+	 * Whether a caller on the current thread waits for a warm successor's takeover.
+	 * @return whether to wait
+	 */
+	boolean awaitsTakeover() {
+		Thread startup = this.startupThread;
+		return startup != null && startup != Thread.currentThread() && this.ownership.isStandby();
 	}
 
 	/**

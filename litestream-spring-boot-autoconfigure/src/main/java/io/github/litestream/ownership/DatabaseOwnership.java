@@ -11,7 +11,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 import io.github.litestream.ltx.LtxFileName;
-import io.github.litestream.storage.LeaseObject;
 import io.github.litestream.storage.ReplicaClient;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -80,8 +79,8 @@ public final class DatabaseOwnership {
 	/** This run's identity in the leases. */
 	private volatile ReplicaLease.Identity identity;
 
-	/** New leases that wait to take the database back after a handover, if any. */
-	private volatile @Nullable Reclaiming reclaiming;
+	/** Takes the database back after a handover when the successor gave it up. */
+	private final Reclaimer reclaimer;
 
 	/** The meta directory's lock and record, from {@link #restartedOnSameDisk} on. */
 	private volatile @Nullable SameDiskRestart restart;
@@ -109,6 +108,7 @@ public final class DatabaseOwnership {
 		}
 		this.identity = ReplicaLease.Identity.local();
 		this.leases = createLeases(this.identity);
+		this.reclaimer = new Reclaimer(config, this::createLeases, () -> this.restart);
 	}
 
 	private List<ReplicaLease> createLeases(ReplicaLease.Identity identity) {
@@ -285,12 +285,7 @@ public final class DatabaseOwnership {
 		}
 		this.restart = restart;
 		restart.record(this.identity.instance(), this.identity.owner());
-		// Compared while the leases are read, once for every replica
-		LocalState checked = (restart.recordedInstance() != null && restart.refusal() == null)
-				? TakeBack.prefetch(this.database, local) : local;
-		for (int i = 0; i < this.leases.size(); i++) {
-			this.leases.get(i).takeBack(new TakeBack(this.database, this.replicas.get(i).name(), restart, checked));
-		}
+		TakeBack.install(this.database, this.replicas, this.leases, restart, local);
 	}
 
 	/**
@@ -320,27 +315,8 @@ public final class DatabaseOwnership {
 	 */
 	public @Nullable String liveHolder() {
 		SameDiskRestart held = this.restart;
-		String previous = (held != null) ? held.recordedInstance() : null;
-		for (Replica replica : this.replicas) {
-			try {
-				LeaseObject stored = replica.client().readLease();
-				if (stored == null) {
-					continue;
-				}
-				LeaseRecord record = LeaseRecord.parse(stored.content());
-				if (record.isExpiredAt(this.clock.instant()) || record.instance() == null
-						|| record.instance().equals(this.identity.instance()) || record.instance().equals(previous)) {
-					continue;
-				}
-				return (record.owner() != null) ? record.owner() : record.instance();
-			}
-			catch (IOException | IllegalArgumentException ex) {
-				logger.debug("Lease of replica '{}' of database '{}' not read before the start: {}", replica.name(),
-						this.database, ex.getMessage());
-				return null;
-			}
-		}
-		return null;
+		return LiveHolder.find(this.database, this.replicas, this.clock, this.identity.instance(),
+				(held != null) ? held.recordedInstance() : null);
 	}
 
 	/**
@@ -559,7 +535,7 @@ public final class DatabaseOwnership {
 	 */
 	public void stop(@Nullable Long finalTxid) {
 		transition(EnumSet.complementOf(EnumSet.of(OwnershipState.STOPPED)), OwnershipState.STOPPED, "stopped");
-		stopReclaiming();
+		this.reclaimer.stop();
 		release(finalTxid);
 		closeRestart();
 	}
@@ -568,11 +544,7 @@ public final class DatabaseOwnership {
 	 * Like a SIGKILL: stops the lease threads without releasing. A test seam.
 	 */
 	public void abandon() {
-		Reclaiming candidate = this.reclaiming;
-		this.reclaiming = null;
-		if (candidate != null) {
-			candidate.leases().forEach(ReplicaLease::abandon);
-		}
+		this.reclaimer.abandon();
 		for (ReplicaLease lease : this.leases) {
 			lease.abandon();
 		}
@@ -612,56 +584,14 @@ public final class DatabaseOwnership {
 	 */
 	public Reclaim reclaim(long txid, MovedPast movedPast) throws IOException, InterruptedException {
 		OwnershipState now = this.state;
-		if (now != OwnershipState.HANDED_OVER && now != OwnershipState.SUPPLANTED) {
-			stopReclaiming();
-			return Reclaim.MOVED_ON;
+		Reclaimer.Taken taken = this.reclaimer.attempt(txid, movedPast,
+				now == OwnershipState.HANDED_OVER || now == OwnershipState.SUPPLANTED);
+		if (taken == null) {
+			return this.reclaimer.lastOutcome();
 		}
-		if (movedPast.test(txid)) {
-			stopReclaiming();
-			return Reclaim.MOVED_ON;
-		}
-		Reclaiming candidate = this.reclaiming;
-		if (candidate == null) {
-			ReplicaLease.Identity freshIdentity = ReplicaLease.Identity.local();
-			candidate = new Reclaiming(freshIdentity, createLeases(freshIdentity));
-			// The previous identity holds no lease any more: recorded before the new one
-			// takes any, as at a start
-			SameDiskRestart held = this.restart;
-			if (held != null) {
-				held.record(freshIdentity.instance(), freshIdentity.owner());
-			}
-			this.reclaiming = candidate;
-		}
-		try {
-			for (ReplicaLease lease : candidate.leases()) {
-				if (!lease.awaitHeld(this.config.renewInterval(), false)) {
-					// Stopped or in conflict: observed afresh next time
-					stopReclaiming();
-					return Reclaim.BUSY;
-				}
-			}
-		}
-		catch (LeaseUnavailableException ex) {
-			// Still held by the other instance: the leases go on observing it
-			return Reclaim.BUSY;
-		}
-		// Held: nobody can write any more; the other instance may have written before
-		if (movedPast.test(txid)) {
-			stopReclaiming();
-			return Reclaim.MOVED_ON;
-		}
-		this.reclaiming = null;
-		this.leases = candidate.leases();
-		this.identity = candidate.identity();
+		this.leases = taken.leases();
+		this.identity = taken.identity();
 		return Reclaim.TAKEN;
-	}
-
-	private void stopReclaiming() {
-		Reclaiming candidate = this.reclaiming;
-		this.reclaiming = null;
-		if (candidate != null) {
-			candidate.leases().forEach(ReplicaLease::stop);
-		}
 	}
 
 	// ---------------------------------------------------------------- lease events
@@ -789,12 +719,6 @@ public final class DatabaseOwnership {
 	}
 
 	/**
-	 * New leases, with their identity, waiting to take the database back.
-	 */
-	private record Reclaiming(ReplicaLease.Identity identity, List<ReplicaLease> leases) {
-	}
-
-	/**
 	 * The instance that took the database over from this one.
 	 *
 	 * @param to its owner ({@code host:pid}, with {@code /instance} after a handover)
@@ -802,55 +726,6 @@ public final class DatabaseOwnership {
 	 * @param at when this instance learnt of it
 	 */
 	public record Successor(String to, long txid, java.time.Instant at) {
-	}
-
-	/**
-	 * Whether a replica holds anything after a TXID.
-	 */
-	@FunctionalInterface
-	public interface MovedPast {
-
-		/**
-		 * Tells whether any replica holds a file past {@code txid}.
-		 * @param txid the TXID
-		 * @return whether a replica moved past it
-		 * @throws IOException if a replica cannot be listed
-		 */
-		boolean test(long txid) throws IOException;
-
-	}
-
-	/**
-	 * Whether the local database is behind a replica: then a lease of this instance's
-	 * previous run is not taken back at once, since someone else wrote the replica after
-	 * this disk's state, or this disk was rolled back.
-	 */
-	@FunctionalInterface
-	public interface LocalState {
-
-		/**
-		 * Says why the local database is not at or past every replica.
-		 * @return why, or {@code null} when it is at or past every replica
-		 * @throws IOException if the local state or a replica cannot be read
-		 */
-		@Nullable String whyBehind() throws IOException;
-
-	}
-
-	/**
-	 * What {@link #reclaim(long, MovedPast)} found.
-	 */
-	public enum Reclaim {
-
-		/** The leases are this instance's again. */
-		TAKEN,
-
-		/** Another instance holds a lease: try again later. */
-		BUSY,
-
-		/** A replica moved past the TXID: never take it back. */
-		MOVED_ON
-
 	}
 
 }

@@ -1,6 +1,7 @@
 package io.github.litestream.ownership;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -39,12 +40,12 @@ final class TakeBack {
 
 	private final SameDiskRestart restart;
 
-	private final DatabaseOwnership.LocalState local;
+	private final LocalState local;
 
 	/** Once refused for a lease of the recorded instance, refused for good. */
 	private volatile boolean refused;
 
-	TakeBack(String database, String replica, SameDiskRestart restart, DatabaseOwnership.LocalState local) {
+	TakeBack(String database, String replica, SameDiskRestart restart, LocalState local) {
 		this.database = database;
 		this.replica = replica;
 		this.restart = restart;
@@ -90,6 +91,24 @@ final class TakeBack {
 	}
 
 	/**
+	 * Lets every lease of a restarted run take its previous run's lease back when this
+	 * proves it safe; the local state is compared once, while the leases are read.
+	 * @param database the database name
+	 * @param replicas the replicas, in the engine's order
+	 * @param leases their leases
+	 * @param restart the meta directory's lock and record
+	 * @param local tells whether the local database is behind a replica
+	 */
+	static void install(String database, List<DatabaseOwnership.Replica> replicas, List<ReplicaLease> leases,
+			SameDiskRestart restart, LocalState local) {
+		LocalState checked = (restart.recordedInstance() != null && restart.refusal() == null)
+				? prefetch(database, local) : local;
+		for (int i = 0; i < leases.size(); i++) {
+			leases.get(i).takeBack(new TakeBack(database, replicas.get(i).name(), restart, checked));
+		}
+	}
+
+	/**
 	 * Starts comparing the local database with the replicas now, on a thread of its own,
 	 * so that the listing overlaps the start's first lease reads: a proof that precedes
 	 * the read of a lease still holds when that lease names the recorded run, since only
@@ -98,7 +117,7 @@ final class TakeBack {
 	 * @param local the comparison
 	 * @return the comparison, answered by the prefetch (or, if it failed, asked again)
 	 */
-	static DatabaseOwnership.LocalState prefetch(String database, DatabaseOwnership.LocalState local) {
+	static LocalState prefetch(String database, LocalState local) {
 		CompletableFuture<@Nullable String> result = new CompletableFuture<>();
 		Thread thread = new Thread(() -> {
 			try {

@@ -17,6 +17,7 @@ import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.DatabaseOwnership;
+import io.github.litestream.ownership.LocalState;
 import io.github.litestream.storage.LtxFileInfo;
 import org.jspecify.annotations.Nullable;
 
@@ -28,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  * it), the levels in parallel: this runs in the start of a restarted instance, which the
  * take-back is there to shorten.
  */
-final class LocalPositionCheck implements DatabaseOwnership.LocalState {
+final class LocalPositionCheck implements LocalState {
 
 	private final ReplicatorConfig config;
 

@@ -8,6 +8,7 @@ import io.github.litestream.core.ReplicatorConfig;
 import io.github.litestream.ltx.LtxFileName;
 import io.github.litestream.ownership.DatabaseOwnership;
 import io.github.litestream.ownership.OwnershipState;
+import io.github.litestream.ownership.Reclaim;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -212,14 +213,13 @@ final class Succession {
 			return true;
 		}
 		// Outside the lock: taking the leases may wait up to a renew interval
-		DatabaseOwnership.Reclaim outcome = this.ownership.reclaim(txid,
-				(after) -> Replicator.movedPast(this.config, after));
-		if (outcome == DatabaseOwnership.Reclaim.MOVED_ON) {
+		Reclaim outcome = this.ownership.reclaim(txid, (after) -> Replicator.movedPast(this.config, after));
+		if (outcome == Reclaim.MOVED_ON) {
 			logger.info("Database '{}' is served by {} now (its replicas moved past TXID {})", this.name, successor,
 					LtxFileName.formatTxid(txid));
 			return true;
 		}
-		if (outcome == DatabaseOwnership.Reclaim.BUSY) {
+		if (outcome == Reclaim.BUSY) {
 			return false;
 		}
 		this.runtime.lock.lock();

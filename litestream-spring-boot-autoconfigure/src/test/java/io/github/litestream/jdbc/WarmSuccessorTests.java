@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -149,6 +150,31 @@ class WarmSuccessorTests {
 		assertThat(old.database.getHandover()).isNotNull();
 		// It read the state it took over, not the one it was restored at
 		assertThat(successor.ids()).isEqualTo(ids(1, 21));
+	}
+
+	@Test
+	void onceTheStartupIsDoneOtherCallersWaitForTheTakeoverInsteadOfReadingTheRestoredState() throws Exception {
+		TestInstance old = started("old");
+		insert(old, 1, 10);
+		assertThat(old.database.sync().replicated()).isTrue();
+		TestInstance successor = instance("new", SQLiteConfig.TransactionMode.DEFERRED);
+		successor.database.restoreOnStartupIfNeeded();
+		// The web server listens from here on; the context's own thread still reads
+		successor.database.startupDone();
+		assertThat(successor.ids()).isEqualTo(ids(1, 10));
+		insert(old, 11, 20);
+		CompletableFuture<Set<Integer>> request = CompletableFuture.supplyAsync(() -> {
+			try {
+				return successor.ids();
+			}
+			catch (SQLException ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+		await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !request.isDone());
+		successor.database.start();
+		// Never the state it was restored at: what the old instance acknowledged
+		assertThat(request.get(10, TimeUnit.SECONDS)).isEqualTo(ids(1, 20));
 	}
 
 	@Test
