@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 
 import io.github.litestream.jdbc.DatabaseHandedOverException;
+import io.github.litestream.jdbc.DatabaseNotServedYetException;
 import io.github.litestream.jdbc.DatabaseReadOnlyException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -21,13 +22,15 @@ import org.springframework.web.servlet.ModelAndView;
 
 /**
  * Answers a request that failed because this instance handed its database over to another
- * (a rolling deploy), or refused a write because it cannot renew its lease for now
- * ({@link DatabaseReadOnlyException}: {@code Retry-After: 2}, the connection kept), with
- * {@code 503 Service Unavailable}, a problem detail that names the successor,
- * {@code Retry-After: 1} and {@code Connection: close}, so that the client's next attempt
- * opens a new connection, which the load balancer sends to the new instance. Without it
- * the request would end as a 500 with a stack trace per request. Runs before the
- * application's own resolvers; other exceptions are left to them.
+ * (a rolling deploy) or has not taken it over yet ({@link DatabaseNotServedYetException},
+ * a warm successor whose web server listens before its takeover), or refused a write
+ * because it cannot renew its lease for now ({@link DatabaseReadOnlyException}:
+ * {@code Retry-After: 2}, the connection kept), with {@code 503 Service Unavailable}, a
+ * problem detail that names the successor, {@code Retry-After: 1} and
+ * {@code Connection: close}, so that the client's next attempt opens a new connection,
+ * which the load balancer sends to the new instance. Without it the request would end as
+ * a 500 with a stack trace per request. Runs before the application's own resolvers;
+ * other exceptions are left to them.
  */
 class DatabaseHandedOverExceptionResolver implements HandlerExceptionResolver, Ordered {
 
@@ -42,7 +45,7 @@ class DatabaseHandedOverExceptionResolver implements HandlerExceptionResolver, O
 		}
 		logger.debug("{} {} refused: {}", request.getMethod(), request.getRequestURI(), refused.getMessage());
 		response.setStatus(HttpStatus.SERVICE_UNAVAILABLE.value());
-		if (refused instanceof DatabaseHandedOverException) {
+		if (refused instanceof DatabaseHandedOverException || refused instanceof DatabaseNotServedYetException) {
 			// Another instance serves the database: a new connection reaches it
 			response.setHeader(HttpHeaders.RETRY_AFTER, "1");
 			response.setHeader(HttpHeaders.CONNECTION, "close");
@@ -66,7 +69,8 @@ class DatabaseHandedOverExceptionResolver implements HandlerExceptionResolver, O
 
 	private static @Nullable SQLException find(Throwable ex) {
 		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
-			if (cause instanceof DatabaseHandedOverException || cause instanceof DatabaseReadOnlyException) {
+			if (cause instanceof DatabaseHandedOverException || cause instanceof DatabaseReadOnlyException
+					|| cause instanceof DatabaseNotServedYetException) {
 				return (SQLException) cause;
 			}
 			if (cause.getCause() == cause) {

@@ -151,6 +151,12 @@ public class LitestreamDataSource extends DelegatingDataSource implements Closea
 			while (true) {
 				refuseUnlessServed();
 				boolean takingOver = this.database.awaitsTakeover();
+				if (takingOver && !this.database.isCatchingUp()) {
+					// The serving instance answers until it hands over, which may begin
+					// only at its next lease renewal: sent there rather than kept waiting
+					throw new DatabaseNotServedYetException(this.database.getName(),
+							this.database.getOwnership().reason());
+				}
 				if (!this.paused && !takingOver) {
 					break;
 				}

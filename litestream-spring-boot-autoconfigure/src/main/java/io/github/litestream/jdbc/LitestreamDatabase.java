@@ -245,6 +245,15 @@ public final class LitestreamDatabase {
 	}
 
 	/**
+	 * Whether a warm successor holds the leases and catches up right now: its callers
+	 * wait for it then, and are refused before.
+	 * @return whether the takeover is under way
+	 */
+	boolean isCatchingUp() {
+		return this.runtime.isCatchingUp();
+	}
+
+	/**
 	 * Stops replication with a final sync bounded by the shutdown sync timeout, and
 	 * releases the leases (carrying the final TXID when every replica holds it). The
 	 * engine's descriptor of the database file stays open until {@link #close()}.

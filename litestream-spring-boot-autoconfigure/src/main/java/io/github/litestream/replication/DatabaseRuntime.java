@@ -69,6 +69,11 @@ public final class DatabaseRuntime {
 	private volatile boolean stopping;
 
 	/**
+	 * Whether a warm successor holds the leases and brings its database to their state.
+	 */
+	private volatile boolean catchingUp;
+
+	/**
 	 * The TXID a warm successor was restored (or proven) at on startup: its database has
 	 * not been written since, so it needs no new proof when it catches up.
 	 */
@@ -237,6 +242,7 @@ public final class DatabaseRuntime {
 			long txid;
 			try {
 				this.ownership.acquireFromStandby();
+				this.catchingUp = true;
 				long leased = System.nanoTime();
 				StartupRestore restore = new StartupRestore(this.config, this.integrityCheck);
 				outcome = restore.catchUpLive(this.standbyTxid).orElse(null);
@@ -255,6 +261,9 @@ public final class DatabaseRuntime {
 				signalGate();
 				throw ex;
 			}
+			finally {
+				this.catchingUp = false;
+			}
 			signalGate();
 			if (outcome != null) {
 				this.config.listener().onRestore(name, outcome.result());
@@ -263,6 +272,15 @@ public final class DatabaseRuntime {
 		finally {
 			this.lock.unlock();
 		}
+	}
+
+	/**
+	 * Whether a warm successor holds the leases and brings its database to the released
+	 * state right now: callers then wait for it rather than being sent elsewhere.
+	 * @return whether catching up
+	 */
+	public boolean isCatchingUp() {
+		return this.catchingUp;
 	}
 
 	/**

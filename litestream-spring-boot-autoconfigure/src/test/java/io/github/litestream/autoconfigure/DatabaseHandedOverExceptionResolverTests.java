@@ -1,6 +1,7 @@
 package io.github.litestream.autoconfigure;
 
 import io.github.litestream.jdbc.DatabaseHandedOverException;
+import io.github.litestream.jdbc.DatabaseNotServedYetException;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -35,6 +36,19 @@ class DatabaseHandedOverExceptionResolverTests {
 		assertThat(response.getContentAsString()).contains("\"status\":503")
 			.contains("was handed over to pod-2:1/abc at TXID 000000000000002a")
 			.contains("\"instance\":\"/api/notes\"");
+	}
+
+	@Test
+	void requestToAWarmSuccessorBeforeItsTakeoverIsAnswered503SoItIsRetriedElsewhere() throws Exception {
+		MockHttpServletRequest request = new MockHttpServletRequest("GET", "/api/notes");
+		MockHttpServletResponse response = new MockHttpServletResponse();
+		Exception failure = new DataAccessResourceFailureException("Failed to obtain JDBC Connection",
+				new DatabaseNotServedYetException("dataSource", "warm successor: pod-1:1 serves the database"));
+		assertThat(this.resolver.resolveException(request, response, null, failure)).isNotNull();
+		assertThat(response.getStatus()).isEqualTo(503);
+		assertThat(response.getHeader("Retry-After")).isEqualTo("1");
+		assertThat(response.getHeader("Connection")).isEqualTo("close");
+		assertThat(response.getContentAsString()).contains("is not served by this instance yet");
 	}
 
 	@Test

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -28,6 +29,7 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -153,7 +155,8 @@ class WarmSuccessorTests {
 	}
 
 	@Test
-	void onceTheStartupIsDoneOtherCallersWaitForTheTakeoverInsteadOfReadingTheRestoredState() throws Exception {
+	void onceTheStartupIsDoneOtherCallersAreSentToTheServingInstanceInsteadOfReadingTheRestoredState()
+			throws Exception {
 		TestInstance old = started("old");
 		insert(old, 1, 10);
 		assertThat(old.database.sync().replicated()).isTrue();
@@ -171,10 +174,19 @@ class WarmSuccessorTests {
 				throw new IllegalStateException(ex);
 			}
 		});
-		await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !request.isDone());
+		assertThatExceptionOfType(ExecutionException.class).isThrownBy(() -> request.get(10, TimeUnit.SECONDS))
+			.withCauseInstanceOf(IllegalStateException.class)
+			.withRootCauseInstanceOf(DatabaseNotServedYetException.class);
 		successor.database.start();
 		// Never the state it was restored at: what the old instance acknowledged
-		assertThat(request.get(10, TimeUnit.SECONDS)).isEqualTo(ids(1, 20));
+		assertThat(CompletableFuture.supplyAsync(() -> {
+			try {
+				return successor.ids();
+			}
+			catch (SQLException ex) {
+				throw new IllegalStateException(ex);
+			}
+		}).get(10, TimeUnit.SECONDS)).isEqualTo(ids(1, 20));
 	}
 
 	@Test
