@@ -72,8 +72,10 @@ final class HandoverReport {
 					r.missingOnB(), r.refused(), r.load()));
 		}
 		s.append("\nWhere the time goes, in ms after B's process start: the first line of each phase in the ")
-			.append("instances' logs (`HandoverPhases.MARKERS`: B's `STARTING -> ACQUIRING` when its DataSource ")
-			.append("reads the lease, its handover request, A's `OWNER -> HANDING_OVER` when it saw the request at a ")
+			.append("instances' logs (`HandoverPhases.MARKERS`: B's `STARTING -> STANDBY` when its DataSource found ")
+			.append("A serving and B starts warm, B asking for the leases (once its web server listens; before the ")
+			.append("warm successor, B's `STARTING -> ACQUIRING` when its DataSource was created), its handover ")
+			.append("request, A's `OWNER -> HANDING_OVER` when it saw the request at a ")
 			.append("renewal, `HANDING_OVER -> HANDED_OVER` after its drain and final sync, B's `ACQUIRING -> OWNER`, ")
 			.append("its restore, Flyway, Spring's `Started`), then what the harness saw (B ready, B's first ")
 			.append("acknowledged write). \"A's pause\" is the drain and final sync A logged (\"writes were paused ")
