@@ -44,24 +44,32 @@ public final class LitestreamLifecycle implements SmartLifecycle {
 		List<ReplicationListener> listeners = this.listeners.orderedStream().toList();
 		for (LitestreamDatabase database : this.databases.getAll()) {
 			database.setListeners(listeners);
-			try {
-				database.restoreOnStartupIfNeeded();
-				if (database.getOwnership().isStandby()) {
-					// Taken over once the web server listens (LitestreamTakeover);
-					// requests
-					// that come first wait for it
-					database.startupDone();
-				}
-				else {
-					database.start();
-				}
+			database.restoreOnStartupIfNeeded();
+			if (database.getOwnership().isStandby()) {
+				// Taken over once the web server listens (LitestreamTakeover); until then
+				// requests are sent to the serving instance
+				database.startupDone();
 			}
-			catch (IOException ex) {
-				throw new IllegalStateException(
-						"Cannot start replication of database '" + database.getName() + "': " + ex.getMessage(), ex);
+			else {
+				start(database);
 			}
 		}
 		this.running = true;
+	}
+
+	/**
+	 * Starts replication of one database (a warm successor takes it over first).
+	 * @param database the database
+	 * @throws IllegalStateException if it cannot start, naming the database
+	 */
+	static void start(LitestreamDatabase database) {
+		try {
+			database.start();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(
+					"Cannot start replication of database '" + database.getName() + "': " + ex.getMessage(), ex);
+		}
 	}
 
 	@Override

@@ -1,7 +1,5 @@
 package io.github.litestream.autoconfigure;
 
-import java.io.IOException;
-
 import io.github.litestream.jdbc.LitestreamDatabase;
 import io.github.litestream.jdbc.LitestreamDatabases;
 
@@ -42,13 +40,7 @@ public final class LitestreamTakeover implements SmartLifecycle {
 			if (!database.getOwnership().isStandby()) {
 				continue;
 			}
-			try {
-				database.start();
-			}
-			catch (IOException ex) {
-				throw new IllegalStateException(
-						"Cannot start replication of database '" + database.getName() + "': " + ex.getMessage(), ex);
-			}
+			LitestreamLifecycle.start(database);
 		}
 		this.running = true;
 	}

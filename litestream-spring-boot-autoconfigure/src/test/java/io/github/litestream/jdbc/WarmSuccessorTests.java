@@ -166,27 +166,13 @@ class WarmSuccessorTests {
 		successor.database.startupDone();
 		assertThat(successor.ids()).isEqualTo(ids(1, 10));
 		insert(old, 11, 20);
-		CompletableFuture<Set<Integer>> request = CompletableFuture.supplyAsync(() -> {
-			try {
-				return successor.ids();
-			}
-			catch (SQLException ex) {
-				throw new IllegalStateException(ex);
-			}
-		});
+		CompletableFuture<Set<Integer>> request = idsOnAnotherThread(successor);
 		assertThatExceptionOfType(ExecutionException.class).isThrownBy(() -> request.get(10, TimeUnit.SECONDS))
 			.withCauseInstanceOf(IllegalStateException.class)
 			.withRootCauseInstanceOf(DatabaseNotServedYetException.class);
 		successor.database.start();
 		// Never the state it was restored at: what the old instance acknowledged
-		assertThat(CompletableFuture.supplyAsync(() -> {
-			try {
-				return successor.ids();
-			}
-			catch (SQLException ex) {
-				throw new IllegalStateException(ex);
-			}
-		}).get(10, TimeUnit.SECONDS)).isEqualTo(ids(1, 20));
+		assertThat(idsOnAnotherThread(successor).get(10, TimeUnit.SECONDS)).isEqualTo(ids(1, 20));
 	}
 
 	@Test
@@ -243,6 +229,18 @@ class WarmSuccessorTests {
 		for (int id = from; id <= to; id++) {
 			instance.execute("INSERT INTO notes VALUES (" + id + ", 'note " + id + "')");
 		}
+	}
+
+	/** Reads the note IDs on another thread, as a request does. */
+	private static CompletableFuture<Set<Integer>> idsOnAnotherThread(TestInstance instance) {
+		return CompletableFuture.supplyAsync(() -> {
+			try {
+				return instance.ids();
+			}
+			catch (SQLException ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
 	}
 
 	private static Set<Integer> ids(int from, int to) {
