@@ -1,9 +1,6 @@
 package io.github.litestream.autoconfigure;
 
-import java.io.IOException;
-
 import io.github.litestream.jdbc.LitestreamDatabase;
-import io.github.litestream.jdbc.StartupRestoreException;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
@@ -23,7 +20,7 @@ final class FlywayPendingMigrations implements BeanPostProcessor {
 	@Override
 	public Object postProcessAfterInitialization(Object bean, String beanName) {
 		if (bean instanceof Flyway flyway) {
-			LitestreamDatabase database = LiquibaseStartup.standby(flyway.getConfiguration().getDataSource());
+			LitestreamDatabase database = StartupWriters.standby(flyway.getConfiguration().getDataSource());
 			if (database != null) {
 				takeOverIfPending(flyway, database);
 			}
@@ -46,16 +43,7 @@ final class FlywayPendingMigrations implements BeanPostProcessor {
 		catch (FlywayException ex) {
 			why = "Flyway (whether a migration is pending could not be read: " + ex.getMessage() + ")";
 		}
-		try {
-			database.takeOverBeforeWrite(why);
-		}
-		catch (IOException ex) {
-			throw new StartupRestoreException(database.getName(), database.getPath(), ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new StartupRestoreException(database.getName(), database.getPath(), ex);
-		}
+		StartupWriters.takeOver(database, why);
 	}
 
 }

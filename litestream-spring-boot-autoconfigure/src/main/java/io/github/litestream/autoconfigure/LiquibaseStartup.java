@@ -1,14 +1,10 @@
 package io.github.litestream.autoconfigure;
 
-import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
-import java.sql.SQLException;
 
 import javax.sql.DataSource;
 
-import io.github.litestream.jdbc.LitestreamDataSource;
 import io.github.litestream.jdbc.LitestreamDatabase;
-import io.github.litestream.jdbc.StartupRestoreException;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.config.BeanPostProcessor;
@@ -27,18 +23,9 @@ final class LiquibaseStartup implements BeanPostProcessor {
 	@Override
 	public Object postProcessBeforeInitialization(Object bean, String beanName) {
 		if (isSpringLiquibase(bean.getClass())) {
-			LitestreamDatabase database = standby(dataSourceOf(bean));
+			LitestreamDatabase database = StartupWriters.standby(dataSourceOf(bean));
 			if (database != null) {
-				try {
-					database.takeOverBeforeWrite("Liquibase (it writes its lock table on every start)");
-				}
-				catch (IOException ex) {
-					throw new StartupRestoreException(database.getName(), database.getPath(), ex);
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-					throw new StartupRestoreException(database.getName(), database.getPath(), ex);
-				}
+				StartupWriters.takeOver(database, "Liquibase (it writes its lock table on every start)");
 			}
 		}
 		return bean;
@@ -61,24 +48,6 @@ final class LiquibaseStartup implements BeanPostProcessor {
 		catch (NoSuchMethodException | IllegalAccessException | InvocationTargetException ex) {
 			throw new IllegalStateException("Cannot read the DataSource of the Liquibase bean " + liquibase
 					+ " to take a warm successor's database over before it runs", ex);
-		}
-	}
-
-	static @Nullable LitestreamDatabase standby(@Nullable DataSource dataSource) {
-		if (dataSource == null) {
-			return null;
-		}
-		try {
-			if (!dataSource.isWrapperFor(LitestreamDataSource.class)) {
-				return null;
-			}
-			LitestreamDatabase database = dataSource.unwrap(LitestreamDataSource.class).getDatabase();
-			// A warm successor is decided when the database is first used
-			database.restoreOnStartupIfNeeded();
-			return database.getOwnership().isStandby() ? database : null;
-		}
-		catch (SQLException ex) {
-			return null;
 		}
 	}
 

@@ -95,7 +95,7 @@ public final class DatabaseRuntime {
 		this.restoreOnStartup = restoreOnStartup;
 		this.integrityCheck = integrityCheck;
 		this.drainTimeout = drainTimeout;
-		this.restoreFiles = new InPlaceRestoreFiles(config, config.replicas(), integrityCheck);
+		this.restoreFiles = new InPlaceRestoreFiles(config, integrityCheck);
 		this.succession = new Succession(this);
 	}
 
@@ -139,7 +139,7 @@ public final class DatabaseRuntime {
 		String name = this.config.name();
 		if (this.config.lease().enabled() && !this.config.replicas().isEmpty()) {
 			this.ownership.restartedOnSameDisk(SameDiskRestart.open(name, this.config.metaDirectory()),
-					new LocalPositionCheck(this.config, this.config.replicas(), this.integrityCheck));
+					new LocalPositionCheck(this.config, this.integrityCheck));
 			String holder = (this.config.lease().handover() == LeaseConfig.Handover.REQUEST)
 					? this.ownership.liveHolder() : null;
 			if (holder != null) {

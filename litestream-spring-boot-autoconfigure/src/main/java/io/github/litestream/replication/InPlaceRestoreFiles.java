@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.List;
 
 import io.github.litestream.core.ReplicaConfig;
 import io.github.litestream.core.ReplicatorConfig;
@@ -35,13 +34,10 @@ final class InPlaceRestoreFiles {
 
 	private final ReplicatorConfig config;
 
-	private final List<ReplicaConfig> replicas;
-
 	private final IntegrityCheck integrityCheck;
 
-	InPlaceRestoreFiles(ReplicatorConfig config, List<ReplicaConfig> replicas, IntegrityCheck integrityCheck) {
+	InPlaceRestoreFiles(ReplicatorConfig config, IntegrityCheck integrityCheck) {
 		this.config = config;
-		this.replicas = replicas;
 		this.integrityCheck = integrityCheck;
 	}
 
@@ -51,7 +47,7 @@ final class InPlaceRestoreFiles {
 	PreparedRestore prepare(RestoreTarget target) throws IOException {
 		Restorer restorer = new Restorer(this.config.clock(), this.config.restoreParallelism());
 		RestoreException firstFailure = null;
-		for (ReplicaConfig replica : this.replicas) {
+		for (ReplicaConfig replica : this.config.replicas()) {
 			try {
 				return restorer.prepare(replica.client(), target);
 			}

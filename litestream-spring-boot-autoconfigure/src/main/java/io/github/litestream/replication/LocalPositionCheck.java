@@ -33,13 +33,10 @@ final class LocalPositionCheck implements LocalState {
 
 	private final ReplicatorConfig config;
 
-	private final List<ReplicaConfig> replicas;
-
 	private final IntegrityCheck integrityCheck;
 
-	LocalPositionCheck(ReplicatorConfig config, List<ReplicaConfig> replicas, IntegrityCheck integrityCheck) {
+	LocalPositionCheck(ReplicatorConfig config, IntegrityCheck integrityCheck) {
 		this.config = config;
-		this.replicas = replicas;
 		this.integrityCheck = integrityCheck;
 	}
 
@@ -58,7 +55,7 @@ final class LocalPositionCheck implements LocalState {
 			return thread;
 		});
 		try {
-			for (ReplicaConfig replica : this.replicas) {
+			for (ReplicaConfig replica : this.config.replicas()) {
 				long replicaTxid = maxTxid(replica, executor);
 				if (Long.compareUnsigned(replicaTxid, local) > 0) {
 					return "replica '" + replica.name() + "' holds TXID " + LtxFileName.formatTxid(replicaTxid)
